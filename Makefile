@@ -1,0 +1,49 @@
+# plategrid — two commands on a fresh Debian machine:
+#   make run    set up everything and serve the demo city on http://127.0.0.1:8000
+#   make test   set up everything and run ruff, mypy and the whole test suite
+# make stop stops only what these targets started.
+
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test stop setup system venv assets db demo lint typecheck pytest bench-quick
+
+run: setup demo
+	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) runserver $(HOST):$(PORT) --noreload & echo $$! > var/runserver.pid; wait $$!
+
+test: setup lint typecheck pytest
+
+setup: system venv assets db
+
+system:
+	@scripts/system-packages.sh
+
+venv: system
+	@scripts/venv.sh
+
+assets: system
+	@scripts/npm.sh
+
+db: system
+	@scripts/db.sh start
+
+demo: venv assets db
+	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) migrate --noinput -v 0
+	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) load_demo
+	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) create_demo_accounts
+
+lint: venv
+	.venv/bin/ruff format --check .
+	.venv/bin/ruff check .
+
+typecheck: venv
+	.venv/bin/mypy gis grid data
+
+pytest: venv assets db
+	$(PY) -m pytest -q -p no:cacheprovider
+
+stop:
+	@if [ -f var/runserver.pid ]; then kill $$(cat var/runserver.pid) 2>/dev/null || true; rm -f var/runserver.pid; echo "server: stopped"; fi
+	@scripts/db.sh stop

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GeoConfig(AppConfig):
+    # The label "gis" is taken by django.contrib.gis.
+    name = "gis"
+    label = "geo"
+    verbose_name = _("地域与房屋 / Territory and property")

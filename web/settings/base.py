@@ -1,0 +1,176 @@
+"""Settings shared by every environment. Environment modules (demo, test, production) extend it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VAR_DIR = BASE_DIR / "var"
+
+# Overridden by each environment; production refuses this default.
+DEFAULT_SECRET_KEY = "plategrid-insecure-default-key-for-demo-and-tests-only"  # noqa: S105
+SECRET_KEY = os.environ.get("PLATEGRID_SECRET_KEY", DEFAULT_SECRET_KEY)
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+# Demo accounts (one per role) may only be created and used when this is True.
+DEMO_MODE = False
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
+    "gis.apps.GeoConfig",
+    "registry",
+    "grid",
+    "layers",
+    "data",
+    "web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records the acting user and the URL with every history event.
+    "pghistory.middleware.HistoryMiddleware",
+]
+
+ROOT_URLCONF = "web.urls"
+WSGI_APPLICATION = "web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _local_database() -> dict[str, object]:
+    """The project-local cluster started by ``scripts/db.sh`` (unix socket, no TCP)."""
+    socket_file = VAR_DIR / "pgsocket"
+    socket_dir = socket_file.read_text().strip() if socket_file.exists() else str(VAR_DIR / "run")
+    return {
+        "ENGINE": "django.contrib.gis.db.backends.postgis",
+        "NAME": "plategrid",
+        "USER": "postgres",
+        "HOST": socket_dir,
+        "PORT": "55432",
+    }
+
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], engine="django.contrib.gis.db.backends.postgis"
+        )
+    }
+else:
+    DATABASES = {"default": _local_database()}
+DATABASES["default"]["CONN_MAX_AGE"] = 60
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+# Browser assets come from npm (package.json) and are served by the project itself.
+STATICFILES_DIRS = [
+    ("vendor/ol", BASE_DIR / "node_modules" / "ol" / "dist"),
+    ("vendor/ol-css", BASE_DIR / "node_modules" / "ol"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["web.api.permissions.TerritoryPermission"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "web.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "web.api.pagination.PagePagination",
+    "PAGE_SIZE": 100,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "plategrid API",
+    "DESCRIPTION": "Territory and property register: districts, street offices, communities, "
+    "compounds, buildings, door plates, rooms and landlords, as GeoJSON.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+
+LOGIN_URL = "/admin/login/"
+
+# Coordinates: storage in EPSG:4326 (= CGCS2000 at this scale); areas and distances in a metric
+# CGCS2000 Gauss-Krüger zone per city. Xiangyang: 3° zone with central meridian 111°E.
+STORAGE_SRID = 4326
+METRIC_SRID = int(os.environ.get("PLATEGRID_METRIC_SRID", "4546"))
+# A child territory may stick out of its parent by this share of its area (digitising slivers).
+TERRITORY_SLIVER_TOLERANCE = 0.005
+# The base URL printed in QR codes on door plates.
+PUBLIC_BASE_URL = os.environ.get("PLATEGRID_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"plategrid": {"handlers": ["console"], "level": "INFO"}},
+}
+
+# Debian 12's GDAL (3.6) cannot block file/network access in spatial-reference strings (gis.W001).
+# plategrid never passes a user-supplied WKT/PROJ string to GDAL: only EPSG codes from
+# ``gis.crs.ALLOWED_SRIDS`` are accepted, so the warning is acknowledged here.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
