@@ -7,3 +7,6 @@ class GeoConfig(AppConfig):
     name = "gis"
     label = "geo"
     verbose_name = _("地域与房屋 / Territory and property")
+
+    def ready(self) -> None:
+        from .api import schema  # noqa: F401 - registers the OpenAPI extension

@@ -11,12 +11,13 @@ import secrets
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex
 from django.db.models import F, Q
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
+from . import querysets
 from .functions import IsEmpty
 
 SRID = 4326
@@ -47,6 +48,8 @@ def _history() -> tuple[pghistory.RowEvent, ...]:
 
 @pghistory.track(*_history())
 class District(models.Model):
+    objects = querysets.TerritoryQuerySet.as_manager()
+
     code = models.CharField(_("code"), max_length=6, unique=True)
     name = models.CharField(_("name"), max_length=50)
     geom = models.MultiPolygonField(_("boundary"), srid=SRID)
@@ -66,6 +69,8 @@ class District(models.Model):
 
 @pghistory.track(*_history())
 class StreetOffice(models.Model):
+    objects = querysets.StreetOfficeQuerySet.as_manager()
+
     code = models.CharField(_("code"), max_length=9, unique=True)
     name = models.CharField(_("name"), max_length=50)
     # Keyed by code so that the database can check that the child's code extends its parent's.
@@ -103,6 +108,8 @@ class CommunityCommittee(models.TextChoices):
 
 @pghistory.track(*_history())
 class Community(models.Model):
+    objects = querysets.CommunityQuerySet.as_manager()
+
     code = models.CharField(_("code"), max_length=12, unique=True)
     name = models.CharField(_("name"), max_length=50)
     street_office = models.ForeignKey(
@@ -155,6 +162,8 @@ class CompoundKind(models.TextChoices):
 
 @pghistory.track(*_history())
 class Compound(models.Model):
+    objects = querysets.CompoundQuerySet.as_manager()
+
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=CompoundKind.choices)
     community = models.ForeignKey(
@@ -176,6 +185,8 @@ class Compound(models.Model):
 
 @pghistory.track(*_history())
 class Landlord(models.Model):
+    objects = querysets.LandlordQuerySet.as_manager()
+
     name = models.CharField(_("name"), max_length=50)
     # Shown masked (see gis.masking); full value only to services that need it.
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -204,6 +215,8 @@ class BuildingUse(models.TextChoices):
 
 @pghistory.track(*_history())
 class Building(models.Model):
+    objects = querysets.BuildingQuerySet.as_manager()
+
     footprint = models.PolygonField(_("footprint"), srid=SRID)
     centroid = models.GeneratedField(
         expression=models.functions.PointOnSurface("footprint"),
@@ -291,6 +304,8 @@ class Building(models.Model):
 
 @pghistory.track(*_history())
 class Entrance(models.Model):
+    objects = querysets.EntranceQuerySet.as_manager()
+
     building = models.ForeignKey(
         Building, models.CASCADE, related_name="entrances", verbose_name=_("building")
     )
@@ -328,6 +343,8 @@ RENTED_USES = (RoomUse.RENTED_WHOLE, RoomUse.RENTED_SHARED)
 
 @pghistory.track(*_history())
 class Room(models.Model):
+    objects = querysets.RoomQuerySet.as_manager()
+
     building = models.ForeignKey(
         Building, models.CASCADE, related_name="rooms", verbose_name=_("building")
     )
@@ -420,6 +437,8 @@ class DoorPlate(models.Model):
     ``gis.services``; ``address`` is the canonical string built from all parts by
     ``gis.address.format_address`` and ``search_key`` its normalised form for partial search.
     """
+
+    objects = querysets.DoorPlateQuerySet.as_manager()
 
     building = models.ForeignKey(
         Building, models.CASCADE, related_name="door_plates", verbose_name=_("building")

@@ -7,7 +7,7 @@ PACKAGES=(
   postgresql-15 postgresql-15-postgis-3 postgresql-contrib
   gdal-bin libgdal-dev fonts-noto-cjk
   nodejs npm
-  chromium chromium-driver poppler-utils
+  chromium chromium-driver poppler-utils gettext
 )
 
 missing=()

@@ -1,1 +1,27 @@
-urlpatterns: list = []
+"""API routes. Every route must have a row in tests/web/test_permission_matrix.py."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from gis.api import views as gis_views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("districts", gis_views.DistrictViewSet, basename="district")
+router.register("street-offices", gis_views.StreetOfficeViewSet, basename="street-office")
+router.register("communities", gis_views.CommunityViewSet, basename="community")
+router.register("compounds", gis_views.CompoundViewSet, basename="compound")
+router.register("buildings", gis_views.BuildingViewSet, basename="building")
+router.register("entrances", gis_views.EntranceViewSet, basename="entrance")
+router.register("rooms", gis_views.RoomViewSet, basename="room")
+router.register("door-plates", gis_views.DoorPlateViewSet, basename="door-plate")
+router.register("landlords", gis_views.LandlordViewSet, basename="landlord")
+
+urlpatterns = [
+    *router.urls,
+    path("address/parse/", gis_views.AddressParseView.as_view(), name="address-parse"),
+    path("me/", gis_views.MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

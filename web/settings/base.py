@@ -134,7 +134,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["web.api.permissions.TerritoryPermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "web.api.errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "web.api.pagination.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "gis.api.pagination.PagePagination",
     "PAGE_SIZE": 100,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -174,3 +174,5 @@ LOGGING = {
 # plategrid never passes a user-supplied WKT/PROJ string to GDAL: only EPSG codes from
 # ``gis.crs.ALLOWED_SRIDS`` are accepted, so the warning is acknowledged here.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+# The schema and its docs page describe no data: readable without signing in.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.AllowAny"]

@@ -21,11 +21,10 @@ class FeaturePagination(PagePagination):
     max_page_size = 5000
 
     def get_paginated_response(self, data: Any) -> Response:
-        assert self.page is not None
         return Response(
             {
                 "type": "FeatureCollection",
-                "count": self.page.paginator.count,
+                "count": self.page.paginator.count,  # type: ignore[union-attr]
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
                 "features": data,

@@ -1,0 +1,58 @@
+"""Serializer fields for geometry input: every geometry passes through ``clean_geometry``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework_gis.fields import GeometryField
+
+from ..exceptions import GeometryError
+from ..geometry import clean_geometry
+
+_GEOJSON_SCHEMA = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"type": "string"},
+        "coordinates": {"type": "array", "items": {}},
+    },
+    "description": "GeoJSON geometry in EPSG:4326 (longitude, latitude).",
+}
+
+
+@extend_schema_field(_GEOJSON_SCHEMA)
+class CleanGeometryField(GeometryField):
+    """GeoJSON in, EPSG:4326 GEOS out, of one geometry type, valid and not empty."""
+
+    def __init__(self, geom_type: str, **kwargs: Any) -> None:
+        self.geom_type = geom_type
+        super().__init__(precision=7, **kwargs)
+
+    def to_internal_value(self, value: Any) -> GEOSGeometry:
+        return clean_geometry(value, geom_type=self.geom_type)
+
+
+@extend_schema_field({**_GEOJSON_SCHEMA, "description": "Polygon in metres, floor-plan frame."})
+class PlanGeometryField(GeometryField):
+    """A room plan: a GeoJSON Polygon in metres in the building's own frame (no SRID)."""
+
+    def to_internal_value(self, value: Any) -> GEOSGeometry:
+        try:
+            text = value if isinstance(value, str) else json.dumps(value)
+            geom = GEOSGeometry(text)
+        except (GEOSException, ValueError, TypeError) as exc:
+            raise GeometryError(
+                _("The room plan cannot be read as a GeoJSON polygon: %(reason)s."),
+                code="malformed_geojson",
+                field="plan_geom",
+                reason=str(exc)[:200],
+            ) from exc
+        geom.srid = 0
+        return geom
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value is None else json.loads(value.json)

@@ -1,0 +1,201 @@
+"""GeoJSON ↔ GEOS serializers for the register. Validation beyond field formats is the services'."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from ..masking import mask_phone
+from ..models import (
+    Building,
+    Community,
+    Compound,
+    District,
+    DoorPlate,
+    Entrance,
+    Landlord,
+    Room,
+    StreetOffice,
+)
+from .fields import CleanGeometryField, PlanGeometryField
+
+
+class DistrictSerializer(GeoFeatureModelSerializer):
+    geom = CleanGeometryField("MultiPolygon")
+
+    class Meta:
+        model = District
+        geo_field = "geom"
+        fields = ["id", "code", "name", "geom"]
+
+
+class StreetOfficeSerializer(GeoFeatureModelSerializer):
+    geom = CleanGeometryField("MultiPolygon")
+    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all())
+
+    class Meta:
+        model = StreetOffice
+        geo_field = "geom"
+        fields = ["id", "code", "name", "district", "geom"]
+
+
+class CommunitySerializer(GeoFeatureModelSerializer):
+    geom = CleanGeometryField("MultiPolygon")
+    street_office = serializers.SlugRelatedField(
+        slug_field="code", queryset=StreetOffice.objects.all()
+    )
+
+    class Meta:
+        model = Community
+        geo_field = "geom"
+        fields = ["id", "code", "name", "street_office", "committee", "geom"]
+
+
+class CompoundSerializer(GeoFeatureModelSerializer):
+    geom = CleanGeometryField("MultiPolygon")
+
+    class Meta:
+        model = Compound
+        geo_field = "geom"
+        fields = ["id", "name", "kind", "community", "responsible_body", "geom"]
+
+
+class LandlordSerializer(serializers.ModelSerializer):
+    phone = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=20)
+    phone_masked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Landlord
+        fields = ["id", "name", "phone", "phone_masked", "community"]
+
+    def get_phone_masked(self, landlord: Landlord) -> str:
+        return mask_phone(landlord.phone)
+
+
+class BuildingSerializer(GeoFeatureModelSerializer):
+    footprint = CleanGeometryField("Polygon")
+
+    class Meta:
+        model = Building
+        geo_field = "footprint"
+        fields = [
+            "id",
+            "name",
+            "floors_above",
+            "floors_below",
+            "use",
+            "compound",
+            "community",
+            "source_id",
+            "footprint",
+        ]
+        read_only_fields = ["community"]
+
+
+class EntranceSerializer(serializers.ModelSerializer):
+    location = CleanGeometryField("Point", required=False, allow_null=True)
+
+    class Meta:
+        model = Entrance
+        fields = ["id", "building", "number", "location"]
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    plan_geom = PlanGeometryField(required=False, allow_null=True)
+
+    class Meta:
+        model = Room
+        fields = [
+            "id",
+            "building",
+            "entrance",
+            "floor",
+            "number",
+            "use",
+            "area_m2",
+            "plan_geom",
+            "landlord",
+        ]
+
+
+class DoorPlateSerializer(GeoFeatureModelSerializer):
+    location = CleanGeometryField("Point", required=False, allow_null=True)
+
+    class Meta:
+        model = DoorPlate
+        geo_field = "location"
+        fields = [
+            "id",
+            "building",
+            "entrance",
+            "room",
+            "district",
+            "street_office",
+            "community",
+            "road",
+            "number",
+            "compound",
+            "building_number",
+            "entrance_number",
+            "floor",
+            "room_number",
+            "address",
+            "population_plate",
+            "population_plate_on",
+            "qr_token",
+            "location",
+        ]
+        read_only_fields = [
+            "district",
+            "street_office",
+            "community",
+            "compound",
+            "entrance_number",
+            "floor",
+            "room_number",
+            "address",
+            "qr_token",
+        ]
+
+
+class FloorSerializer(serializers.Serializer):
+    floor = serializers.IntegerField()
+    rooms = RoomSerializer(many=True)
+
+
+class BuildingDetailSerializer(BuildingSerializer):
+    """A building with its entrances, plates and rooms grouped by floor, top floor first."""
+
+    floors = serializers.SerializerMethodField()
+    entrances = EntranceSerializer(many=True, read_only=True)
+    door_plates = serializers.SerializerMethodField()
+
+    class Meta(BuildingSerializer.Meta):
+        fields = [*BuildingSerializer.Meta.fields, "entrances", "door_plates", "floors"]
+
+    @extend_schema_field(FloorSerializer(many=True))
+    def get_floors(self, building: Building) -> list[dict[str, Any]]:
+        by_floor: dict[int, list[Room]] = {f: [] for f in building.floor_numbers}
+        for room in building.rooms.all():
+            by_floor.setdefault(room.floor, []).append(room)
+        return [
+            {"floor": floor, "rooms": RoomSerializer(rooms, many=True).data}
+            for floor, rooms in sorted(by_floor.items(), reverse=True)
+        ]
+
+    def get_door_plates(self, building: Building) -> list[dict[str, Any]]:
+        return [
+            {"id": p.id, "address": p.address, "population_plate": p.population_plate}
+            for p in building.door_plates.all()
+        ]
+
+
+class ChangeSerializer(serializers.Serializer):
+    event_id = serializers.IntegerField()
+    label = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    user_id = serializers.IntegerField(allow_null=True)
+    diff = serializers.DictField()

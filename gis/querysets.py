@@ -1,0 +1,128 @@
+"""Every read of the register, and the territory scope that limits it: ``visible_to(user)``.
+
+Territory codes nest by prefix (district 6 digits ⊂ street office 9 ⊂ community 12), so a user's
+scope is a set of code prefixes, one per :class:`~gis.models.ScopeGrant`. Objects hang off a
+community; each queryset class names the path to that community's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any, Self
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+
+class Action(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+def territory_prefixes(user: Any, roles: Iterable[str] | None = None) -> list[str] | None:
+    """The code prefixes where ``user`` holds one of ``roles`` (any role when ``None``).
+
+    ``None`` means everywhere (a superuser); an empty list means nowhere.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    cache = user.__dict__.setdefault("_plategrid_grants", None)
+    if cache is None:
+        cache = list(user.scope_grants.values_list("territory_code", "role"))
+        user.__dict__["_plategrid_grants"] = cache
+    wanted = None if roles is None else set(roles)
+    return sorted({code for code, role in cache if wanted is None or role in wanted})
+
+
+def can_write(user: Any, code: str, *, territory: bool = False) -> bool:
+    """Whether ``user`` may change objects of the node ``code`` (a community code for property;
+    the node's own code for territory edits, which need a district administrator)."""
+    prefixes = territory_prefixes(user, _write_roles(territory))
+    return prefixes is None or any(code.startswith(p) for p in prefixes)
+
+
+def _write_roles(territory: bool) -> tuple[str, ...]:
+    from .models import WRITE_ROLES, Role
+
+    return (Role.DISTRICT_ADMIN,) if territory else tuple(WRITE_ROLES)
+
+
+class ScopedQuerySet(models.QuerySet):
+    #: Lookup path from the model to the 12-digit community code (or the node's own code).
+    scope_path: str = ""
+    #: Territory nodes are edited by district administrators only.
+    territory: bool = False
+    #: Territory nodes are also visible to users scoped below them (a worker sees the outline of
+    #: their district), read-only.
+    show_ancestors: bool = False
+
+    def visible_to(self, user: Any, action: Action = Action.READ) -> Self:
+        roles = _write_roles(self.territory) if action is Action.WRITE else None
+        prefixes = territory_prefixes(user, roles)
+        if prefixes is None:
+            return self
+        if not prefixes:
+            return self.none()
+        condition = Q()
+        for prefix in prefixes:
+            condition |= Q(**{f"{self.scope_path}__startswith": prefix})
+        if self.show_ancestors and action is Action.READ:
+            ancestors = {p[:n] for p in prefixes for n in (6, 9) if n < len(p)}
+            condition |= Q(**{f"{self.scope_path}__in": ancestors})
+        return self.filter(condition)
+
+
+class TerritoryQuerySet(ScopedQuerySet):
+    scope_path = "code"
+    territory = True
+    show_ancestors = True
+
+
+class StreetOfficeQuerySet(TerritoryQuerySet):
+    def with_parent(self) -> Self:
+        return self.select_related("district")
+
+
+class CommunityQuerySet(TerritoryQuerySet):
+    def containing(self, point: Any) -> Self:
+        return self.filter(geom__intersects=point)
+
+
+class CompoundQuerySet(ScopedQuerySet):
+    scope_path = "community__code"
+
+
+class LandlordQuerySet(ScopedQuerySet):
+    scope_path = "community__code"
+
+
+class BuildingQuerySet(ScopedQuerySet):
+    scope_path = "community__code"
+
+    def in_bbox(self, bbox: Any) -> Self:
+        return self.filter(footprint__bboverlaps=bbox)
+
+
+class EntranceQuerySet(ScopedQuerySet):
+    scope_path = "building__community__code"
+
+
+class RoomQuerySet(ScopedQuerySet):
+    scope_path = "building__community__code"
+
+    def with_building(self) -> Self:
+        return self.select_related("building", "entrance", "landlord")
+
+
+class DoorPlateQuerySet(ScopedQuerySet):
+    scope_path = "building__community__code"
+
+    def matching(self, text: str) -> Self:
+        """Partial standard-address search ("人民路12"), on the normalised search key."""
+        from .address import search_key
+
+        key = search_key(text)
+        return self.filter(search_key__contains=key) if key else self.none()
