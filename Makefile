@@ -8,20 +8,23 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test stop setup system venv assets db demo lint typecheck pytest bench-quick
+.PHONY: run test stop setup system venv messages assets db demo lint typecheck pytest
 
 run: setup demo
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) runserver $(HOST):$(PORT) --noreload & echo $$! > var/runserver.pid; wait $$!
 
 test: setup lint typecheck pytest
 
-setup: system venv assets db
+setup: system venv messages assets db
 
 system:
 	@scripts/system-packages.sh
 
 venv: system
 	@scripts/venv.sh
+
+messages: venv
+	@DJANGO_SETTINGS_MODULE=web.settings.test $(MANAGE) compilemessages -v 0 -i .venv -i node_modules -i var
 
 assets: system
 	@scripts/npm.sh

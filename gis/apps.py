@@ -6,7 +6,7 @@ class GeoConfig(AppConfig):
     # The label "gis" is taken by django.contrib.gis.
     name = "gis"
     label = "geo"
-    verbose_name = _("地域与房屋 / Territory and property")
+    verbose_name = _("Territory and property")
 
     def ready(self) -> None:
         from .api import schema  # noqa: F401 - registers the OpenAPI extension

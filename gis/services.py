@@ -195,7 +195,7 @@ def _check_code(code: str, *, digits: int, parent_code: str | None, label: str) 
 @transaction.atomic
 def save_district(*, actor: Any, data: Data, instance: District | None = None) -> District:
     district = _apply(instance or District(), data)
-    _check_code(district.code, digits=6, parent_code=None, label="district")
+    _check_code(district.code, digits=6, parent_code=None, label=_("district"))
     district.geom = clean_geometry(district.geom, geom_type="MultiPolygon")
     _require(actor, district.code, territory=True)
     with _acting(actor):
@@ -208,7 +208,7 @@ def save_street_office(
 ) -> StreetOffice:
     office = _apply(instance or StreetOffice(), data)
     district = office.district
-    _check_code(office.code, digits=9, parent_code=district.code, label="street office")
+    _check_code(office.code, digits=9, parent_code=district.code, label=_("street office"))
     office.geom = clean_geometry(office.geom, geom_type="MultiPolygon")
     check_inside(office.geom, district.geom, child_label=office.name, parent_label=district.name)
     _require(actor, office.code, territory=True)
@@ -220,7 +220,7 @@ def save_street_office(
 def save_community(*, actor: Any, data: Data, instance: Community | None = None) -> Community:
     community = _apply(instance or Community(), data)
     office = community.street_office
-    _check_code(community.code, digits=12, parent_code=office.code, label="community")
+    _check_code(community.code, digits=12, parent_code=office.code, label=_("community"))
     community.geom = clean_geometry(community.geom, geom_type="MultiPolygon")
     check_inside(community.geom, office.geom, child_label=community.name, parent_label=office.name)
     _require(actor, community.code, territory=True)
