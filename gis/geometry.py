@@ -73,6 +73,10 @@ def _from_geojson(value: Any) -> GEOSGeometry:
             code="malformed_geojson",
             value=str(kind)[:50],
         )
+    if value.get("coordinates") == [] or value.get("geometries") == []:
+        raise GeometryError(
+            _("The geometry is empty: draw at least one shape."), code="empty_geometry"
+        )
     srid = _srid_of_crs_member(value["crs"]) if "crs" in value else STORAGE_SRID
     body = {k: v for k, v in value.items() if k != "crs"}
     try:
@@ -112,7 +116,14 @@ def clean_geometry(value: Any, *, geom_type: str) -> GEOSGeometry:
             _("The geometry is empty: draw at least one shape."), code="empty_geometry"
         )
     if geom.srid != STORAGE_SRID:
-        geom.transform(STORAGE_SRID)
+        try:
+            geom.transform(STORAGE_SRID)
+        except (GDALException, GEOSException) as exc:
+            raise GeometryError(
+                _("The coordinates cannot be transformed from EPSG:%(value)s: %(reason)s. Check "
+                  "that they really are in that coordinate system."),
+                code="wrong_srid", value=geom.srid, reason=str(exc)[:100],
+            ) from exc
     lon_min, lat_min, lon_max, lat_max = geom.extent
     if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:
         raise GeometryError(

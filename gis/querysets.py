@@ -121,8 +121,33 @@ class DoorPlateQuerySet(ScopedQuerySet):
     scope_path = "building__community__code"
 
     def matching(self, text: str) -> Self:
-        """Partial standard-address search ("人民路12"), on the normalised search key."""
-        from .address import search_key
+        """Partial standard-address search: "人民路12", "人民路12号3栋", "春园小区5栋501".
+
+        Matches the normalised address key as a substring, or, when the text parses into
+        address parts, every part it names (so that parts left out, such as the compound between
+        the door number and the building, do not prevent a match).
+        """
+        from .address import parse_address, search_key
 
         key = search_key(text)
-        return self.filter(search_key__contains=key) if key else self.none()
+        if not key:
+            return self.none()
+        condition = Q(search_key__contains=key)
+        parsed = parse_address(text)
+        if parsed.ok:
+            parts = parsed.parts
+            named = {
+                "district__contains": parts.district,
+                "street_office__contains": parts.street_office,
+                "community__contains": parts.community,
+                "road": parts.road,
+                "number": parts.number,
+                "compound__contains": parts.compound,
+                "building_number": parts.building,
+                "entrance_number": parts.entrance,
+                "room_number": parts.room,
+            }
+            structured = {lookup: value for lookup, value in named.items() if value}
+            if structured:
+                condition |= Q(**structured)
+        return self.filter(condition)

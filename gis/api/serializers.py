@@ -1,4 +1,8 @@
-"""GeoJSON ↔ GEOS serializers for the register. Validation beyond field formats is the services'."""
+"""GeoJSON ↔ GEOS serializers for the register.
+
+Serializers check field formats only. Everything else, uniqueness included (a duplicate is a 409
+from the service, not DRF's 400), is the services' job.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ class DistrictSerializer(GeoFeatureModelSerializer):
         model = District
         geo_field = "geom"
         fields = ["id", "code", "name", "geom"]
+        extra_kwargs = {"code": {"validators": []}}
 
 
 class StreetOfficeSerializer(GeoFeatureModelSerializer):
@@ -40,6 +45,7 @@ class StreetOfficeSerializer(GeoFeatureModelSerializer):
         model = StreetOffice
         geo_field = "geom"
         fields = ["id", "code", "name", "district", "geom"]
+        extra_kwargs = {"code": {"validators": []}}
 
 
 class CommunitySerializer(GeoFeatureModelSerializer):
@@ -52,6 +58,7 @@ class CommunitySerializer(GeoFeatureModelSerializer):
         model = Community
         geo_field = "geom"
         fields = ["id", "code", "name", "street_office", "committee", "geom"]
+        extra_kwargs = {"code": {"validators": []}}
 
 
 class CompoundSerializer(GeoFeatureModelSerializer):
@@ -93,6 +100,7 @@ class BuildingSerializer(GeoFeatureModelSerializer):
             "footprint",
         ]
         read_only_fields = ["community"]
+        extra_kwargs = {"source_id": {"validators": []}}
 
 
 class EntranceSerializer(serializers.ModelSerializer):
@@ -101,6 +109,7 @@ class EntranceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Entrance
         fields = ["id", "building", "number", "location"]
+        validators: list[object] = []
 
 
 class RoomSerializer(serializers.ModelSerializer):
@@ -119,6 +128,7 @@ class RoomSerializer(serializers.ModelSerializer):
             "plan_geom",
             "landlord",
         ]
+        validators: list[object] = []
 
 
 class DoorPlateSerializer(GeoFeatureModelSerializer):

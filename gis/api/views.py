@@ -185,12 +185,12 @@ class LayerViewSet(RegisterViewSet):
 
 
 class DistrictViewSet(LayerViewSet):
-    model, saver, geo_field = District, services.save_district, "geom"
+    model, saver, geo_field = District, staticmethod(services.save_district), "geom"
     serializer_class = s.DistrictSerializer
 
 
 class StreetOfficeViewSet(LayerViewSet):
-    model, saver, geo_field = StreetOffice, services.save_street_office, "geom"
+    model, saver, geo_field = StreetOffice, staticmethod(services.save_street_office), "geom"
     serializer_class = s.StreetOfficeSerializer
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -201,7 +201,7 @@ class StreetOfficeViewSet(LayerViewSet):
 
 
 class CommunityViewSet(LayerViewSet):
-    model, saver, geo_field = Community, services.save_community, "geom"
+    model, saver, geo_field = Community, staticmethod(services.save_community), "geom"
     serializer_class = s.CommunitySerializer
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -212,12 +212,12 @@ class CommunityViewSet(LayerViewSet):
 
 
 class CompoundViewSet(LayerViewSet):
-    model, saver, geo_field = Compound, services.save_compound, "geom"
+    model, saver, geo_field = Compound, staticmethod(services.save_compound), "geom"
     serializer_class = s.CompoundSerializer
 
 
 class BuildingViewSet(LayerViewSet):
-    model, saver, geo_field = Building, services.save_building, "footprint"
+    model, saver, geo_field = Building, staticmethod(services.save_building), "footprint"
     serializer_class = s.BuildingSerializer
 
     def get_serializer_class(self) -> type[Any]:
@@ -235,7 +235,7 @@ class BuildingViewSet(LayerViewSet):
 
 
 class DoorPlateViewSet(LayerViewSet):
-    model, saver, geo_field = DoorPlate, services.save_door_plate, "location"
+    model, saver, geo_field = DoorPlate, staticmethod(services.save_door_plate), "location"
     serializer_class = s.DoorPlateSerializer
 
     @extend_schema(
@@ -254,12 +254,12 @@ class DoorPlateViewSet(LayerViewSet):
 
 
 class EntranceViewSet(RegisterViewSet):
-    model, saver = Entrance, services.save_entrance
+    model, saver = Entrance, staticmethod(services.save_entrance)
     serializer_class = s.EntranceSerializer
 
 
 class RoomViewSet(RegisterViewSet):
-    model, saver = Room, services.save_room
+    model, saver = Room, staticmethod(services.save_room)
     serializer_class = s.RoomSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -277,7 +277,7 @@ class RoomViewSet(RegisterViewSet):
 
 
 class LandlordViewSet(RegisterViewSet):
-    model, saver = Landlord, services.save_landlord
+    model, saver = Landlord, staticmethod(services.save_landlord)
     serializer_class = s.LandlordSerializer
 
 

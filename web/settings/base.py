@@ -115,7 +115,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Served from the finders (app static folders and node_modules) by WhiteNoise; production
+# collects them into STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
 # Browser assets come from npm (package.json) and are served by the project itself.
 STATICFILES_DIRS = [
     ("vendor/ol", BASE_DIR / "node_modules" / "ol" / "dist"),

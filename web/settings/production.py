@@ -31,6 +31,8 @@ if not ALLOWED_HOSTS:
         "生产环境必须设置主机名 / set PLATEGRID_ALLOWED_HOSTS (comma-separated host names)."
     )
 
+STATIC_ROOT = BASE_DIR / "var" / "static"  # noqa: F405
+WHITENOISE_USE_FINDERS = False
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
