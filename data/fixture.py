@@ -36,7 +36,7 @@ ROADS_EW = ["人民路", "长征路", "解放路", "建设路", "前进路"]
 ROADS_NS = ["汉江路", "樊西路", "春园路", "大庆路", "中原路", "丹江路", "星火路"]
 KINDS = list(CompoundKind)
 # Share of rooms rented, by compound kind (the calibrated table comes with the demo city).
-RENTED_SHARE = {
+RENTED_SHARE: dict[str, float] = {
     CompoundKind.CLOSED_PROPERTY: 0.12,
     CompoundKind.MIXED_RESIDENTIAL: 0.25,
     CompoundKind.URBAN_VILLAGE: 0.70,
@@ -157,7 +157,7 @@ def _fill_community(community: Community, size: FixtureSize, rng: random.Random)
 
     entrances, rooms = [], []
     for building in buildings:
-        units = 1 if building.compound.kind == CompoundKind.URBAN_VILLAGE else rng.randint(1, 3)
+        units = 1 if _compound(building).kind == CompoundKind.URBAN_VILLAGE else rng.randint(1, 3)
         building_entrances = [Entrance(building=building, number=str(u + 1)) for u in range(units)]
         entrances.extend(building_entrances)
     services.bulk_add(entrances)
@@ -166,8 +166,8 @@ def _fill_community(community: Community, size: FixtureSize, rng: random.Random)
         by_building.setdefault(entrance.building_id, []).append(entrance)
 
     for building in buildings:
-        kind = building.compound.kind
-        share = RENTED_SHARE[kind]
+        building_kind = _compound(building).kind
+        share = RENTED_SHARE[building_kind]
         owner = rng.choice(landlords)
         for entrance in by_building[building.pk]:
             for floor in range(1, building.floors_above + 1):
@@ -178,7 +178,7 @@ def _fill_community(community: Community, size: FixtureSize, rng: random.Random)
                         if rented
                         else (RoomUse.VACANT if rng.random() < 0.06 else RoomUse.OWNER_OCCUPIED)
                     )
-                    if kind == CompoundKind.MARKET and floor == 1:
+                    if building_kind == CompoundKind.MARKET and floor == 1:
                         use = RoomUse.COMMERCIAL
                     rooms.append(
                         Room(
@@ -202,9 +202,9 @@ def _fill_community(community: Community, size: FixtureSize, rng: random.Random)
         DoorPlate(
             building=building,
             road=road,
-            number=compound_number[building.compound_id],
-            building_number=building.source_id.rsplit(":", 1)[1],
-            population_plate=building.compound.kind
+            number=compound_number[_compound(building).pk],
+            building_number=str(building.source_id).rsplit(":", 1)[1],
+            population_plate=_compound(building).kind
             in (CompoundKind.URBAN_VILLAGE, CompoundKind.EMPLOYER)
             or rng.random() < 0.3,
         )
@@ -227,19 +227,21 @@ def _buildings_in(compound: Compound, count: int, rng: random.Random) -> list[Bu
     rows = -(-count // cols)
     cell_w, cell_h = (x1 - x0) / cols, (y1 - y0) / rows
     kind = compound.kind
-    floors_range = {
+    floors_by_kind: dict[str, tuple[int, int]] = {
         CompoundKind.CLOSED_PROPERTY: (6, 18),
         CompoundKind.MIXED_RESIDENTIAL: (5, 7),
         CompoundKind.URBAN_VILLAGE: (4, 7),
         CompoundKind.MARKET: (2, 4),
         CompoundKind.EMPLOYER: (4, 6),
         CompoundKind.OTHER: (2, 6),
-    }[kind]
-    use = {
+    }
+    floors_range = floors_by_kind[kind]
+    uses: dict[str, str] = {
         CompoundKind.MARKET: BuildingUse.COMMERCIAL,
         CompoundKind.EMPLOYER: BuildingUse.DORMITORY,
         CompoundKind.URBAN_VILLAGE: BuildingUse.MIXED,
-    }.get(kind, BuildingUse.RESIDENTIAL)
+    }
+    use = uses.get(kind, BuildingUse.RESIDENTIAL)
     fill = 0.45 if kind == CompoundKind.URBAN_VILLAGE else 0.35
     buildings = []
     number = 0
@@ -264,28 +266,36 @@ def _buildings_in(compound: Compound, count: int, rng: random.Random) -> list[Bu
     return buildings
 
 
+def _compound(building: Building) -> Compound:
+    if building.compound is None:  # every fixture building stands in a compound
+        raise ValueError(f"fixture building {building.pk} has no compound")
+    return building.compound
+
+
 def _room_plan(unit_room: int) -> Polygon:
     x = 0.0 if unit_room == 1 else 8.0
     return Polygon(((x, 0), (x + 8, 0), (x + 8, 10), (x, 10), (x, 0)), srid=0)
 
 
 def _compound_suffix(kind: str) -> str:
-    return {
+    suffixes: dict[str, str] = {
         CompoundKind.CLOSED_PROPERTY: "花园",
         CompoundKind.MIXED_RESIDENTIAL: "小区",
         CompoundKind.URBAN_VILLAGE: "村",
         CompoundKind.MARKET: "市场",
         CompoundKind.EMPLOYER: "厂区",
         CompoundKind.OTHER: "大院",
-    }[kind]
+    }
+    return suffixes[kind]
 
 
 def _responsible_body(kind: str) -> str:
-    return {
+    bodies: dict[str, str] = {
         CompoundKind.CLOSED_PROPERTY: "物业服务有限公司",
         CompoundKind.MIXED_RESIDENTIAL: "社区居委会",
         CompoundKind.URBAN_VILLAGE: "村民委员会",
         CompoundKind.MARKET: "市场经营管理公司",
         CompoundKind.EMPLOYER: "用工单位",
         CompoundKind.OTHER: "社区居委会",
-    }[kind]
+    }
+    return bodies[kind]

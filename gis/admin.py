@@ -38,7 +38,7 @@ class ServiceForm(forms.ModelForm):
     actor: Any = None
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's hook after clean()
         if self.errors:
             return
         saver = SAVERS[type(self.instance)]
@@ -78,7 +78,7 @@ class RegisterAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
-        form.actor = request.user
+        form.actor = request.user  # type: ignore[attr-defined]
         return form
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

@@ -6,7 +6,7 @@ from django.contrib.gis.db.models.functions import GeoFuncMixin, GeomOutputGeoFu
 from django.db.models import BooleanField, Func
 
 
-class IsEmpty(GeoFuncMixin, Func):
+class IsEmpty(GeoFuncMixin, Func):  # type: ignore[misc]
     """``ST_IsEmpty(geom)``: true for an empty geometry."""
 
     function = "ST_IsEmpty"

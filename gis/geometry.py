@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.contrib.gis.gdal.error import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Point, Polygon
 from django.utils.translation import gettext_lazy as _
 
 from .crs import ALLOWED_SRIDS, STORAGE_SRID
@@ -94,6 +94,16 @@ def _from_geojson(value: Any) -> GEOSGeometry:
     return geom
 
 
+@overload
+def clean_geometry(value: Any, *, geom_type: Literal["Polygon"]) -> Polygon: ...
+@overload
+def clean_geometry(value: Any, *, geom_type: Literal["MultiPolygon"]) -> MultiPolygon: ...
+@overload
+def clean_geometry(value: Any, *, geom_type: Literal["Point"]) -> Point: ...
+@overload
+def clean_geometry(value: Any, *, geom_type: str) -> GEOSGeometry: ...
+
+
 def clean_geometry(value: Any, *, geom_type: str) -> GEOSGeometry:
     """Validate ``value`` and return it in EPSG:4326 as ``geom_type`` ("Polygon", "MultiPolygon",
     "Point").
@@ -120,9 +130,13 @@ def clean_geometry(value: Any, *, geom_type: str) -> GEOSGeometry:
             geom.transform(STORAGE_SRID)
         except (GDALException, GEOSException) as exc:
             raise GeometryError(
-                _("The coordinates cannot be transformed from EPSG:%(value)s: %(reason)s. Check "
-                  "that they really are in that coordinate system."),
-                code="wrong_srid", value=geom.srid, reason=str(exc)[:100],
+                _(
+                    "The coordinates cannot be transformed from EPSG:%(value)s: %(reason)s. Check "
+                    "that they really are in that coordinate system."
+                ),
+                code="wrong_srid",
+                value=geom.srid,
+                reason=str(exc)[:100],
             ) from exc
     lon_min, lat_min, lon_max, lat_max = geom.extent
     if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:

@@ -43,7 +43,7 @@ SAVERS: dict[type[models.Model], Any] = {
 }
 # Derived by the database or by the services: never restored from a snapshot.
 _DERIVED = {"id", "centroid", "community_id", "search_key", "address", "qr_token"}
-_DERIVED_BY_MODEL = {
+_DERIVED_BY_MODEL: dict[type[models.Model], set[str]] = {
     DoorPlate: {
         "district",
         "street_office",
@@ -65,7 +65,7 @@ class Change:
     diff: dict[str, tuple[Any, Any]]  # field → (before, after)
 
 
-def event_model(model: type[models.Model]) -> type[models.Model]:
+def event_model(model: type[models.Model]) -> type[Any]:
     return apps.get_model(model._meta.app_label, f"{model.__name__}Event")
 
 
@@ -91,7 +91,7 @@ def changes_of(model: type[models.Model], pk: int) -> list[Change]:
     """The history of one object, oldest first, each event with its before → after values."""
     events = list(
         event_model(model)
-        .objects.filter(pgh_obj_id=pk)
+        ._default_manager.filter(pgh_obj_id=pk)
         .select_related("pgh_context")
         .order_by("pgh_id")
     )
@@ -119,7 +119,7 @@ def undo_change(*, actor: Any, model: type[models.Model], event_id: int) -> mode
     """Undo one recorded change: an insert is deleted, an update's fields are put back, a
     deleted object is restored. Returns the object as it now is (``None`` after undoing an insert).
     """
-    events = event_model(model).objects
+    events = event_model(model)._default_manager
     event = events.filter(pgh_id=event_id).first()
     if event is None:
         raise NotFoundError(_("There is no change %(value)s to undo."), value=event_id)

@@ -106,7 +106,8 @@ def _require(actor: Any, code: str, *, territory: bool = False) -> None:
 
 
 def _apply(instance: M, data: Data) -> M:
-    if instance.pk is not None and "code" in data and data["code"] != instance.code:
+    old_code = getattr(instance, "code", None)
+    if instance.pk is not None and "code" in data and data["code"] != old_code:
         raise TerritoryError(
             _(
                 "An official code cannot be changed (%(old)s → %(value)s): create the new node and "
@@ -114,7 +115,7 @@ def _apply(instance: M, data: Data) -> M:
             ),
             code="code_immutable",
             field="code",
-            old=instance.code,
+            old=old_code,
             value=data["code"],
         )
     for name, value in data.items():
@@ -163,7 +164,7 @@ def check_inside(
     return ratio
 
 
-def _check_code(code: str, *, digits: int, parent_code: str | None, label: str) -> None:
+def _check_code(code: str, *, digits: int, parent_code: str | None, label: Any) -> None:
     if not (isinstance(code, str) and len(code) == digits and code.isdigit()):
         raise TerritoryError(
             _("The %(label)s code %(value)s must have exactly %(digits)s digits."),
@@ -475,7 +476,7 @@ def compose_address(plate: DoorPlate) -> None:
     plate.district = office.district.name
     plate.street_office = office.name
     plate.community = community.name
-    plate.compound = building.compound.name if building.compound_id else ""
+    plate.compound = building.compound.name if building.compound is not None else ""
     parts = AddressParts(
         district=plate.district,
         street_office=plate.street_office,

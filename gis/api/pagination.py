@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from ..sql import fetch_rows
 
 
 class PagePagination(PageNumberPagination):
@@ -15,16 +22,53 @@ class PagePagination(PageNumberPagination):
 
 
 class FeaturePagination(PagePagination):
-    """A page of a layer is a GeoJSON FeatureCollection with the paging links as members."""
+    """A page of a layer is a GeoJSON FeatureCollection with the paging members.
+
+    Pages are cut with LIMIT/OFFSET on the rows query; the total is counted only when the first
+    page does not already hold every row (the common case of a map viewport needs one query).
+    """
 
     page_size = 500
     max_page_size = 5000
+
+    def paginate_rows(self, queryset: QuerySet[Any], request: Request) -> list[tuple[Any, ...]]:
+        self.request: Request = request
+        self.size = self.get_page_size(request) or self.page_size
+        text = request.query_params.get(self.page_query_param, "1")
+        if not text.isdigit() or int(text) < 1:
+            raise NotFound(_("Invalid page."))
+        self.number = int(text)
+        offset = (self.number - 1) * self.size
+        rows = fetch_rows(queryset[offset : offset + self.size + 1])
+        self.has_next = len(rows) > self.size
+        rows = rows[: self.size]
+        if self.number == 1 and not self.has_next:
+            self.count = len(rows)
+        else:
+            self.count = queryset.count()
+            if not rows and self.number > 1:
+                raise NotFound(_("Invalid page."))
+        return rows
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.page_query_param, self.number + 1)
+
+    def get_previous_link(self) -> str | None:
+        if self.number == 1:
+            return None
+        url = self.request.build_absolute_uri()
+        if self.number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response(
             {
                 "type": "FeatureCollection",
-                "count": self.page.paginator.count,  # type: ignore[union-attr]
+                "count": self.count,
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
                 "features": data,

@@ -34,7 +34,7 @@ class DistrictSerializer(GeoFeatureModelSerializer):
         model = District
         geo_field = "geom"
         fields = ["id", "code", "name", "geom"]
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class StreetOfficeSerializer(GeoFeatureModelSerializer):
@@ -45,7 +45,7 @@ class StreetOfficeSerializer(GeoFeatureModelSerializer):
         model = StreetOffice
         geo_field = "geom"
         fields = ["id", "code", "name", "district", "geom"]
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class CommunitySerializer(GeoFeatureModelSerializer):
@@ -58,7 +58,7 @@ class CommunitySerializer(GeoFeatureModelSerializer):
         model = Community
         geo_field = "geom"
         fields = ["id", "code", "name", "street_office", "committee", "geom"]
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class CompoundSerializer(GeoFeatureModelSerializer):
@@ -100,7 +100,9 @@ class BuildingSerializer(GeoFeatureModelSerializer):
             "footprint",
         ]
         read_only_fields = ["community"]
-        extra_kwargs = {"source_id": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"source_id": {"validators": []}}
+        # Not drawn on the map: left out of the layer list, in the building's detail.
+        list_exclude = ["source_id", "floors_below"]
 
 
 class EntranceSerializer(serializers.ModelSerializer):
@@ -205,7 +207,7 @@ class BuildingDetailSerializer(BuildingSerializer):
 
 class ChangeSerializer(serializers.Serializer):
     event_id = serializers.IntegerField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # insert | update | delete
     created_at = serializers.DateTimeField()
     user_id = serializers.IntegerField(allow_null=True)
     diff = serializers.DictField()

@@ -10,7 +10,10 @@ from django.contrib.gis.geos import GEOSGeometry
 from gis.exceptions import GeometryError
 from gis.geometry import clean_geometry
 
-SQUARE = {"type": "Polygon", "coordinates": [[[112.1, 32.0], [112.2, 32.0], [112.2, 32.1], [112.1, 32.1], [112.1, 32.0]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[112.1, 32.0], [112.2, 32.0], [112.2, 32.1], [112.1, 32.1], [112.1, 32.0]]],
+}
 
 
 @pytest.mark.parametrize(
@@ -19,20 +22,47 @@ SQUARE = {"type": "Polygon", "coordinates": [[[112.1, 32.0], [112.2, 32.0], [112
         ("{not json", "malformed_geojson", "not valid JSON"),
         ({"type": "Feature"}, "malformed_geojson", "Expected a GeoJSON geometry"),
         ([1, 2], "malformed_geojson", "got list"),
-        ({"type": "Polygon", "coordinates": [[[112.1, 32.0], [112.2, 32.0]]]}, "malformed_geojson", "cannot be read"),
+        (
+            {"type": "Polygon", "coordinates": [[[112.1, 32.0], [112.2, 32.0]]]},
+            "malformed_geojson",
+            "cannot be read",
+        ),
         ({"type": "Polygon", "coordinates": []}, "empty_geometry", "empty"),
         (
-            {"type": "Polygon", "coordinates": [[[112.1, 32.0], [112.2, 32.1], [112.1, 32.1], [112.2, 32.0], [112.1, 32.0]]]},
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[112.1, 32.0], [112.2, 32.1], [112.1, 32.1], [112.2, 32.0], [112.1, 32.0]]
+                ],
+            },
             "invalid_geometry",
             "Self-intersection",
         ),
-        ({"type": "Point", "coordinates": [112.1, 32.0]}, "wrong_type", "Expected a Polygon, got a Point"),
         (
-            {"type": "Polygon", "coordinates": [[[38_500_000, 3_540_000], [38_500_100, 3_540_000], [38_500_100, 3_540_100], [38_500_000, 3_540_000]]]},
+            {"type": "Point", "coordinates": [112.1, 32.0]},
+            "wrong_type",
+            "Expected a Polygon, got a Point",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [38_500_000, 3_540_000],
+                        [38_500_100, 3_540_000],
+                        [38_500_100, 3_540_100],
+                        [38_500_000, 3_540_000],
+                    ]
+                ],
+            },
             "out_of_range",
             "look projected",
         ),
-        ({**SQUARE, "crs": {"type": "name", "properties": {"name": "EPSG:2000"}}}, "wrong_srid", "EPSG:2000 is not accepted"),
+        (
+            {**SQUARE, "crs": {"type": "name", "properties": {"name": "EPSG:2000"}}},
+            "wrong_srid",
+            "EPSG:2000 is not accepted",
+        ),
         ({**SQUARE, "crs": {"type": "link"}}, "unknown_crs", "not understood"),
     ],
 )
@@ -52,7 +82,11 @@ def test_named_metric_crs_is_transformed_to_4326():
     # A 100 m square in CGCS2000 / 3-degree GK CM 111E around Xiangyang.
     x, y = 604_000, 3_543_000
     ring = [[x, y], [x + 100, y], [x + 100, y + 100], [x, y + 100], [x, y]]
-    value = {"type": "Polygon", "coordinates": [ring], "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4546"}}}
+    value = {
+        "type": "Polygon",
+        "coordinates": [ring],
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4546"}},
+    }
     geom = clean_geometry(value, geom_type="Polygon")
     assert geom.srid == 4326
     lon, lat = geom.centroid.coords
@@ -62,7 +96,11 @@ def test_named_metric_crs_is_transformed_to_4326():
 
 def test_coordinates_that_cannot_be_in_the_named_crs_are_refused():
     ring = [[1e12, 1e12], [1e12 + 1, 1e12], [1e12 + 1, 1e12 + 1], [1e12, 1e12]]
-    value = {"type": "Polygon", "coordinates": [ring], "crs": {"type": "name", "properties": {"name": "EPSG:4546"}}}
+    value = {
+        "type": "Polygon",
+        "coordinates": [ring],
+        "crs": {"type": "name", "properties": {"name": "EPSG:4546"}},
+    }
     with pytest.raises(GeometryError) as err:
         clean_geometry(value, geom_type="Polygon")
     assert err.value.code in {"wrong_srid", "out_of_range"}

@@ -20,7 +20,9 @@ def client_for(users):
     return make
 
 
-def test_building_list_is_a_feature_collection_with_paging(territory, client_for, django_assert_max_num_queries):
+def test_building_list_is_a_feature_collection_with_paging(
+    territory, client_for, django_assert_max_num_queries
+):
     for i in range(5):
         BuildingFactory(footprint=box(112.12 + i * 0.002, 32.02, 112.121 + i * 0.002, 32.021))
     with django_assert_max_num_queries(4):
@@ -50,13 +52,17 @@ def test_zoom_simplifies_geometry(territory, client_for):
     BuildingFactory(footprint=Polygon(ring, srid=4326))
     client = client_for()
     full = client.get("/api/buildings/", {"bbox": "112.119,32.029,112.122,32.032"}).json()
-    simple = client.get("/api/buildings/", {"bbox": "112.119,32.029,112.122,32.032", "zoom": 12}).json()
+    simple = client.get(
+        "/api/buildings/", {"bbox": "112.119,32.029,112.122,32.032", "zoom": 12}
+    ).json()
     assert len(full["features"][0]["geometry"]["coordinates"][0]) == len(ring)
     assert len(simple["features"][0]["geometry"]["coordinates"][0]) < 10
     assert client.get("/api/buildings/", {"zoom": "abc"}).json()["code"] == "bad_zoom"
 
 
-def test_building_detail_groups_rooms_by_floor(territory, client_for, django_assert_max_num_queries):
+def test_building_detail_groups_rooms_by_floor(
+    territory, client_for, django_assert_max_num_queries
+):
     building = territory.home_building
     entrance = EntranceFactory(building=building, number="1")
     for floor in (1, 3, -1):
@@ -74,7 +80,12 @@ def test_building_detail_groups_rooms_by_floor(territory, client_for, django_ass
 def test_create_building_from_a_feature(territory, client_for):
     feature = {
         "type": "Feature",
-        "geometry": {"type": "Polygon", "coordinates": [[[112.13, 32.03], [112.131, 32.03], [112.131, 32.031], [112.13, 32.03]]]},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [[112.13, 32.03], [112.131, 32.03], [112.131, 32.031], [112.13, 32.03]]
+            ],
+        },
         "properties": {"floors_above": 7, "use": "residential", "name": "新楼"},
     }
     response = client_for(Role.COMMUNITY_WORKER).post("/api/buildings/", feature, format="json")
@@ -85,9 +96,46 @@ def test_create_building_from_a_feature(territory, client_for):
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[112.13, 32.03], [112.131, 32.031], [112.13, 32.031], [112.131, 32.03], [112.13, 32.03]]]}, "properties": {}}, "invalid_geometry"),
-        ({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[113.5, 33.0], [113.51, 33.0], [113.51, 33.01], [113.5, 33.0]]]}, "properties": {}}, "outside_every_community"),
-        ({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": []}, "properties": {}}, "empty_geometry"),
+        (
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [112.13, 32.03],
+                            [112.131, 32.031],
+                            [112.13, 32.031],
+                            [112.131, 32.03],
+                            [112.13, 32.03],
+                        ]
+                    ],
+                },
+                "properties": {},
+            },
+            "invalid_geometry",
+        ),
+        (
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[113.5, 33.0], [113.51, 33.0], [113.51, 33.01], [113.5, 33.0]]
+                    ],
+                },
+                "properties": {},
+            },
+            "outside_every_community",
+        ),
+        (
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": []},
+                "properties": {},
+            },
+            "empty_geometry",
+        ),
         ({"type": "Feature", "geometry": "{oops", "properties": {}}, "malformed_geojson"),
         ({"type": "Feature", "geometry": None, "properties": {"floors_above": 3}}, "null"),
         ({"floors_above": "seven"}, "invalid"),
@@ -124,7 +172,10 @@ def test_duplicate_room_is_409(territory, client_for):
 def test_unknown_parent_code_is_a_400(territory, client_for):
     feature = {
         "type": "Feature",
-        "geometry": {"type": "MultiPolygon", "coordinates": [[[[112.1, 32.0], [112.11, 32.0], [112.11, 32.01], [112.1, 32.0]]]]},
+        "geometry": {
+            "type": "MultiPolygon",
+            "coordinates": [[[[112.1, 32.0], [112.11, 32.0], [112.11, 32.01], [112.1, 32.0]]]],
+        },
         "properties": {"code": "420606009001", "name": "无", "street_office": "420606009"},
     }
     response = client_for().post("/api/communities/", feature, format="json")
@@ -141,7 +192,11 @@ def test_landlord_phone_is_masked(territory, client_for):
 
 def test_history_and_undo_over_the_api(territory, client_for):
     client = client_for(Role.COMMUNITY_WORKER)
-    room = client.post("/api/rooms/", {"building": territory.home_building.pk, "floor": 1, "number": "101"}, format="json").json()
+    room = client.post(
+        "/api/rooms/",
+        {"building": territory.home_building.pk, "floor": 1, "number": "101"},
+        format="json",
+    ).json()
     client.patch(f"/api/rooms/{room['id']}/", {"use": "vacant"}, format="json")
     changes = client.get(f"/api/rooms/{room['id']}/history/").json()
     assert [c["label"] for c in changes] == ["insert", "update"]
@@ -153,10 +208,20 @@ def test_history_and_undo_over_the_api(territory, client_for):
 def test_door_plate_search_and_address_parser(territory, client_for):
     from gis import services
 
-    services.save_door_plate(actor=None, data={"building": territory.home_building, "road": "人民路", "number": "12", "building_number": "3"})
+    services.save_door_plate(
+        actor=None,
+        data={
+            "building": territory.home_building,
+            "road": "人民路",
+            "number": "12",
+            "building_number": "3",
+        },
+    )
     client = client_for()
     found = client.get("/api/door-plates/", {"q": "人民路12"}).json()
-    assert [f["properties"]["address"] for f in found["features"]] == ["樊城区汉江街道人民路社区人民路12号3栋"]
+    assert [f["properties"]["address"] for f in found["features"]] == [
+        "樊城区汉江街道人民路社区人民路12号3栋"
+    ]
     parsed = client.get("/api/address/parse/", {"q": "樊城区人民路12号3栋2单元501室"}).json()
     assert parsed["ok"] and parsed["parts"]["room"] == "501" and parsed["parts"]["floor"] == "5"
     assert client.get("/api/address/parse/", {"q": ""}).status_code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -77,7 +78,7 @@ TEMPLATES = [
 ]
 
 
-def _local_database() -> dict[str, object]:
+def _local_database() -> Any:
     """The project-local cluster started by ``scripts/db.sh`` (unix socket, no TCP)."""
     socket_file = VAR_DIR / "pgsocket"
     socket_dir = socket_file.read_text().strip() if socket_file.exists() else str(VAR_DIR / "run")
@@ -99,6 +100,10 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {"default": _local_database()}
 DATABASES["default"]["CONN_MAX_AGE"] = 60
+
+# Sessions are read from the cache and written through to the database: no session query on
+# every API request of a map page.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

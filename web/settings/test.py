@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from .base import *  # noqa: F403
+from .base import DATABASES
 
 DEBUG = False
 DEMO_MODE = True
@@ -11,3 +14,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Separate test databases for runs side by side (e.g. PLATEGRID_TEST_DB=test_plategrid_2).
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PLATEGRID_TEST_DB", "test_plategrid")}

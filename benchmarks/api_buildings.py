@@ -1,0 +1,91 @@
+"""GeoJSON building layer: the API against the bare SQL of the same rows, in the same run.
+
+For a bbox holding about N buildings (1,000 full, 200 with --quick) it times
+  - the API list endpoint ``/api/buildings/?bbox=…&page_size=N`` through the whole Django stack
+    (middleware, session auth, scope filter, paging count, properties, JSON rendering), and
+  - ``SELECT id, ST_AsGeoJSON(footprint) … WHERE footprint && bbox`` fetched by psycopg,
+and prints p50/p95 of each and their ratio (target: ratio ≤ 3).
+
+Runs on the demo database (``make run`` loads it; loaded here when empty).
+Usage: .venv/bin/python benchmarks/api_buildings.py [--quick] [--repeats R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from _setup import figure, percentile, setup_django
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="about 200 buildings, fewer repeats")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args()
+    setup_django()
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.gis.db.models import Extent
+    from django.contrib.gis.db.models.functions import Distance
+    from django.contrib.gis.geos import Point
+    from django.core.management import call_command
+    from django.test import Client
+
+    from gis.models import Building
+    from gis.sql import building_geojson_rows
+
+    target = 200 if args.quick else 1000
+    repeats = args.repeats or (20 if args.quick else 60)
+    if not Building.objects.exists():
+        call_command("load_demo")
+
+    # The bbox of the `target` buildings nearest the middle of all buildings.
+    extent = Building.objects.aggregate(e=Extent("footprint"))["e"]
+    middle = Point((extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2, srid=4326)
+    nearest = (
+        Building.objects.annotate(d=Distance("centroid", middle))
+        .order_by("d")
+        .values_list("pk", flat=True)[:target]
+    )
+    bbox = Building.objects.filter(pk__in=list(nearest)).aggregate(e=Extent("footprint"))["e"]
+    bbox_text = ",".join(f"{v:.7f}" for v in bbox)
+    in_bbox = len(building_geojson_rows(bbox))
+
+    user, _ = get_user_model().objects.get_or_create(username="benchmark-superuser")
+    user.is_superuser = True
+    user.save()
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    url = f"/api/buildings/?bbox={bbox_text}&page_size=5000"
+
+    def api() -> int:
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        return len(response.content)
+
+    def sql() -> int:
+        return len(building_geojson_rows(bbox))
+
+    api_bytes = api()
+    sql()
+    api_times, sql_times = [], []
+    for _ in range(repeats):
+        for fn, times in ((sql, sql_times), (api, api_times)):
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+
+    figure("buildings_in_bbox", in_bbox)
+    figure("response_bytes", api_bytes)
+    figure("repeats", repeats)
+    figure("api_p50_ms", f"{percentile(api_times, 50):.1f}")
+    figure("api_p95_ms", f"{percentile(api_times, 95):.1f}")
+    figure("sql_p50_ms", f"{percentile(sql_times, 50):.1f}")
+    figure("sql_p95_ms", f"{percentile(sql_times, 95):.1f}")
+    figure("ratio_p95", f"{percentile(api_times, 95) / percentile(sql_times, 95):.2f}")
+    figure("ratio", f"{percentile(api_times, 50) / percentile(sql_times, 50):.2f}")
+
+
+if __name__ == "__main__":
+    main()
