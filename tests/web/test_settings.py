@@ -22,7 +22,11 @@ def _import_production(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PLATEGRID_")}
     return subprocess.run(
         [sys.executable, "-c", "import web.settings.production"],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -32,12 +36,16 @@ def test_production_refuses_the_default_secret():
 
 
 def test_production_refuses_debug():
-    result = _import_production(PLATEGRID_SECRET_KEY=GOOD_SECRET, PLATEGRID_ALLOWED_HOSTS="a", PLATEGRID_DEBUG="1")
+    result = _import_production(
+        PLATEGRID_SECRET_KEY=GOOD_SECRET, PLATEGRID_ALLOWED_HOSTS="a", PLATEGRID_DEBUG="1"
+    )
     assert result.returncode != 0 and "refuse DEBUG" in result.stderr
 
 
 def test_production_starts_with_a_proper_configuration():
-    result = _import_production(PLATEGRID_SECRET_KEY=GOOD_SECRET, PLATEGRID_ALLOWED_HOSTS="example.org")
+    result = _import_production(
+        PLATEGRID_SECRET_KEY=GOOD_SECRET, PLATEGRID_ALLOWED_HOSTS="example.org"
+    )
     assert result.returncode == 0, result.stderr
 
 
