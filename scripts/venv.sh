@@ -4,6 +4,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
+LOG=.venv/pip.log
+
+pip_quiet() {
+  if ! .venv/bin/pip "$@" > "$LOG" 2>&1; then
+    cat "$LOG" >&2
+    echo "error: pip $* failed (log above, also in $LOG)" >&2
+    exit 1
+  fi
+}
+
 if [ ! -x .venv/bin/python ]; then
   echo "venv: creating .venv"
   "$PYTHON" -m venv .venv
@@ -12,12 +22,8 @@ stamp=.venv/.plategrid-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "venv: installing Python packages"
-  .venv/bin/pip install -q --upgrade pip
-  if ! .venv/bin/pip install -q -e '.[dev]' > .venv/pip.log 2>&1; then
-    cat .venv/pip.log >&2
-    echo "error: pip could not install the Python packages (log above, also in .venv/pip.log)" >&2
-    exit 1
-  fi
+  pip_quiet install -q --upgrade pip
+  pip_quiet install -q -e '.[dev]'
   echo "$want" > "$stamp"
 else
   echo "venv: up to date"
