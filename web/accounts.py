@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
@@ -52,6 +53,12 @@ def create_demo_accounts() -> list[DemoAccount]:
         user.is_staff = account.is_staff
         user.set_password(DEMO_PASSWORD)
         user.save()
+        if account.is_staff:  # the register in the admin, scoped like the API
+            user.user_permissions.set(
+                Permission.objects.filter(content_type__app_label="geo")
+                .exclude(content_type__model__endswith="event")
+                .exclude(content_type__model="scopegrant")
+            )
         ScopeGrant.objects.filter(user=user).delete()
         ScopeGrant.objects.create(
             user=user, role=account.role, territory_code=account.territory_code

@@ -35,7 +35,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "gis.apps.GeoConfig",
     "registry",
     "grid",
