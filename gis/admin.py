@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .exceptions import PlategridError
@@ -160,3 +161,8 @@ class ScopeGrantAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
+
+
+admin.site.site_header = _("plategrid register")
+admin.site.site_title = _("plategrid")
+admin.site.index_title = _("Territory and property register")

@@ -13,6 +13,7 @@ class LocalMapWidget(OpenLayersWidget):
     default_zoom = 12
 
     class Media:
+        extend = False  # replace Django's media (OpenLayers from a CDN), do not add to it
         css = {"all": ("vendor/ol-css/ol.css", "gis/css/ol3.css")}
         js = ("vendor/ol/ol.js", "gis/js/OLMapWidget.js")
 

@@ -1,0 +1,97 @@
+"""Regenerate the screenshots in docs/screenshots/ from a running demo server.
+
+    DJANGO_SETTINGS_MODULE=web.settings.demo .venv/bin/python manage.py runserver 127.0.0.1:8001
+    .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8001 --user U --password P
+
+The account must be able to open buildings in the admin (a superuser will do: the demo accounts have
+no admin model permissions). The phone screenshot of the index page is taken signed in as well.
+Needs ``playwright`` (dev extras) and the Debian ``chromium`` package. Requests for any host other
+than the server are blocked and listed; the script then exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page  # noqa: E402
+
+from tests.web.browser import (  # noqa: E402
+    PHONE,
+    OfflineGuard,
+    chromium,
+    log_in,
+    new_context,
+    wait_for_map,
+    wait_for_swagger,
+)
+
+
+def first_building_id(page: Page) -> str:
+    response = page.goto("/admin/geo/building/")
+    if response is None or response.status != 200:
+        status = response.status if response else "no response"
+        raise SystemExit(f"the building list answered {status}: use an account with admin rights")
+    href = page.get_attribute("#result_list tbody tr a[href*='/change/']", "href")
+    if not href:
+        raise SystemExit("no building in the admin list: load the demo data first")
+    return href.rstrip("/").split("/")[-2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8001")
+    parser.add_argument("--user", default="demo-district")
+    parser.add_argument("--password", default="plategrid-demo")
+    parser.add_argument("--building", help="building id for the map (default: first in the list)")
+    parser.add_argument("--locale", default="zh-CN")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    guards: list[OfflineGuard] = []
+
+    with chromium() as browser:
+        context, guard = new_context(browser, args.base_url, locale=args.locale)
+        guards.append(guard)
+        page = context.new_page()
+        log_in(page, args.user, args.password)
+        building = args.building or first_building_id(page)
+        page.goto(f"/admin/geo/building/{building}/change/")
+        wait_for_map(page, "id_footprint_map")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(500)  # let OpenLayers finish drawing the base layer
+        page.screenshot(path=args.out / "admin-building-map.png", full_page=True)
+
+        page.goto("/api/docs/")
+        wait_for_swagger(page)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=args.out / "api-docs.png")
+        context.close()
+
+        context, guard = new_context(browser, args.base_url, viewport=PHONE, locale=args.locale)
+        guards.append(guard)
+        page = context.new_page()
+        log_in(page, args.user, args.password)
+        page.goto("/")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=args.out / "index-phone.png", full_page=True)
+        context.close()
+
+    status = 0
+    for guard in guards:
+        for url in guard.outside:
+            print(f"BLOCKED outside request: {url}", file=sys.stderr)
+            status = 1
+        for problem in guard.failed + guard.page_errors + guard.console_errors:
+            print(f"problem: {problem}", file=sys.stderr)
+    for name in ("admin-building-map.png", "api-docs.png", "index-phone.png"):
+        print(args.out / name)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

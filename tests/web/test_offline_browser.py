@@ -1,0 +1,203 @@
+"""The pages work with no internet: every request a page makes goes to the site itself.
+
+Headless Chromium (the Debian package, driven by Playwright) loads the pages from pytest-django's
+``live_server``. The browser reaches the server under a made-up host name, mapped to the loopback
+address inside Chromium, so nothing is excused for being on ``localhost`` (Swagger UI, for one,
+behaves differently there). Every request of the browser context is recorded; any request for
+another host is aborted at once (the test must not hang on a closed network) and fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ..factories import UserFactory
+from .browser import (
+    CHROMIUM,
+    PHONE,
+    OfflineGuard,
+    chromium,
+    horizontal_overflow,
+    log_in,
+    new_context,
+    wait_for_map,
+    wait_for_swagger,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+]
+
+# Not a loopback name: the site must not depend on the browser treating it as local.
+SITE_HOST = "plategrid.test"
+ADMIN = ("root", "pw")
+
+# What the admin map widget holds once OpenLayers has run: its layers, the features of the base
+# map's first layer (our community boundaries from /api/communities/) and the drawn geometry.
+MAP_STATE_JS = """(module) => {
+  const widget = window[module];
+  if (!widget || !widget.map) return null;
+  const layers = widget.map.getLayers().getArray();
+  return {
+    layers: layers.length,
+    baseFeatures: layers[0].getLayers().item(0).getSource().getFeatures().length,
+    drawn: widget.featureOverlay.getSource().getFeatures().length,
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    # Set-up installs Chromium (scripts/system-packages.sh): its absence is a failure, not a skip.
+    assert os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}: run scripts/system-packages.sh"
+    # Playwright's sync API keeps an asyncio loop parked in this thread while the browser is open,
+    # and Django refuses ORM calls when it sees one. The calls still run one at a time here.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with chromium(host_map={SITE_HOST: "127.0.0.1"}) as browser:
+            yield browser
+
+
+@pytest.fixture
+def site(live_server: Any, settings: Any) -> str:
+    """The live server's base URL under ``SITE_HOST``."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, SITE_HOST]
+    return f"http://{SITE_HOST}:{live_server.thread.port}"
+
+
+@pytest.fixture
+def superuser(territory: Any, users: Any) -> Any:
+    return UserFactory(username=ADMIN[0], is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def page_and_guard(browser: Any, site: str) -> Iterator[tuple[Any, OfflineGuard]]:
+    context, guard = new_context(browser, site)
+    try:
+        yield context.new_page(), guard
+    finally:
+        context.close()
+
+
+def assert_offline(guard: OfflineGuard) -> None:
+    """Only the site was asked for, every answer arrived, and no script failed."""
+    assert guard.requests, "no request was recorded at all"
+    assert guard.outside == [], f"requests for outside hosts: {guard.outside}"
+    assert guard.failed == [], f"failed requests: {guard.failed}"
+    assert guard.page_errors == [], f"uncaught script errors: {guard.page_errors}"
+    assert guard.console_errors == [], f"console errors: {guard.console_errors}"
+
+
+def requested_paths(guard: OfflineGuard) -> set[str]:
+    return {url.split(guard.base_url, 1)[-1].split("?", 1)[0] for url in guard.requests}
+
+
+def check_map_widget(page: Any, field: str, *, drawn: int) -> None:
+    wait_for_map(page, f"id_{field}_map")
+    page.wait_for_load_state("networkidle")
+    state = page.evaluate(MAP_STATE_JS, f"geodjango_{field}")
+    assert state is not None, "the map widget was not created (is `ol` loaded?)"
+    # The drawn features sit in an overlay outside the map's layer collection.
+    assert state["layers"] == 1, state
+    assert state["baseFeatures"] >= 1, f"the community base layer stayed empty: {state}"
+    assert state["drawn"] == drawn, state
+
+
+def test_index(page_and_guard: tuple[Any, OfflineGuard], superuser: Any) -> None:
+    page, guard = page_and_guard
+    log_in(page, *ADMIN)
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".figures li").count() == 4
+    assert "/static/web/site.css" in requested_paths(guard)
+    assert_offline(guard)
+
+
+def test_admin_index(page_and_guard: tuple[Any, OfflineGuard], superuser: Any) -> None:
+    page, guard = page_and_guard
+    log_in(page, *ADMIN)
+    page.goto("/admin/")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#content-main a[href='/admin/geo/building/']").count() >= 1
+    assert_offline(guard)
+
+
+def test_admin_building_change_map(
+    page_and_guard: tuple[Any, OfflineGuard], superuser: Any, territory: Any
+) -> None:
+    page, guard = page_and_guard
+    log_in(page, *ADMIN)
+    page.goto(f"/admin/geo/building/{territory.home_building.pk}/change/")
+    check_map_widget(page, "footprint", drawn=1)
+    paths = requested_paths(guard)
+    assert {"/static/vendor/ol/ol.js", "/static/vendor/ol-css/ol.css"} <= paths
+    assert "/api/communities/" in paths
+    assert_offline(guard)
+
+
+def test_admin_community_add_map(page_and_guard: tuple[Any, OfflineGuard], superuser: Any) -> None:
+    page, guard = page_and_guard
+    log_in(page, *ADMIN)
+    page.goto("/admin/geo/community/add/")
+    check_map_widget(page, "geom", drawn=0)
+    assert "/api/communities/" in requested_paths(guard)
+    assert_offline(guard)
+
+
+def test_api_docs(page_and_guard: tuple[Any, OfflineGuard], superuser: Any) -> None:
+    page, guard = page_and_guard
+    log_in(page, *ADMIN)
+    page.goto("/api/docs/")
+    wait_for_swagger(page)
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".swagger-ui .opblock").count() >= 10
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("plategrid API")
+    paths = requested_paths(guard)
+    assert "/api/schema/" in paths
+    assert any(path.endswith("/swagger-ui-bundle.js") for path in paths), paths
+    assert_offline(guard)
+
+
+def test_api_docs_signed_out(page_and_guard: tuple[Any, OfflineGuard], territory: Any) -> None:
+    page, guard = page_and_guard
+    page.goto("/api/docs/")
+    wait_for_swagger(page)
+    page.wait_for_load_state("networkidle")
+    assert_offline(guard)
+
+
+def test_outside_requests_are_caught(page_and_guard: tuple[Any, OfflineGuard]) -> None:
+    """The guard itself: a page asking for another host is recorded, and blocked without waiting."""
+    page, guard = page_and_guard
+    page.set_content(
+        '<img src="https://tile.openstreetmap.org/0/0/0.png">'
+        '<script src="https://cdn.jsdelivr.net/npm/ol@7.2.2/dist/ol.js"></script>'
+    )
+    assert sorted(guard.outside) == [
+        "https://cdn.jsdelivr.net/npm/ol@7.2.2/dist/ol.js",
+        "https://tile.openstreetmap.org/0/0/0.png",
+    ]
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_index_fits_a_phone(
+    browser: Any, site: str, superuser: Any, signed_in: bool, locale: str
+) -> None:
+    context, guard = new_context(browser, site, viewport=PHONE, locale=locale)
+    try:
+        page = context.new_page()
+        if signed_in:
+            log_in(page, *ADMIN)
+        page.goto("/")
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"index is {width}px wide on a {PHONE['width']}px phone"
+        assert horizontal_overflow(page) <= 0
+        assert_offline(guard)
+    finally:
+        context.close()
