@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 
 import orjson
 from django.contrib.gis.db.models.functions import AsGeoJSON
-from django.contrib.gis.geos import Polygon
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -26,7 +25,7 @@ from rest_framework.views import APIView
 from .. import history, services
 from ..address import parse_address
 from ..exceptions import InvalidInputError, ScopeError
-from ..functions import SimplifyPreserveTopology
+from ..functions import MakeEnvelope, SimplifyPreserveTopology
 from ..models import (
     Building,
     Community,
@@ -54,7 +53,7 @@ ZOOM_PARAM = OpenApiParameter(
 )
 
 
-def parse_bbox(text: str) -> Polygon:
+def parse_bbox(text: str) -> MakeEnvelope:
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError:
@@ -74,7 +73,7 @@ def parse_bbox(text: str) -> Polygon:
             field="bbox",
             value=text[:100],
         )
-    return Polygon.from_bbox((x0, y0, x1, y1))
+    return MakeEnvelope(x0, y0, x1, y1)
 
 
 def simplify_tolerance(zoom: int) -> float:
