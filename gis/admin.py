@@ -138,6 +138,12 @@ class RoomAdmin(RegisterAdmin):
     list_filter = ["use"]
     raw_id_fields = ["building", "entrance", "landlord"]
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "plan_geom":
+            # Metres in the building's own frame: text (WKT or GeoJSON), not a geographic map.
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 3, "cols": 80})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(DoorPlate)
 class DoorPlateAdmin(RegisterAdmin):
