@@ -66,7 +66,7 @@ def _from_geojson(value: Any) -> GEOSGeometry:
                 code="malformed_geojson",
                 reason=str(exc),
             ) from exc
-    if not isinstance(value, dict) or value.get("type") not in _GEOJSON_TYPES:
+    if not isinstance(value, dict) or str(value.get("type")) not in _GEOJSON_TYPES:
         kind = value.get("type") if isinstance(value, dict) else type(value).__name__
         raise GeometryError(
             _("Expected a GeoJSON geometry object (Point, Polygon, MultiPolygon…), got %(value)s."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib.gis.gdal.error import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -44,7 +45,7 @@ class PlanGeometryField(GeometryField):
         try:
             text = value if isinstance(value, str) else json.dumps(value)
             geom = GEOSGeometry(text)
-        except (GEOSException, ValueError, TypeError) as exc:
+        except (GEOSException, GDALException, ValueError, TypeError) as exc:
             raise GeometryError(
                 _("The room plan cannot be read as a GeoJSON polygon: %(reason)s."),
                 code="malformed_geojson",

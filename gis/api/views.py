@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -87,6 +88,8 @@ class RegisterViewSet(viewsets.ModelViewSet):
     model: ClassVar[type[Any]]
     saver: ClassVar[Any]
     renderer_classes = [FastJSONRenderer]
+    # JSON (GeoJSON) bodies only: a form body answers 415 rather than half-parsed geometry.
+    parser_classes = [JSONParser]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:

@@ -232,3 +232,24 @@ def test_schema_and_offline_docs_page(client):
     page = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assert "https://" not in page.replace("https://swagger.io", "")
+
+
+def test_unreadable_room_plan_is_a_400(territory, client_for):
+    payload = {
+        "building": territory.home_building.pk,
+        "floor": 1,
+        "number": "101",
+        "plan_geom": {"type": "", "coordinates": []},
+    }
+    response = client_for().post("/api/rooms/", payload, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "malformed_geojson"
+    assert not Room.objects.filter(number="101").exists()
+
+
+def test_form_bodies_are_refused_with_415(territory, client_for):
+    response = client_for().post("/api/buildings/", {"floors_above": "3"})  # multipart form
+    assert response.status_code == 415
+    assert (
+        set(response.json()) >= {"detail", "code"}
+        and response.json()["code"] == "unsupported_media_type"
+    )
