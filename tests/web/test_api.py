@@ -247,7 +247,7 @@ def test_unreadable_room_plan_is_a_400(territory, client_for):
 
 
 def test_form_bodies_are_refused_with_415(territory, client_for):
-    response = client_for().post("/api/buildings/", {"floors_above": "3"})  # multipart form
+    response = client_for().post("/api/buildings/", {"floors_above": "3"}, format="multipart")
     assert response.status_code == 415
     assert (
         set(response.json()) >= {"detail", "code"}
