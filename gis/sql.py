@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import QuerySet
 
@@ -30,7 +31,10 @@ def fetch_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
     iteration and converters are skipped, which is what dominates a list of a few thousand rows.
     Use it for columns whose driver types are final (numbers, text, GeoJSON text).
     """
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # .none(), or a filter that can match nothing: no query to run
+        return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -27,7 +28,24 @@ from ..models import (
 from .fields import CleanGeometryField, PlanGeometryField
 
 
-class DistrictSerializer(GeoFeatureModelSerializer):
+class FeatureSerializer(GeoFeatureModelSerializer):
+    """A GeoJSON Feature (or a flat object) in; a clear 400 for anything else."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Expected a GeoJSON Feature or a JSON object.")]},
+                code="not_a_feature",
+            )
+        if "properties" in data and not isinstance(data["properties"], dict):
+            raise serializers.ValidationError(
+                {"properties": [_("The Feature's properties must be a JSON object.")]},
+                code="not_a_feature",
+            )
+        return super().to_internal_value(data)
+
+
+class DistrictSerializer(FeatureSerializer):
     geom = CleanGeometryField("MultiPolygon")
 
     class Meta:
@@ -37,7 +55,7 @@ class DistrictSerializer(GeoFeatureModelSerializer):
         extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
-class StreetOfficeSerializer(GeoFeatureModelSerializer):
+class StreetOfficeSerializer(FeatureSerializer):
     geom = CleanGeometryField("MultiPolygon")
     district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all())
 
@@ -48,7 +66,7 @@ class StreetOfficeSerializer(GeoFeatureModelSerializer):
         extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
-class CommunitySerializer(GeoFeatureModelSerializer):
+class CommunitySerializer(FeatureSerializer):
     geom = CleanGeometryField("MultiPolygon")
     street_office = serializers.SlugRelatedField(
         slug_field="code", queryset=StreetOffice.objects.all()
@@ -61,7 +79,7 @@ class CommunitySerializer(GeoFeatureModelSerializer):
         extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
-class CompoundSerializer(GeoFeatureModelSerializer):
+class CompoundSerializer(FeatureSerializer):
     geom = CleanGeometryField("MultiPolygon")
 
     class Meta:
@@ -82,7 +100,7 @@ class LandlordSerializer(serializers.ModelSerializer):
         return mask_phone(landlord.phone)
 
 
-class BuildingSerializer(GeoFeatureModelSerializer):
+class BuildingSerializer(FeatureSerializer):
     footprint = CleanGeometryField("Polygon")
 
     class Meta:
@@ -133,7 +151,7 @@ class RoomSerializer(serializers.ModelSerializer):
         validators: list[object] = []
 
 
-class DoorPlateSerializer(GeoFeatureModelSerializer):
+class DoorPlateSerializer(FeatureSerializer):
     location = CleanGeometryField("Point", required=False, allow_null=True)
 
     class Meta:

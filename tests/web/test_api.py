@@ -253,3 +253,21 @@ def test_form_bodies_are_refused_with_415(territory, client_for):
         set(response.json()) >= {"detail", "code"}
         and response.json()["code"] == "unsupported_media_type"
     )
+
+
+@pytest.mark.parametrize(
+    "body", [[1, 2], "text", 0, {"type": "Feature", "geometry": None, "properties": []}]
+)
+def test_a_body_that_is_not_a_feature_is_a_400(territory, client_for, body):
+    response = client_for().post("/api/buildings/", body, format="json")
+    assert response.status_code == 400 and response.json()["detail"]
+
+
+def test_empty_search_and_users_without_grants_get_empty_layers(territory, client_for):
+    assert client_for().get("/api/door-plates/", {"q": ","}).json()["features"] == []
+    from ..factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="nobody"))
+    body = client.get("/api/buildings/").json()
+    assert body["features"] == [] and body["count"] == 0
