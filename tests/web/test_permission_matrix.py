@@ -1,0 +1,683 @@
+"""The permission matrix of the API: every route × role × scope × method, one test id per cell.
+
+The routes are enumerated from the URL resolver, so a new route under ``/api/`` without a row in
+:data:`MATRIX` fails :func:`test_every_api_route_has_a_row` ("route X has no row in the permission
+matrix"), and a route method without a row fails :func:`test_every_route_method_has_a_row`.
+
+The rule being checked:
+
+* every read goes through ``visible_to(user)``: an object outside the user's scope answers 404
+  (territory nodes above the user's own node are visible, read-only);
+* a user holding only ``read_only`` grants gets 403 on every write (even for objects they cannot
+  see: the request-level permission runs before the object lookup);
+* a writer gets 2xx inside their scope, 404 for a write to an object they cannot see, and 403 when
+  creating in a community outside their write scope (``ScopeError``);
+* territory nodes (districts, street offices, communities) are written by district
+  administrators only: other roles get 403 on nodes they can see;
+* anonymous requests get 403 (session authentication comes first, and it sends no
+  ``WWW-Authenticate`` challenge, so DRF answers 403 rather than 401);
+* the schema and its docs page are public.
+
+Scopes (``users`` fixture: worker and reader hold the ``home`` community, the street supervisor
+street office 420606001, the district administrator district 420606):
+
+* ``inside``: ``home`` community (territory routes: the nodes 420606 / 420606001 / home);
+* ``sibling`` (property routes only): the ``away`` community, same street office as ``home`` —
+  outside the worker's and the reader's scope, inside the supervisor's and the administrator's;
+* ``outside``: a second district 420602 (office 420602001, community 420602001001), outside
+  everybody's scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import pytest
+from django.db import models
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from gis import services
+from gis.models import (
+    Building,
+    Community,
+    Compound,
+    District,
+    DoorPlate,
+    Entrance,
+    Landlord,
+    Role,
+    Room,
+    StreetOffice,
+)
+
+from ..conftest import Territory
+from ..factories import (
+    BuildingFactory,
+    CommunityFactory,
+    CompoundFactory,
+    DistrictFactory,
+    EntranceFactory,
+    LandlordFactory,
+    RoomFactory,
+    StreetOfficeFactory,
+    UserFactory,
+    box,
+    mbox,
+)
+
+ANONYMOUS = "anonymous"
+ROLES = (
+    Role.DISTRICT_ADMIN.value,
+    Role.STREET_SUPERVISOR.value,
+    Role.COMMUNITY_WORKER.value,
+    Role.READ_ONLY.value,
+    ANONYMOUS,
+)
+ANY_SCOPE = ""  # routes that show no register object (me, address parser, schema, docs)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A list answers 200; the scope's object is in it (``shown``) or not."""
+
+    shown: bool
+    status: int = 200
+
+
+Y, N = Listed(True), Listed(False)
+
+# Each grid: scope → statuses in ROLES order
+# (district_admin, street_supervisor, community_worker, read_only, anonymous).
+Grid = dict[str, tuple[Any, ...]]
+
+# -- property: compounds, buildings, entrances, rooms, door plates, landlords -----------------
+PROPERTY_LIST: Grid = {
+    "inside": (Y, Y, Y, Y, 403),
+    "sibling": (Y, Y, N, N, 403),
+    "outside": (N, N, N, N, 403),
+}
+PROPERTY_CREATE: Grid = {
+    "inside": (201, 201, 201, 403, 403),
+    "sibling": (201, 201, 403, 403, 403),
+    "outside": (403, 403, 403, 403, 403),
+}
+PROPERTY_READ: Grid = {
+    "inside": (200, 200, 200, 200, 403),
+    "sibling": (200, 200, 404, 404, 403),
+    "outside": (404, 404, 404, 404, 403),
+}
+PROPERTY_PATCH: Grid = {
+    "inside": (200, 200, 200, 403, 403),
+    "sibling": (200, 200, 404, 403, 403),
+    "outside": (404, 404, 404, 403, 403),
+}
+PROPERTY_DELETE: Grid = {
+    "inside": (204, 204, 204, 403, 403),
+    "sibling": (204, 204, 404, 403, 403),
+    "outside": (404, 404, 404, 403, 403),
+}
+PROPERTY_UNDO = PROPERTY_PATCH
+
+# -- territory: districts, street offices, communities ---------------------------------------
+TERRITORY_LIST: Grid = {"inside": (Y, Y, Y, Y, 403), "outside": (N, N, N, N, 403)}
+TERRITORY_READ: Grid = {
+    "inside": (200, 200, 200, 200, 403),  # worker and reader see the nodes above their own
+    "outside": (404, 404, 404, 404, 403),
+}
+TERRITORY_WRITE: Grid = {
+    "inside": (200, 403, 403, 403, 403),
+    "outside": (404, 404, 404, 403, 403),
+}
+TERRITORY_CREATE: Grid = {
+    "inside": (201, 403, 403, 403, 403),
+    "outside": (403, 403, 403, 403, 403),
+}
+TERRITORY_DELETE: Grid = {
+    "inside": (204, 403, 403, 403, 403),
+    "outside": (404, 404, 404, 403, 403),
+}
+# A district administrator's only district is their own: creating it again is a duplicate and
+# deleting it is refused while it has street offices (409 — the permission check passed).
+DISTRICT_CREATE: Grid = {**TERRITORY_CREATE, "inside": (409, 403, 403, 403, 403)}
+DISTRICT_DELETE: Grid = {**TERRITORY_DELETE, "inside": (409, 403, 403, 403, 403)}
+
+SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
+PUBLIC: Grid = {ANY_SCOPE: (200, 200, 200, 200, 200)}
+
+#: route name → HTTP method → grid.
+MATRIX: dict[str, dict[str, Grid]] = {
+    "district-list": {"GET": TERRITORY_LIST, "POST": DISTRICT_CREATE},
+    "district-detail": {"GET": TERRITORY_READ, "PATCH": TERRITORY_WRITE, "DELETE": DISTRICT_DELETE},
+    "district-history": {"GET": TERRITORY_READ},
+    "district-undo": {"POST": TERRITORY_WRITE},
+    "street-office-list": {"GET": TERRITORY_LIST, "POST": TERRITORY_CREATE},
+    "street-office-detail": {
+        "GET": TERRITORY_READ,
+        "PATCH": TERRITORY_WRITE,
+        "DELETE": TERRITORY_DELETE,
+    },
+    "street-office-history": {"GET": TERRITORY_READ},
+    "street-office-undo": {"POST": TERRITORY_WRITE},
+    "community-list": {"GET": TERRITORY_LIST, "POST": TERRITORY_CREATE},
+    "community-detail": {
+        "GET": TERRITORY_READ,
+        "PATCH": TERRITORY_WRITE,
+        "DELETE": TERRITORY_DELETE,
+    },
+    "community-history": {"GET": TERRITORY_READ},
+    "community-undo": {"POST": TERRITORY_WRITE},
+    **{
+        route: grids
+        for basename in ("compound", "building", "entrance", "room", "door-plate", "landlord")
+        for route, grids in {
+            f"{basename}-list": {"GET": PROPERTY_LIST, "POST": PROPERTY_CREATE},
+            f"{basename}-detail": {
+                "GET": PROPERTY_READ,
+                "PATCH": PROPERTY_PATCH,
+                "DELETE": PROPERTY_DELETE,
+            },
+            f"{basename}-history": {"GET": PROPERTY_READ},
+            f"{basename}-undo": {"POST": PROPERTY_UNDO},
+        }.items()
+    },
+    "address-parse": {"GET": SIGNED_IN},
+    "me": {"GET": SIGNED_IN},
+    "schema": {"GET": PUBLIC},
+    "api-docs": {"GET": PUBLIC},
+}
+
+#: Methods routes allow that have no row, and why.
+NOT_IN_MATRIX = {
+    "HEAD": "answered like GET",
+    "OPTIONS": "metadata only",
+    "PUT": "same view code path as PATCH (UpdateModelMixin.update, partial=False)",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Route enumeration
+
+
+def api_routes() -> dict[str, set[str]]:
+    """Every named route under ``/api/`` → the HTTP methods its view answers."""
+    routes: dict[str, set[str]] = {}
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern).lstrip("^")
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and route.startswith("api/"):
+                assert pattern.name, f"route {route} has no name, so it cannot have a row"
+                routes.setdefault(pattern.name, set()).update(_methods(pattern.callback))
+
+    walk(get_resolver().url_patterns, "")
+    return routes
+
+
+def _methods(view: Any) -> set[str]:
+    actions = getattr(view, "actions", None)
+    if actions is not None:  # a viewset route
+        return {method.upper() for method in actions}
+    view_class = getattr(view, "view_class", None) or getattr(view, "cls", None)
+    names = getattr(view_class, "http_method_names", [])
+    return {name.upper() for name in names if hasattr(view_class, name)}
+
+
+def test_every_api_route_has_a_row() -> None:
+    routes = api_routes()
+    assert routes, "no route found under /api/"
+    missing = sorted(set(routes) - set(MATRIX))
+    assert not missing, "; ".join(
+        f"route {name} has no row in the permission matrix" for name in missing
+    )
+    stale = sorted(set(MATRIX) - set(routes))
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def test_every_route_method_has_a_row() -> None:
+    gaps = [
+        f"{name} {method}"
+        for name, methods in api_routes().items()
+        for method in sorted(methods)
+        if method not in MATRIX.get(name, {}) and method not in NOT_IN_MATRIX
+    ]
+    assert not gaps, f"route methods without a row in the permission matrix: {gaps}"
+    extra = [
+        f"{name} {method}"
+        for name, methods in MATRIX.items()
+        for method in methods
+        if name in api_routes() and method not in api_routes()[name]
+    ]
+    assert not extra, f"rows for methods the route does not answer: {extra}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The world each cell runs in
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    model: type[models.Model]
+    layer: bool  # GeoJSON Feature in and out
+    patch: tuple[str, Any]  # one harmless field and a new value
+
+
+MODELS: dict[str, ModelSpec] = {
+    "district": ModelSpec(District, True, ("name", "樊城新区")),
+    "street-office": ModelSpec(StreetOffice, True, ("name", "汉江新街道")),
+    "community": ModelSpec(Community, True, ("name", "新社区")),
+    "compound": ModelSpec(Compound, True, ("name", "改名小区")),
+    "building": ModelSpec(Building, True, ("name", "改名楼")),
+    "entrance": ModelSpec(Entrance, False, ("number", "1A")),
+    "room": ModelSpec(Room, False, ("use", "vacant")),
+    "door-plate": ModelSpec(DoorPlate, True, ("population_plate", True)),
+    "landlord": ModelSpec(Landlord, False, ("name", "李四")),
+}
+
+
+def _geojson(geom: Any) -> dict[str, Any]:
+    import json
+
+    return json.loads(geom.json)
+
+
+def _feature(properties: dict[str, Any], geometry: Any = None) -> dict[str, Any]:
+    feature: dict[str, Any] = {"type": "Feature", "properties": properties}
+    if geometry is not None:
+        feature["geometry"] = _geojson(geometry)
+    return feature
+
+
+class World:
+    """The ``territory`` fixture plus a second district, and one object per model and scope,
+    created on first use only (so each cell pays for what it touches)."""
+
+    def __init__(
+        self, api: APIClient, territory: Territory, request: pytest.FixtureRequest
+    ) -> None:
+        self.api = api
+        self.territory = territory
+        self.request = request
+        self._objects: dict[tuple[str, str], Any] = {}
+
+    # -- clients
+
+    @cached_property
+    def users(self) -> dict[str, Any]:
+        """The ``users`` fixture, set up only for cells that sign in."""
+        users = self.request.getfixturevalue("users")
+        return {str(role): user for role, user in users.items()}
+
+    def client(self, role: str) -> APIClient:
+        user = None if role == ANONYMOUS else self.users[role]
+        self.api.force_authenticate(user)
+        return self.api
+
+    @cached_property
+    def root_user(self) -> Any:
+        """A superuser, to read histories independently of the role under test."""
+        return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+    # -- the second district (outside everybody's scope)
+
+    @cached_property
+    def other_district(self) -> District:
+        return DistrictFactory(
+            code="420602", name="襄城区", geom=mbox(112.20, 32.00, 112.30, 32.10)
+        )
+
+    @cached_property
+    def other_office(self) -> StreetOffice:
+        return StreetOfficeFactory(
+            district=self.other_district,
+            code="420602001",
+            name="古城街道",
+            geom=mbox(112.20, 32.00, 112.30, 32.10),
+        )
+
+    @cached_property
+    def other_community(self) -> Community:
+        return CommunityFactory(
+            street_office=self.other_office,
+            code="420602001001",
+            name="北街社区",
+            geom=mbox(112.20, 32.00, 112.30, 32.10),
+        )
+
+    @cached_property
+    def other_building(self) -> Building:
+        self.other_community  # noqa: B018 - the building's community is derived from it
+        return BuildingFactory(footprint=box(112.211, 32.011, 112.212, 32.012))
+
+    # -- per scope
+
+    def community(self, scope: str) -> Community:
+        if scope == "outside":
+            return self.other_community
+        return self.territory.away if scope == "sibling" else self.territory.home
+
+    def building(self, scope: str) -> Building:
+        if scope == "outside":
+            return self.other_building
+        t = self.territory
+        return t.away_building if scope == "sibling" else t.home_building
+
+    def _dy(self, scope: str) -> float:
+        """Latitude offset of the scope's community from ``home`` (``outside`` shifts lon)."""
+        return 0.05 if scope == "sibling" else 0.0
+
+    def _dx(self, scope: str) -> float:
+        return 0.10 if scope == "outside" else 0.0
+
+    def _box(self, scope: str, x0: float, y0: float, x1: float, y1: float, multi: bool) -> Any:
+        dx, dy = self._dx(scope), self._dy(scope)
+        return (mbox if multi else box)(x0 + dx, y0 + dy, x1 + dx, y1 + dy)
+
+    def obj(self, name: str, scope: str) -> Any:
+        """The shared object of model ``name`` in ``scope``."""
+        key = (name, scope)
+        if key not in self._objects:
+            self._objects[key] = self._make(name, scope)
+        return self._objects[key]
+
+    def _make(self, name: str, scope: str) -> Any:
+        t = self.territory
+        if name == "district":
+            return t.office.district if scope == "inside" else self.other_district
+        if name == "street-office":
+            return t.office if scope == "inside" else self.other_office
+        if name == "community":
+            return t.home if scope == "inside" else self.other_community
+        community, building = self.community(scope), self.building(scope)
+        if name == "compound":
+            geom = self._box(scope, 112.11, 32.01, 112.12, 32.02, multi=True)
+            return CompoundFactory(community=community, geom=geom)
+        if name == "building":
+            return building
+        if name == "entrance":
+            return EntranceFactory(building=building, number="1")
+        if name == "room":
+            return RoomFactory(building=building, floor=3, number="301")
+        if name == "door-plate":
+            data = {"building": building, "road": "人民路", "number": "12"}
+            return services.save_door_plate(actor=None, data=data)
+        if name == "landlord":
+            return LandlordFactory(community=community, name="王芳")
+        raise AssertionError(name)
+
+    def disposable(self, name: str, scope: str) -> Any:
+        """A fresh object nothing depends on, for a DELETE that is expected to succeed."""
+        if name == "district":
+            raise AssertionError("no district can be deleted by a district administrator")
+        if name == "street-office":
+            assert scope == "inside"
+            return StreetOfficeFactory(
+                district=self.territory.office.district,
+                code="420606009",
+                name="临时街道",
+                geom=mbox(112.15, 32.00, 112.20, 32.10),
+            )
+        if name == "community":
+            assert scope == "inside"
+            return CommunityFactory(
+                street_office=self.territory.office,
+                code="420606001009",
+                name="临时社区",
+                geom=mbox(112.14, 32.04, 112.145, 32.045),
+            )
+        community = self.community(scope)
+        if name == "compound":
+            geom = self._box(scope, 112.13, 32.03, 112.135, 32.035, multi=True)
+            return CompoundFactory(community=community, geom=geom, name="临时小区")
+        if name == "building":
+            return BuildingFactory(
+                footprint=self._box(scope, 112.14, 32.04, 112.141, 32.041, False)
+            )
+        if name == "entrance":
+            return EntranceFactory(building=self.building(scope), number="D")
+        if name == "room":
+            return RoomFactory(building=self.building(scope), floor=2, number="D01")
+        if name == "door-plate":
+            data = {"building": self.building(scope), "road": "拆除路", "number": "1"}
+            return services.save_door_plate(actor=None, data=data)
+        if name == "landlord":
+            return LandlordFactory(community=community, name="临时房东")
+        raise AssertionError(name)
+
+    def create_payload(self, name: str, scope: str) -> dict[str, Any]:
+        t = self.territory
+        inside = scope == "inside"
+        if name == "district":
+            # The administrator's own district again (a duplicate), or a district not theirs.
+            code, geom = ("420606", t.office.district.geom) if inside else ("420607", None)
+            geom = geom or mbox(112.30, 32.00, 112.40, 32.10)
+            return _feature({"code": code, "name": "新区"}, geom)
+        if name == "street-office":
+            district = t.office.district if inside else self.other_district
+            code = f"{district.code}002"
+            geom = mbox(112.15, 32.00, 112.20, 32.10) if inside else mbox(112.25, 32.0, 112.3, 32.1)
+            return _feature({"code": code, "name": "新街道", "district": district.code}, geom)
+        if name == "community":
+            office = t.office if inside else self.other_office
+            geom = self._box(scope, 112.14, 32.04, 112.145, 32.045, multi=True)
+            props = {"code": f"{office.code}009", "name": "新社区", "street_office": office.code}
+            return _feature(props, geom)
+        community, building = self.community(scope), self.building(scope)
+        if name == "compound":
+            props = {"name": "新小区", "kind": "closed_property", "community": community.pk}
+            return _feature(props, self._box(scope, 112.13, 32.03, 112.135, 32.035, multi=True))
+        if name == "building":
+            geom = self._box(scope, 112.13, 32.03, 112.131, 32.031, multi=False)
+            return _feature({"floors_above": 5, "name": "新楼"}, geom)
+        if name == "entrance":
+            return {"building": building.pk, "number": "9"}
+        if name == "room":
+            return {"building": building.pk, "floor": 2, "number": "299"}
+        if name == "door-plate":
+            props = {"building": building.pk, "road": "新华路", "number": "99"}
+            return _feature(props, building.footprint.point_on_surface)
+        if name == "landlord":
+            return {"name": "李雷", "phone": "13800000000", "community": community.pk}
+        raise AssertionError(name)
+
+    def patch_payload(self, name: str) -> dict[str, Any]:
+        spec = MODELS[name]
+        field, value = spec.patch
+        return _feature({field: value}) if spec.layer else {field: value}
+
+    def last_update_event(self, name: str, obj: Any) -> int:
+        """Change one harmless field behind the API's back (recorded by the history triggers)
+        and read the id of that change from the object's history, as an admin would."""
+        spec = MODELS[name]
+        field, value = spec.patch
+        spec.model._default_manager.filter(pk=obj.pk).update(**{field: value})
+        self.api.force_authenticate(self.root_user)
+        response = self.api.get(reverse(f"{name}-history", kwargs={"pk": obj.pk}))
+        assert response.status_code == 200, response.content
+        updates = [c["event_id"] for c in response.json() if c["label"] == "update"]
+        assert updates, response.json()
+        return updates[-1]
+
+
+@pytest.fixture(scope="module")
+def api() -> APIClient:
+    """One client for the whole module: a new client builds the middleware chain again, and
+    WhiteNoise's start-up scan of the static files costs about half a second each time."""
+    return APIClient()
+
+
+@pytest.fixture
+def world(api: APIClient, territory: Territory, request: pytest.FixtureRequest) -> World:
+    return World(api, territory, request)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cells
+
+
+@dataclass(frozen=True)
+class Cell:
+    route: str
+    method: str
+    role: str
+    scope: str
+    expected: Any  # int or Listed
+
+    @property
+    def id(self) -> str:
+        parts = [self.route, self.method, self.role, self.scope]
+        return "-".join(p for p in parts if p)
+
+    @property
+    def status(self) -> int:
+        return self.expected.status if isinstance(self.expected, Listed) else self.expected
+
+
+def _cells() -> list[Cell]:
+    """One cell per route × method × role × scope; anonymous requests are refused before any
+    object is looked up, so they get one cell per route × method (run on the inside object)."""
+    cells = []
+    for route, methods in MATRIX.items():
+        for method, grid in methods.items():
+            for scope, statuses in grid.items():
+                for role, expected in zip(ROLES, statuses, strict=True):
+                    if role != ANONYMOUS:
+                        cells.append(Cell(route, method, role, scope, expected))
+            anonymous = {statuses[ROLES.index(ANONYMOUS)] for statuses in grid.values()}
+            assert len(anonymous) == 1, f"{route} {method}: anonymous status depends on scope"
+            cells.append(Cell(route, method, ANONYMOUS, ANY_SCOPE, anonymous.pop()))
+    return cells
+
+
+CELLS = _cells()
+
+
+def _ids(response: Any) -> set[int]:
+    body = response.json()
+    rows = body["features"] if "features" in body else body["results"]
+    return {row["id"] for row in rows}
+
+
+def _run(cell: Cell, world: World) -> Any:
+    client = world.client(cell.role)
+    name, _, kind = cell.route.rpartition("-")
+    if name not in MODELS:  # me, address parser, schema, docs
+        params = {"q": "樊城区人民路12号3栋2单元501室"} if cell.route == "address-parse" else {}
+        return client.get(reverse(cell.route), params)
+    spec = MODELS[name]
+    manager = spec.model._default_manager
+    scope = cell.scope or "inside"
+
+    if kind == "list" and cell.method == "GET":
+        obj = world.obj(name, scope)
+        response = client.get(reverse(cell.route), {"page_size": 1000})
+        if response.status_code == 200:
+            shown = obj.pk in _ids(response)
+            assert shown == cell.expected.shown, f"{obj!r} listed: {shown}"
+        return response
+
+    if kind == "list" and cell.method == "POST":
+        payload = world.create_payload(name, scope)
+        before = manager.count()
+        response = client.post(reverse(cell.route), payload, format="json")
+        created = response.status_code == 201
+        assert manager.count() == before + created, "a refused create wrote a row"
+        return response
+
+    if kind == "undo":
+        obj = world.obj(name, scope)
+        event_id = world.last_update_event(name, obj)
+        client = world.client(cell.role)  # reading the history signed in as root
+        url = reverse(cell.route, kwargs={"pk": obj.pk, "event_id": event_id})
+        response = client.post(url)
+        field, value = spec.patch
+        current = getattr(manager.get(pk=obj.pk), field)
+        assert (current != value) == (response.status_code == 200), "undo applied iff 200"
+        return response
+
+    succeeds = 200 <= cell.status < 300
+    if cell.method == "DELETE" and succeeds:
+        obj = world.disposable(name, scope)
+    else:
+        obj = world.obj(name, scope)
+    url = reverse(cell.route, kwargs={"pk": obj.pk})
+    if cell.method == "GET":
+        return client.get(url)
+    if cell.method == "PATCH":
+        response = client.patch(url, world.patch_payload(name), format="json")
+        field, value = spec.patch
+        changed = getattr(manager.get(pk=obj.pk), field) == value
+        assert changed == (response.status_code == 200), "field changed iff 200"
+        return response
+    if cell.method == "DELETE":
+        response = client.delete(url)
+        gone = not manager.filter(pk=obj.pk).exists()
+        assert gone == (response.status_code == 204), "row deleted iff 204"
+        return response
+    raise AssertionError(f"no runner for {cell.id}")
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=[cell.id for cell in CELLS])
+def test_permission(cell: Cell, world: World) -> None:
+    response = _run(cell, world)
+    body = response.content[:500].decode(errors="replace")
+    assert response.status_code == cell.status, (
+        f"{cell.id}: expected {cell.status}, got {response.status_code}: {body}"
+    )
+
+
+def test_anonymous_is_403_without_a_challenge(api: APIClient, territory: Territory) -> None:
+    """DRF answers 401 only when the first authenticator sends a challenge; session auth does
+    not, so anonymous requests are 403 (pinned here so a settings change is noticed)."""
+    api.force_authenticate(None)
+    response = api.get(reverse("building-list"))
+    assert response.status_code == 403
+    assert "WWW-Authenticate" not in response.headers
+
+
+# ---------------------------------------------------------------------------------------------
+# Outside the matrix: a user without any grant, and undo with another object's change
+
+
+@pytest.mark.parametrize("route", [f"{name}-list" for name in MODELS])
+def test_user_without_grants_lists_nothing(api: APIClient, world: World, route: str) -> None:
+    world.obj(route.removesuffix("-list"), "inside")
+    api.force_authenticate(UserFactory(username="nogrant"))
+    response = api.get(reverse(route))
+    assert response.status_code == 200, response.content[:300]
+    assert _ids(response) == set()
+
+
+def test_user_without_grants_is_signed_in_with_no_roles(
+    api: APIClient, territory: Territory
+) -> None:
+    api.force_authenticate(UserFactory(username="nogrant"))
+    assert api.get(reverse("me")).json()["grants"] == []
+    payload = {"name": "李雷", "community": territory.home.pk}
+    assert api.post(reverse("landlord-list"), payload, format="json").status_code == 403
+
+
+UNDO_FOREIGN_EVENT = (
+    "POST /api/<model>/<pk>/history/<event_id>/undo/ checks scope and write permission on <pk> "
+    "only: history.undo_change(model, event_id) never checks that the change belongs to <pk>, "
+    "so it undoes a change of any other object of the model (in scope: 200 and the other "
+    "object is changed; out of scope: 403 naming its territory code, instead of 404)"
+)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=UNDO_FOREIGN_EVENT)
+@pytest.mark.parametrize("other", ["inside", "sibling"])
+def test_undo_only_undoes_changes_of_the_object_in_the_url(world: World, other: str) -> None:
+    """The worker's own room is in the URL; the change is another room's (in the worker's
+    community, or in the ``away`` community the worker cannot see): 404, nothing undone."""
+    own = RoomFactory(building=world.building("inside"), floor=2, number="201")
+    foreign = RoomFactory(building=world.building(other), floor=2, number="202")
+    event_id = world.last_update_event("room", foreign)
+    client = world.client(Role.COMMUNITY_WORKER.value)
+    response = client.post(reverse("room-undo", kwargs={"pk": own.pk, "event_id": event_id}))
+    foreign.refresh_from_db()
+    assert (response.status_code, foreign.use) == (404, "vacant"), response.content[:300]
