@@ -115,15 +115,17 @@ def changes_of(model: type[models.Model], pk: int) -> list[Change]:
 
 
 @transaction.atomic
-def undo_change(*, actor: Any, model: type[models.Model], event_id: int) -> models.Model | None:
+def undo_change(
+    *, actor: Any, model: type[models.Model], pk: int, event_id: int
+) -> models.Model | None:
     """Undo one recorded change: an insert is deleted, an update's fields are put back, a
     deleted object is restored. Returns the object as it now is (``None`` after undoing an insert).
     """
     events = event_model(model)._default_manager
-    event = events.filter(pgh_id=event_id).first()
+    # Only a change of this very object: an event id of another object is "not found".
+    event = events.filter(pgh_id=event_id, pgh_obj_id=pk).first()
     if event is None:
         raise NotFoundError(_("There is no change %(value)s to undo."), value=event_id)
-    pk = event.pgh_obj_id
     current = model._default_manager.filter(pk=pk).first()
     saver = SAVERS[model]
     restorable = [

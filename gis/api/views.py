@@ -125,8 +125,10 @@ class RegisterViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path=r"history/(?P<event_id>\d+)/undo")
     def undo(self, request: Request, pk: str | None = None, event_id: str = "") -> Response:
         """Undo one change of this object (the undo is itself recorded)."""
-        self.get_object()  # scope (404) and write permission (403)
-        restored = history.undo_change(actor=request.user, model=self.model, event_id=int(event_id))
+        obj = self.get_object()  # scope (404) and write permission (403)
+        restored = history.undo_change(
+            actor=request.user, model=self.model, pk=obj.pk, event_id=int(event_id)
+        )
         if restored is None:
             return Response(status=204)
         return Response(self.get_serializer(restored).data)

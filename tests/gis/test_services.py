@@ -7,7 +7,13 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection
 
 from gis import history, services
-from gis.exceptions import ConflictError, InvalidInputError, ScopeError, TerritoryError
+from gis.exceptions import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    ScopeError,
+    TerritoryError,
+)
 from gis.models import Building, Community, DoorPlate, Role, Room
 
 from ..factories import CompoundFactory, EntranceFactory, LandlordFactory, RoomFactory, box, mbox
@@ -212,7 +218,9 @@ def test_history_records_the_actor_and_undo_restores(territory, users):
     assert changes[1].diff["use"] == ("owner_occupied", "rented_shared")
     assert changes[1].diff["floor"] == (1, 2)
 
-    restored = history.undo_change(actor=worker, model=Room, event_id=changes[1].event_id)
+    restored = history.undo_change(
+        actor=worker, model=Room, pk=room.pk, event_id=changes[1].event_id
+    )
     assert (restored.use, restored.floor) == ("owner_occupied", 1)
     assert [c.label for c in history.changes_of(Room, room.pk)] == ["insert", "update", "update"]
 
@@ -226,7 +234,7 @@ def test_undo_of_a_delete_restores_the_object_with_its_id(territory, users):
     services.delete_object(actor=admin, instance=room)
     deletion = history.changes_of(Room, pk)[-1]
     assert deletion.label == "delete"
-    restored = history.undo_change(actor=admin, model=Room, event_id=deletion.event_id)
+    restored = history.undo_change(actor=admin, model=Room, pk=pk, event_id=deletion.event_id)
     assert restored.pk == pk and Room.objects.get(pk=pk).number == "101"
 
 
@@ -236,7 +244,9 @@ def test_undo_of_an_insert_deletes(territory, users):
         actor=admin, data={"building": territory.home_building, "floor": 1, "number": "101"}
     )
     insert = history.changes_of(Room, room.pk)[0]
-    assert history.undo_change(actor=admin, model=Room, event_id=insert.event_id) is None
+    assert (
+        history.undo_change(actor=admin, model=Room, pk=room.pk, event_id=insert.event_id) is None
+    )
     assert not Room.objects.filter(pk=room.pk).exists()
 
 
@@ -248,8 +258,23 @@ def test_undo_is_scoped(territory, users):
     update = history.changes_of(Room, room.pk)[1]
     with pytest.raises(ScopeError):
         history.undo_change(
-            actor=users[Role.COMMUNITY_WORKER], model=Room, event_id=update.event_id
+            actor=users[Role.COMMUNITY_WORKER], model=Room, pk=room.pk, event_id=update.event_id
         )
+
+
+def test_undo_only_takes_a_change_of_the_named_object(territory):
+    room = services.save_room(
+        actor=None, data={"building": territory.home_building, "floor": 1, "number": "101"}
+    )
+    other = services.save_room(
+        actor=None, data={"building": territory.home_building, "floor": 1, "number": "102"}
+    )
+    services.save_room(actor=None, data={"use": "vacant"}, instance=other)
+    change = history.changes_of(Room, other.pk)[-1]
+    with pytest.raises(NotFoundError):
+        history.undo_change(actor=None, model=Room, pk=room.pk, event_id=change.event_id)
+    other.refresh_from_db()
+    assert other.use == "vacant"
 
 
 def test_deleting_a_community_with_buildings_is_a_conflict(territory):

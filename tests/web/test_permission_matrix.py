@@ -661,15 +661,6 @@ def test_user_without_grants_is_signed_in_with_no_roles(
     assert api.post(reverse("landlord-list"), payload, format="json").status_code == 403
 
 
-UNDO_FOREIGN_EVENT = (
-    "POST /api/<model>/<pk>/history/<event_id>/undo/ checks scope and write permission on <pk> "
-    "only: history.undo_change(model, event_id) never checks that the change belongs to <pk>, "
-    "so it undoes a change of any other object of the model (in scope: 200 and the other "
-    "object is changed; out of scope: 403 naming its territory code, instead of 404)"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=UNDO_FOREIGN_EVENT)
 @pytest.mark.parametrize("other", ["inside", "sibling"])
 def test_undo_only_undoes_changes_of_the_object_in_the_url(world: World, other: str) -> None:
     """The worker's own room is in the URL; the change is another room's (in the worker's
