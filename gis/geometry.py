@@ -125,6 +125,14 @@ def clean_geometry(value: Any, *, geom_type: str) -> GEOSGeometry:
         raise GeometryError(
             _("The geometry is empty: draw at least one shape."), code="empty_geometry"
         )
+    if geom.hasz:
+        raise GeometryError(
+            _(
+                "Coordinates must be two-dimensional (longitude, latitude): remove the third "
+                "value (height) from every position."
+            ),
+            code="three_dimensional",
+        )
     if geom.srid != STORAGE_SRID:
         try:
             geom.transform(STORAGE_SRID)

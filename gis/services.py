@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pghistory
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import IntegrityError, InternalError, models, transaction
+from django.db import DataError, IntegrityError, InternalError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .address import AddressParts, format_address, search_key
@@ -85,7 +85,7 @@ def _database_rules() -> Iterator[None]:
             constraint=constraint,
             reason=getattr(diag, "message_primary", "") or str(exc),
         ) from exc
-    except InternalError as exc:  # pragma: no cover - only reached on an unexpected trigger error
+    except (InternalError, DataError) as exc:  # a value the column cannot hold
         raise InvalidInputError(
             _("The database refused the change: %(reason)s."), code="refused", reason=str(exc)
         ) from exc

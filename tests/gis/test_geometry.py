@@ -64,6 +64,16 @@ SQUARE = {
             "EPSG:2000 is not accepted",
         ),
         ({**SQUARE, "crs": {"type": "link"}}, "unknown_crs", "not understood"),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[112.1, 32.0, 5], [112.2, 32.0, 5], [112.2, 32.1, 5], [112.1, 32.0, 5]]
+                ],
+            },
+            "three_dimensional",
+            "two-dimensional",
+        ),
     ],
 )
 def test_bad_geometry_is_named(value, code, message):
