@@ -42,7 +42,7 @@ lint: venv
 	.venv/bin/ruff check .
 
 typecheck: venv
-	.venv/bin/mypy gis grid data
+	.venv/bin/mypy gis grid data web registry layers benchmarks
 
 pytest: venv assets db
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import time
+from typing import Any
 
 from _setup import figure, percentile, setup_django
 
@@ -41,6 +42,7 @@ def main() -> None:
 
     target = 200 if args.quick else 1000
     repeats = args.repeats or (20 if args.quick else 60)
+    call_command("migrate", verbosity=0)
     if not Building.objects.exists():
         call_command("load_demo")
 
@@ -78,7 +80,11 @@ def main() -> None:
             "wsgi.url_scheme": "http",
         }
         status: list[str] = []
-        body = b"".join(application(environ, lambda s, _headers: status.append(s)))
+
+        def start_response(code: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
+            status.append(code)
+
+        body = b"".join(application(environ, start_response))
         assert status[0].startswith("200"), body[:300]
         return len(body)
 
@@ -87,7 +93,8 @@ def main() -> None:
 
     api_bytes = api()
     sql()
-    api_times, sql_times = [], []
+    api_times: list[float] = []
+    sql_times: list[float] = []
     for _ in range(repeats):
         for fn, times in ((sql, sql_times), (api, api_times)):
             started = time.perf_counter()
