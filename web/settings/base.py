@@ -56,6 +56,9 @@ MIDDLEWARE = [
     # Records the acting user and the URL with every history event.
     "pghistory.middleware.HistoryMiddleware",
 ]
+# Only requests that can change the register carry a history context: on reads it would only
+# prefix every query with a set_config statement that no history event ever uses.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 ROOT_URLCONF = "web.urls"
 WSGI_APPLICATION = "web.wsgi.application"
