@@ -3,7 +3,8 @@
 For a bbox holding about N buildings (1,000 full, 200 with --quick) it times
   - the API list endpoint ``/api/buildings/?bbox=…&page_size=N`` called as a WSGI server calls it
     (the whole Django stack: middleware, session cookie auth, scope filter, paging, properties,
-    JSON rendering; no test-client instrumentation), and
+    JSON rendering; no test-client instrumentation), signed in as a superuser (``api``) and as a
+    district administrator whose scope filter is part of the query (``api_scoped``), and
   - ``SELECT id, ST_AsGeoJSON(footprint) … WHERE footprint && bbox`` fetched by psycopg,
 and prints p50/p95 of each and their ratio (target: ratio ≤ 3).
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import time
+from collections.abc import Callable
 from typing import Any
 
 from _setup import figure, percentile, setup_django
@@ -37,7 +39,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.test import Client
 
-    from gis.models import Building
+    from gis.models import Building, Role, ScopeGrant
     from gis.sql import building_geojson_rows
 
     target = 200 if args.quick else 1000
@@ -58,16 +60,30 @@ def main() -> None:
     bbox_text = ",".join(f"{v:.7f}" for v in bbox)
     in_bbox = len(building_geojson_rows(bbox))
 
-    user, _ = get_user_model().objects.get_or_create(username="benchmark-superuser")
-    user.is_superuser = True
-    user.save()
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     application = WSGIHandler()
     query = f"bbox={bbox_text}&page_size=5000"
 
-    def api() -> int:
+    def session_cookie(username: str, **flags: bool) -> str:
+        user, _ = get_user_model().objects.update_or_create(username=username, defaults=flags)
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        return (
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
+
+    superuser_cookie = session_cookie("benchmark-superuser", is_superuser=True)
+    # A district administrator: the scope filter (community code prefix) is part of the query.
+    scoped_cookie = session_cookie("benchmark-district")
+    district_code = Building.objects.values_list(
+        "community__street_office__district__code", flat=True
+    )[0]
+    ScopeGrant.objects.get_or_create(
+        user=get_user_model().objects.get(username="benchmark-district"),
+        role=Role.DISTRICT_ADMIN,
+        territory_code=district_code,
+    )
+
+    def api(cookie: str) -> int:
         environ = {
             "REQUEST_METHOD": "GET",
             "PATH_INFO": "/api/buildings/",
@@ -91,15 +107,21 @@ def main() -> None:
     def sql() -> int:
         return len(building_geojson_rows(bbox))
 
-    api_bytes = api()
+    api_bytes = api(superuser_cookie)
+    assert api(scoped_cookie) == api_bytes, "the district administrator sees other buildings"
     sql()
-    api_times: list[float] = []
-    sql_times: list[float] = []
-    for _ in range(repeats):
-        for fn, times in ((sql, sql_times), (api, api_times)):
+    runs: dict[str, Callable[[], int]] = {
+        "sql": sql,
+        "api": lambda: api(superuser_cookie),
+        "api_scoped": lambda: api(scoped_cookie),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):  # interleaved, so that drifts of the machine hit all three alike
+        for name, fn in runs.items():
             started = time.perf_counter()
             fn()
-            times.append((time.perf_counter() - started) * 1000)
+            times[name].append((time.perf_counter() - started) * 1000)
+    api_times, sql_times, scoped_times = times["api"], times["sql"], times["api_scoped"]
 
     figure("buildings_in_bbox", in_bbox)
     figure("response_bytes", api_bytes)
@@ -108,6 +130,9 @@ def main() -> None:
     figure("api_p95_ms", f"{percentile(api_times, 95):.1f}")
     figure("sql_p50_ms", f"{percentile(sql_times, 50):.1f}")
     figure("sql_p95_ms", f"{percentile(sql_times, 95):.1f}")
+    figure("api_scoped_p50_ms", f"{percentile(scoped_times, 50):.1f}")
+    figure("api_scoped_p95_ms", f"{percentile(scoped_times, 95):.1f}")
+    figure("ratio_scoped", f"{percentile(scoped_times, 50) / percentile(sql_times, 50):.2f}")
     figure("ratio_p95", f"{percentile(api_times, 95) / percentile(sql_times, 95):.2f}")
     figure("ratio", f"{percentile(api_times, 50) / percentile(sql_times, 50):.2f}")
 
