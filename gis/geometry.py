@@ -106,7 +106,7 @@ def clean_geometry(value: Any, *, geom_type: str) -> GEOSGeometry: ...
 
 def clean_geometry(value: Any, *, geom_type: str) -> GEOSGeometry:
     """Validate ``value`` and return it in EPSG:4326 as ``geom_type`` ("Polygon", "MultiPolygon",
-    "Point").
+    "Point", "LineString").
 
     Raises :class:`GeometryError` with a code: ``malformed_geojson``, ``wrong_srid``,
     ``unknown_crs``, ``wrong_type``, ``empty_geometry``, ``out_of_range``, ``invalid_geometry``.

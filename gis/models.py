@@ -429,6 +429,40 @@ def new_qr_token() -> str:
     return secrets.token_urlsafe(12)
 
 
+class StreetKind(models.TextChoices):
+    ARTERIAL = "arterial", _("arterial road")
+    LOCAL = "local", _("local street")
+    LANE = "lane", _("lane")
+
+
+@pghistory.track(*_history())
+class Street(models.Model):
+    """A named street centreline: door plates are numbered along it and sweep routes walk it."""
+
+    objects = querysets.StreetQuerySet.as_manager()
+
+    name = models.CharField(_("name"), max_length=50)
+    kind = models.CharField(_("kind"), max_length=10, choices=StreetKind.choices)
+    district = models.ForeignKey(
+        District,
+        models.PROTECT,
+        to_field="code",
+        related_name="streets",
+        verbose_name=_("district"),
+    )
+    centerline = models.LineStringField(_("centreline"), srid=SRID)
+    source_id = models.CharField(_("source id"), max_length=100, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("street")
+        verbose_name_plural = _("streets")
+        ordering = ["district", "name"]
+        constraints = [*_valid_geometry("centerline", "street_centerline")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 @pghistory.track(*_history())
 class DoorPlate(models.Model):
     """A door plate and its standard address (GB/T 35639).

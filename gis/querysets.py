@@ -117,6 +117,15 @@ class RoomQuerySet(ScopedQuerySet):
         return self.select_related("building", "entrance", "landlord")
 
 
+class StreetQuerySet(ScopedQuerySet):
+    """Streets belong to a district: everyone scoped inside it sees them, read-only below the
+    district administrator."""
+
+    scope_path = "district__code"
+    territory = True
+    show_ancestors = True
+
+
 class DoorPlateQuerySet(ScopedQuerySet):
     scope_path = "building__community__code"
 

@@ -496,7 +496,12 @@ def compose_address(plate: DoorPlate) -> None:
 # ---------------------------------------------------------------------------------------------
 # Bulk loading (imports, demo data): one statement per model, the database rules still apply.
 
-_GEOMETRY_TYPES = {"footprint": "Polygon", "geom": "MultiPolygon", "location": "Point"}
+_GEOMETRY_TYPES = {
+    "footprint": "Polygon",
+    "geom": "MultiPolygon",
+    "location": "Point",
+    "centerline": "LineString",
+}
 
 
 @transaction.atomic
