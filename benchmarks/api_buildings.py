@@ -45,8 +45,7 @@ def main() -> None:
     target = 200 if args.quick else 1000
     repeats = args.repeats or (20 if args.quick else 60)
     call_command("migrate", verbosity=0)
-    if not Building.objects.exists():
-        call_command("demo_city", "--if-empty")
+    call_command("demo_city", "--if-empty")
 
     # The bbox of the `target` buildings nearest the middle of all buildings.
     extent = Building.objects.aggregate(e=Extent("footprint"))["e"]

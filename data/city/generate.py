@@ -41,7 +41,6 @@ HALF_WIDTH = {"arterial": 15.0, "local": 7.0}
 COMMUNITY_CELLS, OFFICE_COMMUNITIES = 5, 3
 PLATE_SPACING = 20.0  # metres of frontage per door-plate number
 
-KINDS = ("closed_property", "mixed_residential", "urban_village", "market", "employer", "other")
 
 #: Share of dwelling rooms that are rented, by compound kind (calibrated: docs/demo-city.md).
 RENTED_SHARE = {
@@ -55,6 +54,11 @@ RENTED_SHARE = {
 #: Of the rented rooms, the share rented to several unrelated tenants (合租) rather than whole.
 SHARED_SHARE = {"urban_village": 0.6, "market": 0.5}
 VACANT_SHARE = 0.06
+RENTED = ("rented_whole", "rented_shared")
+#: Rooms side by side per entrance and floor (village houses draw 2–3, towers have 4).
+ROOMS_PER_ENTRANCE = {"market": 6, "employer": 8}
+HOUSE_WIDTH, HOUSE_GAP = 10.0, 2.0  # village house plots along a lane, metres
+HOUSE_PITCH = HOUSE_WIDTH + HOUSE_GAP
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,9 @@ class _Cell:
     i: int
     j: int
     kind: str = ""
+    #: The compound's buildings as laid out by its template (metres), and its lanes.
+    footprints: list[tuple[shapely.Polygon, int, int | None]] = field(default_factory=list)
+    lanes: list[tuple[float, float, float]] = field(default_factory=list)
     community: int = -1  # index into City.communities
     compound: int = -1
 
@@ -278,15 +285,18 @@ class _Builder:
         shapely.prepare(inner)
         centre = self.p.to_metric(outline.centre)
         grid = _Grid(outline, centre.x - CELL_W / 2, centre.y - CELL_H / 2)
-        # Cells are taken until their compounds would hold the target number of buildings
-        # (estimated with the templates; the buildings are drawn once communities are known).
-        estimate = 0
+        # Cells are laid out until their compounds hold the target number of buildings; the
+        # buildings are recorded once the communities (and so the codes) are known.
+        laid_out = 0
         for cell in self._grow(grid, inner):
-            if estimate >= target_buildings:
+            if laid_out >= target_buildings:
                 break
             cell.kind = self._kind(math.hypot(cell.i * CELL_W, cell.j * CELL_H))
+            cell.footprints, cell.lanes = _footprints(
+                cell.kind, grid.block(cell.i, cell.j), self.rng
+            )
             grid.cells[(cell.i, cell.j)] = cell
-            estimate += len(_footprints(cell.kind, grid.block(cell.i, cell.j), self.rng)[0])
+            laid_out += len(cell.footprints)
         self._territory(grid, boundary)
         self._streets(grid)
         for cell in sorted(grid.cells.values(), key=lambda c: (-c.j, c.i)):
@@ -325,14 +335,14 @@ class _Builder:
         code = grid.district.code
         offices = _groups(grid.cells, COMMUNITY_CELLS * OFFICE_COMMUNITIES)
         office_names = iter(OFFICE_NAMES[code] + [f"第{n}街道" for n in range(1, 1000)])
-        for office_number, office_cells in enumerate(_ordered(grid, offices), start=1):
+        for office_number, office_cells in enumerate(_ordered(offices), start=1):
             office_code = f"{code}{office_number:03d}"
             office_boundary = self._union(grid, office_cells, boundary)
             self.city.offices.append(
                 OfficeRec(office_code, next(office_names), code, office_boundary)
             )
             communities = _groups({k: grid.cells[k] for k in office_cells}, COMMUNITY_CELLS)
-            for number, cells in enumerate(_ordered(grid, communities), start=1):
+            for number, cells in enumerate(_ordered(communities), start=1):
                 villages = sum(grid.cells[k].kind == "urban_village" for k in cells)
                 committee = "villagers" if villages * 2 > len(cells) else "residents"
                 name = self._unique_name("村" if committee == "villagers" else "社区")
@@ -352,7 +362,7 @@ class _Builder:
         self, grid: _Grid, cells: list[tuple[int, int]], boundary: shapely.Geometry
     ) -> shapely.MultiPolygon:
         # Cells share edges exactly (same grid arithmetic): the union has no slivers. Clipped to
-        # the outline in metres, then simplified away from float noise before converting.
+        # the outline in metres, then converted.
         union = shapely.union_all([grid.cell_box(i, j) for i, j in cells]).intersection(boundary)
         return _multi(self.p.to_wgs84(union))
 
@@ -387,9 +397,11 @@ class _Builder:
         """Runs of the grid line ``index`` along which a cell lies on either side."""
         north_south = axis == "x"  # x = x0 + index·W over rows j, or y = y0 + index·H over i
         steps = sorted(
-            (j if north_south else i)
-            for (i, j) in grid.cells
-            if (i if north_south else j) in (index - 1, index)
+            {
+                (j if north_south else i)
+                for (i, j) in grid.cells
+                if (i if north_south else j) in (index - 1, index)
+            }
         )
 
         def at(k: int) -> tuple[float, float]:
@@ -399,7 +411,7 @@ class _Builder:
 
         runs: list[tuple[tuple[float, float], tuple[float, float]]] = []
         start = previous = steps[0]
-        for k in [*sorted(set(steps))[1:], None]:
+        for k in [*steps[1:], None]:
             if k is not None and k == previous + 1:
                 previous = k
                 continue
@@ -412,10 +424,9 @@ class _Builder:
 
     def _compound(self, grid: _Grid, cell: _Cell) -> None:
         community = self.city.communities[cell.community]
-        block = grid.block(cell.i, cell.j)
-        footprints, lanes = _footprints(cell.kind, block, self.rng)
-        if not footprints:
+        if not cell.footprints:
             return
+        block = grid.block(cell.i, cell.j)
         name = self._unique_name(COMPOUND_SUFFIX[cell.kind])
         cell.compound = len(self.city.compounds)
         self.city.compounds.append(
@@ -437,25 +448,23 @@ class _Builder:
         slot = int(frontage // PLATE_SPACING)
         number = str(2 * slot + 1 if gate_south else 2 * slot + 2)
 
-        lane_names = self._lanes(grid, name, lanes)
-        owners: list[int] = []
-        pool_start = len(self.city.landlords)
-        for index, (footprint, floors, lane) in enumerate(_numbered(footprints), start=1):
-            building = self._building(cell, name, index, footprint, floors, road, number)
-            if cell.kind == "urban_village" and lane is not None:
+        lane_names = self._lanes(grid, name, cell.lanes)
+        compound_landlords = _Landlords(self, community.code, one_owner=False)
+        for index, (footprint, floors, lane) in enumerate(_numbered(cell.footprints), start=1):
+            plate = (road, number, str(index))
+            if lane is not None:
                 # A village house has its own plate on its lane, numbered along it.
                 lane_name, lane_y, lane_x0 = lane_names[lane]
-                x_mid = footprint.centroid.x
+                slot = int((footprint.centroid.x - lane_x0) // HOUSE_PITCH)
                 north = footprint.centroid.y > lane_y
-                slot = int((x_mid - lane_x0) // 12.0)
-                building.plate_road = lane_name
-                building.plate_number = str(2 * slot + 1 if north else 2 * slot + 2)
-                building.plate_building_number = ""
-                owners = [len(self.city.landlords)]
-                self.city.landlords.append(
-                    LandlordRec(self._person(), self._phone(), community.code)
-                )
-            self._rooms(building, cell.kind, owners, community.code, pool_start)
+                plate = (lane_name, str(2 * slot + 1 if north else 2 * slot + 2), "")
+            building = self._building(cell, name, index, footprint, floors, plate)
+            # A village house is let by its owner; flats by landlords of the compound.
+            if lane is None:
+                landlords = compound_landlords
+            else:
+                landlords = _Landlords(self, community.code, one_owner=True)
+            self._rooms(building, cell.kind, footprint, landlords)
             self.city.buildings.append(building)
 
     def _lanes(
@@ -480,8 +489,7 @@ class _Builder:
         index: int,
         footprint: shapely.Polygon,
         floors: int,
-        road: str,
-        number: str,
+        plate: tuple[str, str, str],
     ) -> BuildingRec:
         kind = cell.kind
         length = footprint.bounds[2] - footprint.bounds[0]
@@ -499,9 +507,9 @@ class _Builder:
             use=use,
             source_id=f"demo:{compound_name}:{index}",
             entrances=entrances,
-            plate_road=road,
-            plate_number=number,
-            plate_building_number=str(index),
+            plate_road=plate[0],
+            plate_number=plate[1],
+            plate_building_number=plate[2],
             population_plate=kind in ("urban_village", "employer") or self.rng.random() < 0.3,
         )
 
@@ -512,25 +520,23 @@ class _Builder:
         self,
         building: BuildingRec,
         kind: str,
-        owners: list[int],
-        community: str,
-        pool_start: int,
+        footprint: shapely.Polygon,
+        landlords: _Landlords,
     ) -> None:
+        """Rooms per entrance and floor, side by side along the building (plans in metres)."""
         if building.use == "industrial":
             return  # workshops: no dwellings
-        per_entrance = 4 if building.entrances == 1 and kind == "closed_property" else 2
-        if kind == "urban_village":
+        per_entrance = ROOMS_PER_ENTRANCE.get(kind, 2)
+        if kind == "closed_property" and building.entrances == 1:
+            per_entrance = 4  # a tower: four flats round the core
+        elif kind == "urban_village":
             per_entrance = self.rng.randint(2, 3)
-        elif kind == "market":
-            per_entrance = 6
-        elif kind == "employer":
-            per_entrance = 8
-        rooms_wide = building.entrances * per_entrance
-        width = 10.0 if kind == "urban_village" else 40.0 * building.entrances / rooms_wide
+        x0, y0, x1, y1 = footprint.bounds
+        width, depth = (x1 - x0) / (building.entrances * per_entrance), y1 - y0
         for entrance in range(1, building.entrances + 1):
             for floor in range(1, building.floors_above + 1):
                 for k in range(1, per_entrance + 1):
-                    use, landlord = self._room_use(kind, floor, owners, community, pool_start)
+                    use = self._room_use(kind, floor)
                     left = ((entrance - 1) * per_entrance + k - 1) * width
                     building.rooms.append(
                         RoomRec(
@@ -538,33 +544,46 @@ class _Builder:
                             floor=floor,
                             number=f"{floor}{k:02d}",
                             use=use,
-                            area_m2=round(width * (6.0 if kind == "urban_village" else 11.0), 1),
-                            plan=box(left, 0.0, left + width, 10.0),
-                            landlord=landlord,
+                            area_m2=round(width * depth, 1),
+                            plan=box(left, 0.0, left + width, depth),
+                            landlord=landlords.pick() if use in RENTED else None,
                         )
                     )
 
-    def _room_use(
-        self, kind: str, floor: int, owners: list[int], community: str, pool_start: int
-    ) -> tuple[str, int | None]:
+    def _room_use(self, kind: str, floor: int) -> str:
         if kind == "market" and floor <= 2:
-            return "commercial", None
-        if kind in ("employer", "other"):
-            if kind == "employer" or self.rng.random() > RENTED_SHARE[kind]:
-                return "other", None
-        elif self.rng.random() >= RENTED_SHARE[kind]:
-            return ("vacant" if self.rng.random() < VACANT_SHARE else "owner_occupied"), None
-        shared = self.rng.random() < SHARED_SHARE.get(kind, 0.2)
-        if owners:  # the village house's owner lets every rented room
-            landlord = owners[0]
-        else:  # most landlords of flats let one or two flats in their compound
-            pool = len(self.city.landlords) - pool_start
-            if pool == 0 or self.rng.random() < 0.8:
-                self.city.landlords.append(LandlordRec(self._person(), self._phone(), community))
-                landlord = len(self.city.landlords) - 1
-            else:
-                landlord = pool_start + self.rng.randrange(pool)
-        return ("rented_shared" if shared else "rented_whole"), landlord
+            return "commercial"
+        if kind == "employer":
+            return "other"  # staff dormitory
+        if self.rng.random() < RENTED_SHARE[kind]:
+            return (
+                "rented_shared"
+                if self.rng.random() < SHARED_SHARE.get(kind, 0.2)
+                else "rented_whole"
+            )
+        if kind == "other":
+            return "other"
+        return "vacant" if self.rng.random() < VACANT_SHARE else "owner_occupied"
+
+
+class _Landlords:
+    """Who lets the rented rooms of one house (its owner) or one compound (80 % of rented flats
+    bring a new landlord, the rest belong to one already there). Landlords are recorded only
+    when they let something."""
+
+    def __init__(self, builder: _Builder, community: str, *, one_owner: bool) -> None:
+        self.builder, self.community, self.one_owner = builder, community, one_owner
+        self.known: list[int] = []
+
+    def pick(self) -> int:
+        city, rng = self.builder.city, self.builder.rng
+        if self.known and (self.one_owner or rng.random() >= 0.8):
+            return self.known[rng.randrange(len(self.known))]
+        city.landlords.append(
+            LandlordRec(self.builder._person(), self.builder._phone(), self.community)
+        )
+        self.known.append(len(city.landlords) - 1)
+        return self.known[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -625,7 +644,7 @@ def _footprints(
     elif kind == "urban_village":
         # Lanes (4 m) run east–west; between two lanes stand two rows of houses back to back,
         # the north row facing the lane above it, the south row the lane below it.
-        depth, width, gap, lane_width = 12.0, 10.0, 2.0, 4.0
+        depth, lane_width = 12.0, 4.0
         pitch = lane_width + 2 * depth
         lane_ys = [y1 - lane_width / 2 - k * pitch for k in range(int((y1 - y0) // pitch) + 1)]
         lanes = [(lane_y, x0, x1) for lane_y in lane_ys if lane_y - lane_width / 2 >= y0]
@@ -633,11 +652,11 @@ def _footprints(
             top = lanes[k][0] - lane_width / 2
             for row_top, lane in ((top, k), (top - depth, k + 1)):
                 x = x0 + 2.0
-                while x + width <= x1 - 2.0:
+                while x + HOUSE_WIDTH <= x1 - 2.0:
                     if rng.random() < 0.85:  # some plots are yards or gardens
-                        footprint = box(x, row_top - depth, x + width, row_top)
+                        footprint = box(x, row_top - depth, x + HOUSE_WIDTH, row_top)
                         buildings.append((footprint, rng.randint(4, 7), lane))
-                    x += width + gap
+                    x += HOUSE_PITCH
     elif kind == "market":
         buildings.append(
             (box(x0 + 10, y0 + 10, min(x1 - 10, x0 + 90), y0 + 60), rng.randint(2, 4), None)
@@ -692,7 +711,7 @@ def _groups(cells: dict[tuple[int, int], _Cell], span: int) -> list[list[tuple[i
     return groups
 
 
-def _ordered(grid: _Grid, groups: list[list[tuple[int, int]]]) -> list[list[tuple[int, int]]]:
+def _ordered(groups: list[list[tuple[int, int]]]) -> list[list[tuple[int, int]]]:
     """Groups numbered north→south, then west→east (by their north-west cell)."""
     return sorted(groups, key=lambda cells: (-max(j for _, j in cells), min(i for i, _ in cells)))
 

@@ -9,12 +9,11 @@ do to imports. One transaction: an error leaves the database as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
-from django.db.models import Model
 
 from gis import services
 from gis.models import (
@@ -31,8 +30,7 @@ from gis.models import (
 
 from .generate import City
 
-T = TypeVar("T", bound=Model)
-BATCH = 5000
+BUILDINGS_PER_BATCH = 500
 
 
 def _geos(geom: shapely.Geometry, srid: int = 4326) -> Any:
@@ -40,19 +38,10 @@ def _geos(geom: shapely.Geometry, srid: int = 4326) -> Any:
     return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=srid)
 
 
-def _add_all(objects: list[T], progress: Callable[[str, int], None], label: str) -> list[T]:
-    for start in range(0, len(objects), BATCH):
-        batch = objects[start : start + BATCH]
-        services.bulk_add(batch)
-        progress(label, len(batch))
-    return objects
-
-
 @transaction.atomic
-def load_city(city: City, *, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Insert ``city``; returns the number of rows per model. ``progress(label, n)`` is called
-    after each batch of ``n`` rows."""
-    report = progress or (lambda _label, _n: None)
+def load_city(city: City, *, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Insert ``city``; returns the number of rows per model. ``progress(n)`` is called after
+    each batch of ``n`` buildings (with their entrances, rooms and plates)."""
     districts = {}
     for outline in city.districts:
         districts[outline.code] = services.save_district(
@@ -82,7 +71,6 @@ def load_city(city: City, *, progress: Callable[[str, int], None] | None = None)
                 "geom": _geos(community.boundary),
             },
         )
-    report("territory", len(city.districts) + len(city.offices) + len(city.communities))
 
     streets = [
         Street(
@@ -94,7 +82,7 @@ def load_city(city: City, *, progress: Callable[[str, int], None] | None = None)
         )
         for s in city.streets
     ]
-    _add_all(streets, report, "streets")
+    services.bulk_add(streets)
 
     compounds = [
         Compound(
@@ -106,17 +94,17 @@ def load_city(city: City, *, progress: Callable[[str, int], None] | None = None)
         )
         for c in city.compounds
     ]
-    _add_all(compounds, report, "compounds")
+    services.bulk_add(compounds)
     landlords = [
         Landlord(name=x.name, phone=x.phone, community=communities[x.community])
         for x in city.landlords
     ]
-    _add_all(landlords, report, "landlords")
+    services.bulk_add(landlords)
 
     counts = {"entrances": 0, "rooms": 0, "door_plates": 0}
     # Buildings with their entrances, rooms and plates, a batch of buildings at a time.
-    for start in range(0, len(city.buildings), BATCH // 10):
-        records = city.buildings[start : start + BATCH // 10]
+    for start in range(0, len(city.buildings), BUILDINGS_PER_BATCH):
+        records = city.buildings[start : start + BUILDINGS_PER_BATCH]
         buildings = [
             Building(
                 footprint=_geos(b.footprint),
@@ -154,7 +142,7 @@ def load_city(city: City, *, progress: Callable[[str, int], None] | None = None)
             for building, record in zip(buildings, records, strict=True)
             for r in record.rooms
         ]
-        services.bulk_add(rooms, batch_size=BATCH)
+        services.bulk_add(rooms)
         plates = [
             DoorPlate(
                 building=building,
@@ -169,9 +157,10 @@ def load_city(city: City, *, progress: Callable[[str, int], None] | None = None)
         counts["entrances"] += len(entrances)
         counts["rooms"] += len(rooms)
         counts["door_plates"] += len(plates)
-        report("buildings", len(buildings))
+        if progress is not None:
+            progress(len(buildings))
 
-    summary: dict[str, Any] = {
+    summary = {
         "districts": len(city.districts),
         "street_offices": len(city.offices),
         "communities": len(city.communities),

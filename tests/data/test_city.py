@@ -12,11 +12,20 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F
 from pyproj import Transformer
 
-from data.city.generate import KINDS, City, generate
+from data.city.generate import City, generate
 from data.city.load import load_city
 from data.city.outline import district_outlines
 from gis.coords import wgs84_to_gcj02
-from gis.models import Building, Community, DoorPlate, Room, Street, StreetOffice
+from gis.models import (
+    Building,
+    Community,
+    CompoundKind,
+    DoorPlate,
+    Room,
+    RoomUse,
+    Street,
+    StreetOffice,
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +65,7 @@ def test_the_same_seed_gives_the_same_city(city: City) -> None:
 def test_the_demo_size(city: City) -> None:
     assert 1_900 <= len(city.buildings) <= 2_400
     assert 8 <= len(city.communities) <= 20
-    assert {c.kind for c in city.compounds} == set(KINDS)
+    assert {c.kind for c in city.compounds} == set(CompoundKind.values)
     assert {s.kind for s in city.streets} == {"arterial", "local", "lane"}
 
 
@@ -151,9 +160,17 @@ def test_rented_shares_follow_the_calibration(city: City) -> None:
     assert rented["closed_property"] / dwellings["closed_property"] == pytest.approx(0.04, abs=0.02)
     overall = sum(rented.values()) / sum(dwellings.values())
     assert 0.08 < overall < 0.20
+    letting: Counter[int | None] = Counter()
     for building in city.buildings:
         for room in building.rooms:
+            assert room.use in RoomUse.values
             assert (room.landlord is not None) == room.use.startswith("rented")
+            letting[room.landlord] += 1
+    # Every landlord lets something; a village house has one landlord, its owner.
+    assert set(letting) - {None} == set(range(len(city.landlords)))
+    for building in city.buildings:
+        if building.plate_road.endswith("巷"):
+            assert len({r.landlord for r in building.rooms} - {None}) <= 1
 
 
 @pytest.mark.django_db

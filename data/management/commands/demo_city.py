@@ -41,10 +41,7 @@ class Command(BaseCommand):
         with tqdm(
             total=len(city.buildings), unit="buildings", disable=options["verbosity"] < 1
         ) as bar:
-            counts = load_city(
-                city,
-                progress=lambda label, n: bar.update(n) if label == "buildings" else None,
-            )
+            counts = load_city(city, progress=bar.update)
         summary = ", ".join(f"{k} {v}" for k, v in counts.items())
         self.stdout.write(
             f"demo city ({options['size']}): generated in {generated:.1f} s, loaded in "
