@@ -7,12 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pgtrigger
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connection, transaction
 
-from gis.models import Role, ScopeGrant
+from gis.models import Role, Room, ScopeGrant
 from web.accounts import create_demo_accounts
 from web.checks import refuse_unsafe_production
+
+from ..factories import RoomFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "x" * 50
@@ -71,3 +75,18 @@ def test_production_refuses_to_start_while_demo_accounts_exist(territory, settin
     settings.DEMO_MODE, settings.DEBUG = False, False
     with pytest.raises(ImproperlyConfigured, match="demo-district"):
         refuse_unsafe_production()
+
+
+@pytest.mark.django_db
+def test_connections_set_an_empty_trigger_ignore_list_and_ignoring_still_works(territory):
+    """pgtrigger's triggers read pgtrigger.ignore; unset, every call raises and catches an error
+    (the cost grew row by row in long loads). Set empty, and pgtrigger.ignore() still works."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW pgtrigger.ignore")
+        assert cursor.fetchone() == ("{}",)
+    room = RoomFactory(building=territory.home_building, floor=1, number="101")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Room.objects.filter(pk=room.pk).update(floor=99)  # the floor rule trigger refuses it
+    with pgtrigger.ignore("geo.Room:room_floor_in_building"), transaction.atomic():
+        Room.objects.filter(pk=room.pk).update(floor=99)
+        transaction.set_rollback(True)
