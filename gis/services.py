@@ -31,6 +31,7 @@ from .models import (
     Entrance,
     Landlord,
     Room,
+    Street,
     StreetOffice,
 )
 from .querysets import can_write
@@ -298,6 +299,42 @@ def save_landlord(*, actor: Any, data: Data, instance: Landlord | None = None) -
     _require(actor, landlord.community.code)
     with _acting(actor):
         return _save(landlord)
+
+
+def district_at(geom: GEOSGeometry) -> District:
+    """The district holding the middle of a line (or the representative point of a shape)."""
+    point = (
+        geom.interpolate_normalized(0.5)  # type: ignore[attr-defined]
+        if geom.geom_type == "LineString"
+        else geom.point_on_surface
+    )
+    district = District.objects.filter(geom__intersects=point).order_by("code").first()
+    if district is None:
+        raise TerritoryError(
+            _(
+                "The street at (%(lon)s, %(lat)s) lies outside every district: draw it inside a "
+                "district, or add the district first."
+            ),
+            code="outside_every_district",
+            field="centerline",
+            lon=f"{point.x:.6f}",
+            lat=f"{point.y:.6f}",
+            geometry=_geojson(geom),
+        )
+    return district
+
+
+@transaction.atomic
+def save_street(*, actor: Any, data: Data, instance: Street | None = None) -> Street:
+    """A street centreline; its district is the one holding the middle of the line."""
+    if instance is not None:
+        _require(actor, instance.district_id)
+    street = _apply(instance or Street(), data)
+    street.centerline = clean_geometry(street.centerline, geom_type="LineString")  # type: ignore[assignment]
+    street.district = district_at(street.centerline)
+    _require(actor, street.district_id)
+    with _acting(actor):
+        return _save(street)
 
 
 @transaction.atomic

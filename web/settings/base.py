@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "pgtrigger",
     "pghistory",
+    "django_tasks",
+    "django_tasks_db",
     "gis.apps.GeoConfig",
     "registry",
     "grid",
@@ -168,6 +170,17 @@ SPECTACULAR_SETTINGS = {
 
 
 LOGIN_URL = "/admin/login/"
+
+# Uploaded files (imports) are kept with their job under var/media: nothing submitted is lost.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+PLATEGRID_IMPORT_MAX_BYTES = int(os.environ.get("PLATEGRID_IMPORT_MAX_MB", "500")) * 2**20
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
+
+# Background jobs (imports, later partitions, plans and atlases) are rows in PostgreSQL, run by
+# ``manage.py db_worker`` (started by ``make run``): no broker to install.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Coordinates: storage in EPSG:4326 (= CGCS2000 at this scale); areas and distances in a metric
 # CGCS2000 Gauss-Krüger zone per city. Xiangyang: 3° zone with central meridian 111°E.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import BASE_DIR, DATABASES
 
 DEBUG = False
 DEMO_MODE = True
@@ -16,3 +16,6 @@ STORAGES = {
 }
 # Separate test databases for runs side by side (e.g. PLATEGRID_TEST_DB=test_plategrid_2).
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PLATEGRID_TEST_DB", "test_plategrid")}
+# Jobs run where they are queued: a test sees the finished job. One test runs the real worker.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"

@@ -1,0 +1,265 @@
+"""Import jobs: submit a file, run it in the background in one transaction, keep its report.
+
+``submit_import`` stores the file with a new job and queues it (django-tasks, database backend:
+the worker is ``manage.py db_worker``). ``run_import`` is what the worker runs: the whole import
+is one transaction, so a crash or an unreadable file leaves the register as it was; only the
+job's status and its error are written then. While the transaction runs, progress is written
+through a second connection so that the page polling it sees it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gis.exceptions import InvalidInputError, PlategridError
+
+from .imports import vector
+from .imports.report import Report
+from .imports.sources import OsmLayer, ReadOptions, read_features
+from .models import ImportIssue, ImportJob, ImportKind, JobStatus
+
+logger = logging.getLogger("plategrid.data")
+
+# What each kind of import accepts (lower-case file name endings).
+ACCEPTED_SUFFIXES = {
+    ImportKind.BUILDINGS: (".geojson", ".json", ".gpkg", ".zip", ".shp", ".osm.pbf", ".pbf"),
+    ImportKind.STREETS: (".geojson", ".json", ".gpkg", ".zip", ".shp", ".osm.pbf", ".pbf"),
+    ImportKind.BOUNDARIES: (".geojson", ".json", ".gpkg", ".zip", ".shp"),
+    ImportKind.ROOMS: (".xlsx", ".csv"),
+}
+CONVENTIONS = ("wgs84", "gcj02", "bd09")
+
+
+def _check_options(kind: str, name: str, size: int, options: dict[str, Any]) -> dict[str, Any]:
+    if kind not in ImportKind.values:
+        raise InvalidInputError(
+            _("Unknown import kind %(value)s: use one of %(allowed)s."),
+            code="unknown_kind",
+            field="kind",
+            value=kind,
+            allowed=", ".join(ImportKind.values),
+        )
+    suffixes = ACCEPTED_SUFFIXES[ImportKind(kind)]
+    if not name.lower().endswith(suffixes):
+        raise InvalidInputError(
+            _("%(file)s is not a file this import reads: use %(allowed)s."),
+            code="unsupported_format",
+            field="file",
+            file=name,
+            allowed=", ".join(suffixes),
+        )
+    if size == 0:
+        raise InvalidInputError(_("%(file)s is empty."), code="empty_file", field="file", file=name)
+    limit = settings.PLATEGRID_IMPORT_MAX_BYTES
+    if size > limit:
+        raise InvalidInputError(
+            _("%(file)s is %(size)s MB, more than the %(limit)s MB an import may be: split it."),
+            code="file_too_large",
+            field="file",
+            file=name,
+            size=f"{size / 2**20:.0f}",
+            limit=f"{limit / 2**20:.0f}",
+        )
+    clean: dict[str, Any] = {}
+    crs = options.get("source_crs")
+    if crs not in (None, ""):
+        text = str(crs).upper().removeprefix("EPSG:")
+        if not text.isdigit():
+            raise InvalidInputError(
+                _("%(value)s is not an EPSG code: write a number such as 4326 or 4546."),
+                code="unknown_crs",
+                field="source_crs",
+                value=repr(crs),
+            )
+        clean["source_crs"] = int(text)
+    convention = options.get("convention") or "wgs84"
+    if convention not in CONVENTIONS:
+        raise InvalidInputError(
+            _("Unknown coordinate offset %(value)s: use one of %(allowed)s."),
+            code="unknown_convention",
+            field="convention",
+            value=convention,
+            allowed=", ".join(CONVENTIONS),
+        )
+    clean["convention"] = convention
+    for key in ("layer", "source"):
+        if options.get(key):
+            clean[key] = str(options[key]).strip()[:100]
+    clean.setdefault("source", Path(name).name.split(".")[0] or "file")
+    return clean
+
+
+def submit_import(
+    *, actor: Any, file: File, name: str, kind: str, options: dict[str, Any] | None = None
+) -> ImportJob:
+    """Keep ``file`` with a new queued job and queue it once the transaction commits."""
+    clean = _check_options(kind, name, file.size or 0, options or {})
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    job = ImportJob(
+        kind=kind,
+        file_name=Path(name).name[:255],
+        file_size=file.size or 0,
+        file_sha256=digest.hexdigest(),
+        options=clean,
+        created_by=actor,
+    )
+    job.file.save(job.file_name, file, save=False)
+    job.save()
+    from .tasks import run_import_task
+
+    transaction.on_commit(lambda: run_import_task.enqueue(str(job.pk)))
+    return job
+
+
+class _ProgressWriter:
+    """Writes a running job's progress through its own autocommit connection, at most every
+    ``interval`` seconds: the import's transaction is not visible to the page until it ends."""
+
+    def __init__(self, job: ImportJob, interval: float = 0.5) -> None:
+        self.job_id = job.pk
+        self.interval = interval
+        self.last = 0.0
+        self.connection = connections.create_connection("default")
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.interval and done < total:
+            return
+        self.last = now
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '200ms'")
+                cursor.execute(
+                    "UPDATE data_importjob SET progress_done = %s, progress_total = %s "
+                    "WHERE id = %s",
+                    [done, total, self.job_id],
+                )
+        except DatabaseError:  # progress is a courtesy: never fail an import over it
+            logger.warning("import %s: progress not written", self.job_id, exc_info=True)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+Runner = Callable[[Path, ImportJob, Report, vector.Options, Callable[[int, int], None]], None]
+
+
+def _vector_runner(kind: str) -> Runner:
+    importer = {
+        ImportKind.BUILDINGS: vector.import_buildings,
+        ImportKind.STREETS: vector.import_streets,
+        ImportKind.BOUNDARIES: vector.import_boundaries,
+    }[ImportKind(kind)]
+
+    def run(
+        path: Path, job: ImportJob, report: Report, options: vector.Options, progress: Any
+    ) -> None:
+        read = ReadOptions(
+            source_crs=job.options.get("source_crs"),
+            convention=job.options.get("convention", "wgs84"),
+            layer=job.options.get("layer"),
+        )
+        osm_layer: OsmLayer = "streets" if kind == ImportKind.STREETS else "buildings"
+        features = read_features(path, read, name=job.file_name, osm_layer=osm_layer)
+        progress(0, len(features))
+        importer(features, report, options, progress)
+
+    return run
+
+
+def _rooms_runner(path: Path, job: ImportJob, report: Report, options: Any, progress: Any) -> None:
+    from .imports.registers import import_register
+
+    import_register(path, job.file_name, report, options, progress)
+
+
+def _runner(kind: str) -> Runner:
+    return _rooms_runner if kind == ImportKind.ROOMS else _vector_runner(kind)
+
+
+def _store(job: ImportJob, report: Report) -> None:
+    job.rows_read = report.read
+    job.rows_created = report.created
+    job.rows_updated = report.updated
+    job.rows_unchanged = report.unchanged
+    job.rows_rejected = report.rejected
+    job.progress_done = job.progress_total = report.read
+    ImportIssue.objects.bulk_create(
+        [
+            ImportIssue(
+                job=job,
+                row=issue.row,
+                source_id=issue.source_id[:100],
+                severity=issue.severity,
+                code=issue.code[:50],
+                field=issue.field[:50],
+                message_zh=issue.message_zh,
+                message_en=issue.message_en,
+                data=issue.data,
+            )
+            for issue in report.issues
+        ],
+        batch_size=1000,
+    )
+
+
+def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = None) -> ImportJob:
+    """Run a queued job (the worker calls this); returns it finished. Running a job that is not
+    queued does nothing: a task delivered twice does not import twice."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now()
+    )
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        return job
+    writer = _ProgressWriter(job)
+
+    def report_progress(done: int, total: int) -> None:
+        writer(done, total)
+        if progress is not None:
+            progress(done, total)
+
+    options = vector.Options(actor=job.created_by, source=job.options.get("source", "file"))
+    try:
+        with transaction.atomic():
+            report = Report()
+            _runner(job.kind)(Path(job.file.path), job, report, options, report_progress)
+            if not report.accounted():  # a bug, not a user error: keep nothing
+                raise RuntimeError(f"import {job.pk}: rows read and outcomes disagree")
+            _store(job, report)
+            job.status = JobStatus.SUCCEEDED
+            job.finished_at = timezone.now()
+            job.save()
+    except PlategridError as error:
+        _fail(job, error.render("zh-hans"), error.render("en"))
+    except Exception as exc:
+        logger.exception("import %s failed", job.pk)
+        _fail(
+            job,
+            f"导入出错，数据库未作任何更改：{type(exc).__name__}: {exc}"[:2000],
+            f"The import failed and changed nothing: {type(exc).__name__}: {exc}"[:2000],
+        )
+    finally:
+        writer.close()
+    return job
+
+
+def _fail(job: ImportJob, zh: str, en: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.FAILED, error_zh=zh, error_en=en, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
