@@ -10,7 +10,10 @@ PORT ?= 8000
 
 .PHONY: run test stop setup system venv messages assets db demo lint typecheck pytest
 
+# The server and the background worker (imports and other jobs); Ctrl-C stops both.
 run: setup demo
+	@DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) db_worker --no-reload & echo $$! > var/worker.pid; \
+	trap 'kill $$(cat var/worker.pid) 2>/dev/null; rm -f var/worker.pid' EXIT; \
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) runserver $(HOST):$(PORT) --noreload & echo $$! > var/runserver.pid; wait $$!
 
 test: setup lint typecheck pytest
@@ -49,4 +52,5 @@ pytest: venv assets db
 
 stop:
 	@if [ -f var/runserver.pid ]; then kill $$(cat var/runserver.pid) 2>/dev/null || true; rm -f var/runserver.pid; echo "server: stopped"; fi
+	@if [ -f var/worker.pid ]; then kill $$(cat var/worker.pid) 2>/dev/null || true; rm -f var/worker.pid; echo "worker: stopped"; fi
 	@scripts/db.sh stop

@@ -33,9 +33,9 @@ logger = logging.getLogger("plategrid.data")
 
 # What each kind of import accepts (lower-case file name endings).
 ACCEPTED_SUFFIXES = {
-    ImportKind.BUILDINGS: (".geojson", ".json", ".gpkg", ".zip", ".shp", ".osm.pbf", ".pbf"),
-    ImportKind.STREETS: (".geojson", ".json", ".gpkg", ".zip", ".shp", ".osm.pbf", ".pbf"),
-    ImportKind.BOUNDARIES: (".geojson", ".json", ".gpkg", ".zip", ".shp"),
+    ImportKind.BUILDINGS: (".geojson", ".json", ".gpkg", ".zip", ".shp", ".xlsx", ".pbf"),
+    ImportKind.STREETS: (".geojson", ".json", ".gpkg", ".zip", ".shp", ".xlsx", ".pbf"),
+    ImportKind.BOUNDARIES: (".geojson", ".json", ".gpkg", ".zip", ".shp", ".xlsx"),
     ImportKind.ROOMS: (".xlsx", ".csv"),
 }
 CONVENTIONS = ("wgs84", "gcj02", "bd09")
@@ -101,9 +101,16 @@ def _check_options(kind: str, name: str, size: int, options: dict[str, Any]) -> 
 
 
 def submit_import(
-    *, actor: Any, file: File, name: str, kind: str, options: dict[str, Any] | None = None
+    *,
+    actor: Any,
+    file: File,
+    name: str,
+    kind: str,
+    options: dict[str, Any] | None = None,
+    queue: bool = True,
 ) -> ImportJob:
-    """Keep ``file`` with a new queued job and queue it once the transaction commits."""
+    """Keep ``file`` with a new queued job and hand it to the worker once the transaction
+    commits (``queue=False``: the caller runs it, as the CLI does)."""
     clean = _check_options(kind, name, file.size or 0, options or {})
     digest = hashlib.sha256()
     for chunk in file.chunks():
@@ -119,9 +126,10 @@ def submit_import(
     )
     job.file.save(job.file_name, file, save=False)
     job.save()
-    from .tasks import run_import_task
+    if queue:
+        from .tasks import run_import_task
 
-    transaction.on_commit(lambda: run_import_task.enqueue(str(job.pk)))
+        transaction.on_commit(lambda: run_import_task.enqueue(str(job.pk)))
     return job
 
 

@@ -1,11 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from web import views
+from web import imports, views
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("admin/", admin.site.urls),
     path("api/", include("web.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("imports/", imports.import_list, name="import-list"),
+    path("imports/<uuid:pk>/", imports.import_detail, name="import-detail"),
+    path("imports/<uuid:pk>/status/", imports.import_status, name="import-status"),
+    path("imports/<uuid:pk>/report.csv", imports.import_issues_csv, name="import-issues-csv"),
+    path("imports/<uuid:pk>/file", imports.import_file, name="import-file"),
+    path("exports/", imports.export_page, name="export-page"),
+    path("exports/<str:layer>.<str:fmt>", imports.export_download, name="export-download"),
 ]

@@ -13,6 +13,8 @@ user says the file uses them: they cannot be told apart from WGS84 by looking at
 from __future__ import annotations
 
 import math
+import re
+import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,6 +305,70 @@ def read_osm(path: Path, layer: OsmLayer, name: str) -> list[Feature]:
     return list(_features(rows, fids, np.asarray(frame.geometry.values), [""] * len(rows)))
 
 
+WKT_HEADER = re.compile(r"^\s*wkt\s*(?:\(\s*EPSG\s*:\s*(\d+)\s*\))?\s*$", re.IGNORECASE)
+
+
+def read_wkt_table(path: Path, options: ReadOptions, name: str) -> list[Feature]:
+    """A spreadsheet (first sheet) whose geometry is WKT in a column headed ``wkt``, or
+    ``wkt (EPSG:4326)`` to say the coordinate system (as our exports write it)."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ImportFileError(
+            _("%(file)s cannot be read as an XLSX workbook: %(reason)s."),
+            file=name,
+            reason=str(exc)[:200],
+        ) from exc
+    rows = book.worksheets[0].iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    matches = [(i, WKT_HEADER.match(h)) for i, h in enumerate(header)]
+    found = [(i, m) for i, m in matches if m]
+    if not found:
+        raise ImportFileError(
+            _(
+                "%(file)s has no geometry column: add a column headed wkt (EPSG:4326) holding "
+                "each row's shape as WKT."
+            ),
+            code="missing_field",
+            file=name,
+        )
+    column, match = found[0]
+    crs = _file_crs(f"EPSG:{match.group(1)}" if match.group(1) else None, options, name)
+    props, geoms, errors = [], [], []
+    for values in rows:
+        if all(v is None or v == "" for v in values):
+            continue  # trailing empty rows of a spreadsheet
+        record = {
+            h: _plain(v) for h, v in zip(header, values, strict=False) if h and h != header[column]
+        }
+        props.append(record)
+        wkt = values[column] if column < len(values) else None
+        geom, error = None, ""
+        if wkt not in (None, ""):
+            try:
+                geom = shapely.from_wkt(str(wkt))
+            except shapely.errors.GEOSException as exc:
+                error = str(exc)[:200]
+        geoms.append(geom)
+        errors.append(error)
+    book.close()
+    out = _to_wgs84(np.array(geoms, dtype=object), crs, options, name)
+    # Row numbers as the spreadsheet shows them: the header is row 1.
+    return [
+        Feature(
+            row=f.row + 1,
+            fid=None,
+            properties=f.properties,
+            geometry=f.geometry,
+            geometry_error=f.geometry_error,
+        )
+        for f in _features(props, [None] * len(props), out, errors)
+    ]
+
+
 def read_features(
     path: Path, options: ReadOptions, *, name: str, osm_layer: OsmLayer = "buildings"
 ) -> list[Feature]:
@@ -322,4 +388,6 @@ def read_features(
         return read_osm(path, osm_layer, name)
     if lower.endswith((".geojson", ".json")):
         return read_geojson(path, options, name)
+    if lower.endswith(".xlsx"):
+        return read_wkt_table(path, options, name)
     return read_gdal(path, options, name)

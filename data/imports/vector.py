@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
@@ -37,6 +37,7 @@ from .report import Outcome, Report
 from .sources import Feature
 
 Progress = Callable[[int, int], None]
+M = TypeVar("M", bound=models.Model)
 
 # Buildings created in plategrid (no outside source) are exported with this id so that the
 # exported file can be imported again onto the same buildings.
@@ -381,11 +382,22 @@ def _building_use(feature: Feature) -> str:
     return OSM_BUILDING_USE.get(tag, BuildingUse.OTHER) if tag else BuildingUse.RESIDENTIAL
 
 
-def _stored_building(sid: str) -> Building | None:
+def _stored(model: type[M], sid: str) -> M | None:
+    """The row a source id names: our own id (``plategrid:<pk>``, from our exports) or the
+    id of the outside source."""
     if sid.startswith(OWN_ID_PREFIX):
         pk = sid.removeprefix(OWN_ID_PREFIX)
-        return Building.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
-    return Building.objects.filter(source_id=sid).first()
+        return model._default_manager.filter(pk=int(pk)).first() if pk.isdigit() else None
+    return model._default_manager.filter(source_id=sid).first()
+
+
+def _gone(sid: str) -> InvalidInputError:
+    return InvalidInputError(
+        _("%(value)s no longer exists in the register: it was deleted after the export."),
+        code="unknown_code",
+        field="source_id",
+        value=sid,
+    )
 
 
 def import_buildings(
@@ -399,15 +411,10 @@ def import_buildings(
             "floors_below": _integer(feature, FLOORS_BELOW_COLUMNS, 0, report, sid),
             "use": _building_use(feature),
         }
-        stored = _stored_building(sid)
+        stored = _stored(Building, sid)
         if stored is None:
             if sid.startswith(OWN_ID_PREFIX):
-                raise InvalidInputError(
-                    _("Building %(value)s no longer exists in the register."),
-                    code="unknown_code",
-                    field="source_id",
-                    value=sid,
-                )
+                raise _gone(sid)
             data = {**values, "footprint": _geos(footprint), "source_id": sid}
             services.save_building(actor=options.actor, data=data)
             return "created"
@@ -451,8 +458,10 @@ def import_streets(
         kind = _street_kind(feature)
         line = _shape(feature, report, sid, kind="LineString")
         values = {"name": _text(feature, NAME_COLUMNS), "kind": kind}
-        stored = Street.objects.filter(source_id=sid).first()
+        stored = _stored(Street, sid)
         if stored is None:
+            if sid.startswith(OWN_ID_PREFIX):
+                raise _gone(sid)
             data = {**values, "centerline": _geos(line), "source_id": sid}
             services.save_street(actor=options.actor, data=data)
             return "created"

@@ -5,6 +5,7 @@ Each test checks the report row by row and that the database holds exactly the g
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -469,3 +470,48 @@ def test_unacceptable_uploads_are_refused_before_a_job_exists(
         run_import("buildings", HELSINKI, source_crs="EPSG:abc")
     assert caught.value.code == "unknown_crs"
     assert not ImportJob.objects.exists()
+
+
+def test_command_line_import_and_export(territory: Territory, tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    rows = [
+        {"source_id": "cli-1", "name": "1号楼", "geometry": _square(112.110, 32.010)},
+        {"source_id": "cli-2", "name": "far", "geometry": _square(113.5, 31.0)},
+    ]
+    path = _gpkg(tmp_path / "cli.gpkg", rows)
+    out, report = io.StringIO(), tmp_path / "report.csv"
+    call_command(
+        "import_data", "buildings", str(path), "--report", str(report), "-v", "0", stdout=out
+    )
+    assert "created 1" in out.getvalue() and "rejected 1" in out.getvalue()
+    assert "row 2 rejected outside_every_community" in out.getvalue()
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].startswith("2,cli-2,rejected,outside_every_community")
+    with pytest.raises(CommandError, match="EPSG"):
+        call_command(
+            "import_data",
+            "buildings",
+            str(
+                _shapefile_zip(
+                    tmp_path,
+                    gpd.GeoDataFrame({"id": [1]}, geometry=[_square(112.11, 32.01)], crs=4326),
+                    with_prj=False,
+                )
+            ),
+            "-v",
+            "0",
+            stdout=io.StringIO(),
+        )
+    target = tmp_path / "out.geojson"
+    call_command(
+        "export_data",
+        "buildings",
+        "--format",
+        "geojson",
+        "--output",
+        str(target),
+        stdout=io.StringIO(),
+    )
+    ids = {f["id"] for f in orjson.loads(target.read_bytes())["features"]}
+    assert "cli-1" in ids and len(ids) == Building.objects.count()

@@ -1,0 +1,1 @@
+"""Exports of the register: the same layers and columns the importers read back."""

@@ -1,0 +1,113 @@
+"""Import a file as a job, here and now, with a progress bar: ``manage.py import_data KIND FILE``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from data.jobs import CONVENTIONS, run_import, submit_import
+from data.models import ImportKind, JobStatus
+from gis.exceptions import PlategridError
+
+
+class Command(BaseCommand):
+    help = (
+        "Import buildings, streets, boundaries (GeoJSON, GeoPackage, Shapefile .zip, XLSX with "
+        "WKT, OpenStreetMap .pbf) or rooms (XLSX/CSV register) in one transaction, with a report."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("kind", choices=ImportKind.values)
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--crs", help="EPSG code of a file that does not name its own")
+        parser.add_argument(
+            "--convention",
+            choices=CONVENTIONS,
+            default="wgs84",
+            help="the file's longitude/latitude are GCJ-02 or BD-09 offsets",
+        )
+        parser.add_argument("--layer", help="layer of a GeoPackage with several")
+        parser.add_argument(
+            "--source",
+            help="name of the source, for the ids of its rows "
+            "(default: the file name); use the same name for every re-import",
+        )
+        parser.add_argument(
+            "--user",
+            help="act as this user, within their territory "
+            "(default: a system import, no territory limit)",
+        )
+        parser.add_argument(
+            "--report", type=Path, help="write every rejected or repaired row to this CSV file"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"No such file: {path} / 文件不存在：{path}")
+        actor = None
+        if options["user"]:
+            actor = get_user_model().objects.filter(username=options["user"]).first()
+            if actor is None:
+                raise CommandError(f"Unknown user {options['user']} / 无此用户")
+        read = {
+            "source_crs": options["crs"],
+            "convention": options["convention"],
+            "layer": options["layer"],
+            "source": options["source"],
+        }
+        try:
+            with path.open("rb") as handle:
+                job = submit_import(
+                    actor=actor,
+                    file=File(handle),
+                    name=path.name,
+                    kind=options["kind"],
+                    options=read,
+                    queue=False,
+                )
+        except PlategridError as error:
+            raise CommandError(f"{error.render('en')}\n{error.render('zh-hans')}") from error
+        with tqdm(unit="rows", disable=options["verbosity"] < 1) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            job = run_import(str(job.pk), progress=progress)
+        if job.status == JobStatus.FAILED:
+            raise CommandError(f"{job.error_en}\n{job.error_zh}")
+        self.stdout.write(
+            f"import {job.pk}: read {job.rows_read}, created {job.rows_created}, updated "
+            f"{job.rows_updated}, unchanged {job.rows_unchanged}, rejected {job.rows_rejected}"
+        )
+        issues = job.issues.all()
+        if options["report"]:
+            with options["report"].open("w", newline="", encoding="utf-8-sig") as out:
+                writer = csv.writer(out)
+                writer.writerow(["row", "source_id", "severity", "code", "field", "原因", "reason"])
+                for issue in issues:
+                    writer.writerow(
+                        [
+                            issue.row,
+                            issue.source_id,
+                            issue.severity,
+                            issue.code,
+                            issue.field,
+                            issue.message_zh,
+                            issue.message_en,
+                        ]
+                    )
+        for issue in issues[:20]:
+            self.stdout.write(
+                f"  row {issue.row} {issue.severity} {issue.code}: {issue.message_en}"
+            )
+        if job.issues.count() > 20:
+            self.stdout.write(f"  … {job.issues.count() - 20} more (--report FILE writes them all)")
