@@ -110,7 +110,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "use": ("用途", "房屋用途", "使用情况", "use"),
     "area": ("面积(㎡)", "面积", "建筑面积", "使用面积", "房屋面积", "area", "area_m2"),
     "landlord": ("房东", "房东姓名", "房主", "landlord", "landlord_name"),
-    "phone": ("房东电话", "房东联系电话", "联系电话", "电话", "phone", "landlord_phone"),
+    # Not 联系电话/电话 alone: in a rental register that is often the tenant's number.
+    "phone": ("房东电话", "房东联系电话", "房东手机", "landlord_phone", "phone"),
     "population_plate": ("人口门牌", "人口牌", "population_plate"),
     "plate_on": ("挂牌日期", "人口门牌日期", "population_plate_on", "plate_date"),
 }

@@ -148,7 +148,7 @@ def test_same_file_twice_is_unchanged_and_a_changed_file_updates(
     assert Room.objects.get(building=plates.home_building, number="302").use == RoomUse.VACANT
 
 
-@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8"])
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig", "utf-8", "utf-16"])
 def test_csv_in_the_encodings_excel_writes(
     run_import: RunImport, plates: Territory, tmp_path: Path, encoding: str
 ) -> None:
