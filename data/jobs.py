@@ -192,7 +192,7 @@ def _vector_runner(kind: str) -> Runner:
 def _rooms_runner(path: Path, job: ImportJob, report: Report, options: Any, progress: Any) -> None:
     from .imports.registers import import_register
 
-    import_register(path, job.file_name, report, options, progress)
+    import_register(path, job.file_name, report, options, progress, sheet=job.options.get("layer"))
 
 
 def _runner(kind: str) -> Runner:

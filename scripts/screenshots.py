@@ -5,14 +5,17 @@
 
 The account must be able to open buildings in the admin (a superuser will do: the demo accounts have
 no admin model permissions). The phone screenshot of the index page is taken signed in as well.
-Needs ``playwright`` (dev extras) and the Debian ``chromium`` package. Requests for any host other
+The import screenshots upload a GeoJSON made from the user's own export (the server's worker
+must run, as under ``make run``). Needs ``playwright`` (dev extras) and the Debian ``chromium`` package. Requests for any host other
 than the server are blocked and listed; the script then exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +43,47 @@ def first_building_id(page: Page) -> str:
     if not href:
         raise SystemExit("no building in the admin list: load the demo data first")
     return href.rstrip("/").split("/")[-2]
+
+
+def sample_import(page: Page, folder: Path) -> Path:
+    """A GeoJSON of some of the user's buildings as the export gives them, edited the way a
+    surveyor's file would be: two buildings with a new storey count, one with its shape lost,
+    one duplicated row and one building far outside the territory."""
+    response = page.request.get("/exports/buildings.geojson")
+    if not response.ok:
+        raise SystemExit(f"the export answered {response.status}")
+    doc = json.loads(response.body())
+    features = doc["features"][:40]
+    for feature in features[:2]:
+        feature["properties"]["floors_above"] += 1
+    features[2]["geometry"] = None
+    features.append(json.loads(json.dumps(features[3])))
+    far = json.loads(json.dumps(features[4]))
+    far["id"] = far["properties"]["source_id"] = "survey:far-away"
+    far["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [
+            [[113.5, 31.0], [113.5003, 31.0], [113.5003, 31.0002], [113.5, 31.0002], [113.5, 31.0]]
+        ],
+    }
+    features.append(far)
+    path = folder / "楼栋核查.geojson"
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return path
+
+
+def import_report(page: Page, upload: Path, out: Path, name: str) -> None:
+    page.goto("/imports/")
+    page.screenshot(path=out / "import-form.png", full_page=True)
+    page.set_input_files("#id_file", str(upload))
+    page.select_option("#id_kind", "buildings")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/imports/*/")
+    page.wait_for_selector(".figures", timeout=60_000)  # the page reloads when the job ends
+    page.screenshot(path=out / name, full_page=True)
 
 
 def main() -> int:
@@ -70,6 +114,10 @@ def main() -> int:
         wait_for_swagger(page)
         page.wait_for_load_state("networkidle")
         page.screenshot(path=args.out / "api-docs.png")
+
+        with tempfile.TemporaryDirectory() as folder:
+            upload = sample_import(page, Path(folder))
+            import_report(page, upload, args.out, "import-report.png")
         context.close()
 
         context, guard = new_context(browser, args.base_url, viewport=PHONE, locale=args.locale)
@@ -79,6 +127,10 @@ def main() -> int:
         page.goto("/")
         page.wait_for_load_state("networkidle")
         page.screenshot(path=args.out / "index-phone.png", full_page=True)
+        page.goto("/imports/")
+        page.click("table a")  # the latest import's report
+        page.wait_for_selector(".figures")
+        page.screenshot(path=args.out / "import-report-phone.png", full_page=True)
         context.close()
 
     status = 0
@@ -88,7 +140,14 @@ def main() -> int:
             status = 1
         for problem in guard.failed + guard.page_errors + guard.console_errors:
             print(f"problem: {problem}", file=sys.stderr)
-    for name in ("admin-building-map.png", "api-docs.png", "index-phone.png"):
+    for name in (
+        "admin-building-map.png",
+        "api-docs.png",
+        "index-phone.png",
+        "import-form.png",
+        "import-report.png",
+        "import-report-phone.png",
+    ):
         print(args.out / name)
     return status
 

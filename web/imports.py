@@ -7,6 +7,7 @@ limited by the services to the submitter's territory, and exports hold only what
 from __future__ import annotations
 
 import csv
+import io
 from typing import Any
 
 from django import forms
@@ -18,11 +19,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from data.exports.registers import export_register
 from data.exports.vector import FORMATS, LAYERS, export_layer
 from data.jobs import ACCEPTED_SUFFIXES, CONVENTIONS, submit_import
 from data.models import ImportJob, ImportKind, IssueSeverity, JobStatus
 from gis.exceptions import PlategridError
-from gis.models import WRITE_ROLES
+from gis.models import WRITE_ROLES, Room
 from gis.querysets import territory_prefixes
 
 CONVENTION_LABELS = {
@@ -45,7 +47,11 @@ class ImportForm(forms.Form):
         choices=[(c, CONVENTION_LABELS[c]) for c in CONVENTIONS],
         initial="wgs84",
     )
-    layer = forms.CharField(label=_("Layer (GeoPackage with several)"), required=False)
+    layer = forms.CharField(
+        label=_("Layer or sheet"),
+        required=False,
+        help_text=_("A GeoPackage with several layers, or the sheet of a register workbook."),
+    )
     source = forms.CharField(
         label=_("Source name"),
         required=False,
@@ -231,9 +237,20 @@ def export_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def export_download(request: HttpRequest, layer: str, fmt: str) -> HttpResponse:
+    if layer == "rooms" and fmt == "xlsx":
+        return _rooms_register(request)
     if layer not in LAYERS or fmt not in FORMATS:
         raise Http404
     data, name = export_layer(layer, fmt, request.user)
     response = HttpResponse(data, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _rooms_register(request: HttpRequest) -> HttpResponse:
+    """The user's rooms as the register table (phones masked), importable again."""
+    data = io.BytesIO()
+    export_register(Room.objects.visible_to(request.user), data, actor=request.user)
+    response = HttpResponse(data.getvalue(), content_type=FORMATS["xlsx"])
+    response["Content-Disposition"] = 'attachment; filename="plategrid-rooms.xlsx"'
     return response

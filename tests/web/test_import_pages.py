@@ -175,3 +175,22 @@ def test_the_database_worker_runs_a_queued_job(users: dict[str, Any], territory:
         1,
     )
     assert Building.objects.filter(source_id="楼栋:w").exists()
+
+
+def test_rooms_register_download_is_scoped_and_masked(
+    users: dict[str, Any], territory: Territory
+) -> None:
+    import openpyxl
+
+    from ..factories import LandlordFactory, RoomFactory
+
+    landlord = LandlordFactory(community=territory.home, phone="13812345678")
+    RoomFactory(building=territory.home_building, floor=1, number="101", landlord=landlord)
+    RoomFactory(building=territory.away_building, floor=1, number="102")
+    response = _client(users[Role.COMMUNITY_WORKER]).get(
+        reverse("export-download", args=["rooms", "xlsx"])
+    )
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 2 and "101" in rows[1] and "138****5678" in rows[1]

@@ -201,3 +201,83 @@ def test_index_fits_a_phone(
         assert_offline(guard)
     finally:
         context.close()
+
+
+GEOJSON = (
+    '{"type":"FeatureCollection","features":['
+    '{"type":"Feature","id":"b1","properties":{"name":"1号楼"},"geometry":{"type":"Polygon",'
+    '"coordinates":[[[112.12,32.02],[112.1203,32.02],[112.1203,32.0202],[112.12,32.0202],'
+    "[112.12,32.02]]]}},"
+    '{"type":"Feature","id":"b2","properties":{"name":"远处"},"geometry":{"type":"Polygon",'
+    '"coordinates":[[[113.5,31],[113.5003,31],[113.5003,31.0002],[113.5,31.0002],[113.5,31]]]}}]}'
+)
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["laptop", "phone"])
+def test_import_upload_progress_and_report(
+    browser: Any, site: str, superuser: Any, tmp_path: Any, settings: Any, viewport: Any
+) -> None:
+    """Upload through the page; the job runs (test settings: where it is queued); the report
+    page shows the bar at 100%, the counts and the rejected row, in Chinese, on a phone too."""
+    settings.MEDIA_ROOT = tmp_path
+    upload = tmp_path / "楼栋.geojson"
+    upload.write_text(GEOJSON, encoding="utf-8")
+    context, guard = new_context(
+        browser, site, viewport=viewport or {"width": 1280, "height": 900}, locale="zh-CN"
+    )
+    try:
+        page = context.new_page()
+        log_in(page, *ADMIN)
+        page.goto("/imports/")
+        page.set_input_files("#id_file", str(upload))
+        page.select_option("#id_kind", "buildings")
+        page.click("button[type=submit]")
+        page.wait_for_url("**/imports/*/")
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".progress .bar").get_attribute("style") == "width: 100%"
+        figures = page.locator(".figures li strong").all_inner_texts()
+        assert figures == ["2", "1", "0", "0", "1"]  # read, created, updated, unchanged, rejected
+        assert "不在任何社区内" in page.locator("table.issues").inner_text()
+        assert horizontal_overflow(page) <= 0
+        page.goto("/imports/")
+        assert "楼栋.geojson" in page.locator("table").inner_text()
+        assert_offline(guard)
+    finally:
+        context.close()
+
+
+def test_progress_bar_follows_a_running_job(
+    page_and_guard: tuple[Any, OfflineGuard], superuser: Any, tmp_path: Any, settings: Any
+) -> None:
+    """A job still running: the page polls its status and reloads with the report once done."""
+    from django.core.files.base import ContentFile
+
+    from data.models import ImportJob, JobStatus
+
+    settings.MEDIA_ROOT = tmp_path
+    job = ImportJob(
+        kind="buildings",
+        file_name="x.geojson",
+        file_size=1,
+        file_sha256="0" * 64,
+        created_by=superuser,
+        status=JobStatus.RUNNING,
+        progress_done=30,
+        progress_total=120,
+    )
+    job.file.save("x.geojson", ContentFile(b"{}"), save=False)
+    job.save()
+    page, guard = page_and_guard
+    log_in(page, *ADMIN)
+    page.goto(f"/imports/{job.pk}/")
+    assert page.locator(".progress .bar").get_attribute("style") == "width: 25%"
+    assert "30 / 120" in page.locator("#progress").inner_text()
+    ImportJob.objects.filter(pk=job.pk).update(progress_done=90)
+    page.wait_for_function("document.querySelector('.progress .bar').style.width === '75%'")
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, rows_read=120, rows_created=120, progress_done=120
+    )
+    page.wait_for_selector(".figures")  # reloaded with the counts
+    assert page.locator(".figures li strong").first.inner_text() == "120"
+    assert f"/imports/{job.pk}/status/" in requested_paths(guard)
+    assert_offline(guard)
