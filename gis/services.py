@@ -92,7 +92,10 @@ def _database_rules() -> Iterator[None]:
         ) from exc
 
 
-def _require(actor: Any, code: str, *, territory: bool = False) -> None:
+def require_write(actor: Any, code: str, *, territory: bool = False) -> None:
+    """Refuse unless ``actor`` may change records of the node ``code`` (``None``: a system job).
+    Importers call it for rows they would leave unchanged too: a report must not vouch for
+    places the user may not edit."""
     if actor is None:  # system job (import, demo data): no user scope applies
         return
     if not can_write(actor, code, territory=territory):
@@ -199,7 +202,7 @@ def save_district(*, actor: Any, data: Data, instance: District | None = None) -
     district = _apply(instance or District(), data)
     _check_code(district.code, digits=6, parent_code=None, label=_("district"))
     district.geom = clean_geometry(district.geom, geom_type="MultiPolygon")
-    _require(actor, district.code, territory=True)
+    require_write(actor, district.code, territory=True)
     with _acting(actor):
         return _save(district)
 
@@ -213,7 +216,7 @@ def save_street_office(
     _check_code(office.code, digits=9, parent_code=district.code, label=_("street office"))
     office.geom = clean_geometry(office.geom, geom_type="MultiPolygon")
     check_inside(office.geom, district.geom, child_label=office.name, parent_label=district.name)
-    _require(actor, office.code, territory=True)
+    require_write(actor, office.code, territory=True)
     with _acting(actor):
         return _save(office)
 
@@ -225,7 +228,7 @@ def save_community(*, actor: Any, data: Data, instance: Community | None = None)
     _check_code(community.code, digits=12, parent_code=office.code, label=_("community"))
     community.geom = clean_geometry(community.geom, geom_type="MultiPolygon")
     check_inside(community.geom, office.geom, child_label=community.name, parent_label=office.name)
-    _require(actor, community.code, territory=True)
+    require_write(actor, community.code, territory=True)
     boundary_changed = instance is not None and "geom" in data
     with _acting(actor):
         _save(community)
@@ -251,7 +254,9 @@ def rederive_building_communities(community: Community) -> int:
 def community_at(geom: GEOSGeometry) -> Community:
     """The community holding the representative point of ``geom``, as the database derives it."""
     point = geom.point_on_surface
-    community = Community.objects.filter(geom__intersects=point).order_by("code").first()
+    # The boundary itself is not read back: it is large, and the callers need only the row.
+    candidates = Community.objects.filter(geom__intersects=point).defer("geom")
+    community = candidates.order_by("code").first()
     if community is None:
         raise TerritoryError(
             _(
@@ -270,14 +275,14 @@ def community_at(geom: GEOSGeometry) -> Community:
 @transaction.atomic
 def save_compound(*, actor: Any, data: Data, instance: Compound | None = None) -> Compound:
     if instance is not None:
-        _require(actor, instance.community.code)
+        require_write(actor, instance.community.code)
     compound = _apply(instance or Compound(), data)
     compound.geom = clean_geometry(compound.geom, geom_type="MultiPolygon")
     community = compound.community
     check_inside(
         compound.geom, community.geom, child_label=compound.name, parent_label=community.name
     )
-    _require(actor, community.code)
+    require_write(actor, community.code)
     with _acting(actor):
         return _save(compound)
 
@@ -285,7 +290,7 @@ def save_compound(*, actor: Any, data: Data, instance: Compound | None = None) -
 @transaction.atomic
 def save_landlord(*, actor: Any, data: Data, instance: Landlord | None = None) -> Landlord:
     if instance is not None:
-        _require(actor, instance.community.code)
+        require_write(actor, instance.community.code)
     landlord = _apply(instance or Landlord(), data)
     phone = (landlord.phone or "").replace(" ", "").replace("-", "")
     if phone and not (phone.lstrip("+").isdigit() and 5 <= len(phone) <= 20):
@@ -296,7 +301,7 @@ def save_landlord(*, actor: Any, data: Data, instance: Landlord | None = None) -
             value=landlord.phone,
         )
     landlord.phone = phone
-    _require(actor, landlord.community.code)
+    require_write(actor, landlord.community.code)
     with _acting(actor):
         return _save(landlord)
 
@@ -328,11 +333,11 @@ def district_at(geom: GEOSGeometry) -> District:
 def save_street(*, actor: Any, data: Data, instance: Street | None = None) -> Street:
     """A street centreline; its district is the one holding the middle of the line."""
     if instance is not None:
-        _require(actor, instance.district_id)
+        require_write(actor, instance.district_id)
     street = _apply(instance or Street(), data)
     street.centerline = clean_geometry(street.centerline, geom_type="LineString")  # type: ignore[assignment]
     street.district = district_at(street.centerline)
-    _require(actor, street.district_id)
+    require_write(actor, street.district_id)
     with _acting(actor):
         return _save(street)
 
@@ -340,11 +345,11 @@ def save_street(*, actor: Any, data: Data, instance: Street | None = None) -> St
 @transaction.atomic
 def save_building(*, actor: Any, data: Data, instance: Building | None = None) -> Building:
     if instance is not None:
-        _require(actor, instance.community.code)
+        require_write(actor, instance.community.code)
     building = _apply(instance or Building(), data)
     building.footprint = clean_geometry(building.footprint, geom_type="Polygon")
     community = community_at(building.footprint)
-    _require(actor, community.code)
+    require_write(actor, community.code)
     if building.compound is not None and building.compound.community_id != community.pk:
         raise TerritoryError(
             _(
@@ -387,7 +392,7 @@ def _check_floors_hold_rooms(building: Building) -> None:
 @transaction.atomic
 def save_entrance(*, actor: Any, data: Data, instance: Entrance | None = None) -> Entrance:
     entrance = _apply(instance or Entrance(), data)
-    _require(actor, entrance.building.community.code)
+    require_write(actor, entrance.building.community.code)
     entrance.number = str(entrance.number).strip()
     if entrance.location is not None:
         entrance.location = clean_geometry(entrance.location, geom_type="Point")
@@ -442,10 +447,10 @@ def _check_room(room: Room) -> None:
 @transaction.atomic
 def save_room(*, actor: Any, data: Data, instance: Room | None = None) -> Room:
     if instance is not None:
-        _require(actor, instance.building.community.code)
+        require_write(actor, instance.building.community.code)
     room = _apply(instance or Room(), data)
     room.number = str(room.number).strip()
-    _require(actor, room.building.community.code)
+    require_write(actor, room.building.community.code)
     _check_room(room)
     with _acting(actor):
         return _save(room)
@@ -454,10 +459,10 @@ def save_room(*, actor: Any, data: Data, instance: Room | None = None) -> Room:
 @transaction.atomic
 def save_door_plate(*, actor: Any, data: Data, instance: DoorPlate | None = None) -> DoorPlate:
     if instance is not None:
-        _require(actor, instance.building.community.code)
+        require_write(actor, instance.building.community.code)
     plate = _apply(instance or DoorPlate(), data)
     building = plate.building
-    _require(actor, building.community.code)
+    require_write(actor, building.community.code)
     _prepare_plate(plate)
     if plate.population_plate_on and not plate.population_plate:
         raise InvalidInputError(
@@ -578,7 +583,7 @@ def _scope_code(instance: models.Model) -> tuple[str, bool]:
 @transaction.atomic
 def delete_object(*, actor: Any, instance: models.Model) -> None:
     code, territory = _scope_code(instance)
-    _require(actor, code, territory=territory)
+    require_write(actor, code, territory=territory)
     with _acting(actor), _database_rules():
         try:
             instance.delete()

@@ -63,7 +63,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from gis import services
 from gis.address import normalise_digits, parse_address, search_key
-from gis.exceptions import InvalidInputError, ScopeError
+from gis.exceptions import InvalidInputError
 from gis.masking import mask_phone
 from gis.models import (
     Building,
@@ -76,7 +76,6 @@ from gis.models import (
     RoomUse,
     StreetOffice,
 )
-from gis.querysets import can_write
 
 from .report import Outcome, Report
 from .sources import Feature, ImportFileError
@@ -636,19 +635,6 @@ def read_row(values: dict[str, Any]) -> Row:
     )
 
 
-def _check_scope(actor: Any, building: Building) -> None:
-    # Also for rows that would change nothing: the report must not vouch for other territories.
-    if actor is not None and not can_write(actor, building.community.code):
-        raise ScopeError(
-            _(
-                "You may not change records of %(territory)s: it lies outside your territory or "
-                "your role is read-only."
-            ),
-            code="permission_denied",
-            territory=building.community.code,
-        )
-
-
 def _entrance(row: Row, actor: Any) -> Entrance | None:
     if row.entrance is None:
         return None
@@ -742,7 +728,7 @@ def _room_plate(row: Row, room: Room, actor: Any) -> bool:
 
 
 def save_row(row: Row, actor: Any) -> Outcome:
-    _check_scope(actor, row.building)
+    services.require_write(actor, row.building.community.code)
     entrance = _entrance(row, actor)
     landlord, landlord_changed = _landlord(row, actor)
     values: dict[str, Any] = {}

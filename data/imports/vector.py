@@ -9,10 +9,11 @@ territory nodes — so importing the same file twice changes nothing, and a chan
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
@@ -37,7 +38,6 @@ from .report import Outcome, Report
 from .sources import Feature
 
 Progress = Callable[[int, int], None]
-M = TypeVar("M", bound=models.Model)
 
 # Buildings created in plategrid (no outside source) are exported with this id so that the
 # exported file can be imported again onto the same buildings.
@@ -382,13 +382,30 @@ def _building_use(feature: Feature) -> str:
     return OSM_BUILDING_USE.get(tag, BuildingUse.OTHER) if tag else BuildingUse.RESIDENTIAL
 
 
-def _stored(model: type[M], sid: str) -> M | None:
-    """The row a source id names: our own id (``plategrid:<pk>``, from our exports) or the
-    id of the outside source."""
-    if sid.startswith(OWN_ID_PREFIX):
-        pk = sid.removeprefix(OWN_ID_PREFIX)
-        return model._default_manager.filter(pk=int(pk)).first() if pk.isdigit() else None
-    return model._default_manager.filter(source_id=sid).first()
+class _Stored:
+    """The stored rows the file's ids name, read in a few queries up front rather than one per
+    row: our own ids (``plategrid:<pk>``, from our exports) by key, the others by source id."""
+
+    CHUNK = 5000
+
+    def __init__(self, queryset: Any, features: list[Feature], identify: Callable[[Feature], str]):
+        sids = set()
+        for feature in features:
+            with contextlib.suppress(PlategridError):  # rejected later, with its reason
+                sids.add(identify(feature))
+        own = [s.removeprefix(OWN_ID_PREFIX) for s in sids if s.startswith(OWN_ID_PREFIX)]
+        outside = [s for s in sids if not s.startswith(OWN_ID_PREFIX)]
+        self.rows: dict[str, Any] = {}
+        pks = [int(pk) for pk in own if pk.isdigit()]
+        for start in range(0, len(pks), self.CHUNK):
+            for pk, row in queryset.in_bulk(pks[start : start + self.CHUNK]).items():
+                self.rows[f"{OWN_ID_PREFIX}{pk}"] = row
+        for start in range(0, len(outside), self.CHUNK):
+            chunk = outside[start : start + self.CHUNK]
+            self.rows.update(queryset.in_bulk(chunk, field_name="source_id"))
+
+    def get(self, sid: str) -> Any:
+        return self.rows.get(sid)
 
 
 def _gone(sid: str) -> InvalidInputError:
@@ -411,13 +428,14 @@ def import_buildings(
             "floors_below": _integer(feature, FLOORS_BELOW_COLUMNS, 0, report, sid),
             "use": _building_use(feature),
         }
-        stored = _stored(Building, sid)
+        stored = stored_rows.get(sid)
         if stored is None:
             if sid.startswith(OWN_ID_PREFIX):
                 raise _gone(sid)
             data = {**values, "footprint": _geos(footprint), "source_id": sid}
             services.save_building(actor=options.actor, data=data)
             return "created"
+        services.require_write(options.actor, stored.community.code)
         changed = {k: v for k, v in values.items() if getattr(stored, k) != v}
         if not _same(stored.footprint, footprint):
             changed["footprint"] = _geos(footprint)
@@ -426,7 +444,11 @@ def import_buildings(
         services.save_building(actor=options.actor, data=changed, instance=stored)
         return "updated"
 
-    run_rows(features, handle, lambda f: source_id(f, options), report, progress)
+    def identify(feature: Feature) -> str:
+        return source_id(feature, options)
+
+    stored_rows = _Stored(Building.objects.select_related("community"), features, identify)
+    run_rows(features, handle, identify, report, progress)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -458,13 +480,14 @@ def import_streets(
         kind = _street_kind(feature)
         line = _shape(feature, report, sid, kind="LineString")
         values = {"name": _text(feature, NAME_COLUMNS), "kind": kind}
-        stored = _stored(Street, sid)
+        stored = stored_rows.get(sid)
         if stored is None:
             if sid.startswith(OWN_ID_PREFIX):
                 raise _gone(sid)
             data = {**values, "centerline": _geos(line), "source_id": sid}
             services.save_street(actor=options.actor, data=data)
             return "created"
+        services.require_write(options.actor, stored.district_id)
         changed: dict[str, Any] = {k: v for k, v in values.items() if getattr(stored, k) != v}
         if not _same(stored.centerline, line):
             changed["centerline"] = _geos(line)
@@ -473,7 +496,11 @@ def import_streets(
         services.save_street(actor=options.actor, data=changed, instance=stored)
         return "updated"
 
-    run_rows(features, handle, lambda f: source_id(f, options), report, progress)
+    def identify(feature: Feature) -> str:
+        return source_id(feature, options)
+
+    stored_rows = _Stored(Street.objects.all(), features, identify)
+    run_rows(features, handle, identify, report, progress)
 
 
 # ---------------------------------------------------------------------------------------------
