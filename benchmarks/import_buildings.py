@@ -1,8 +1,8 @@
 """Building import from a GeoPackage: rows/s of a first import and of a re-import, against a
 batched insert of the same buildings (``services.bulk_add``) measured in the same run.
 
-The territory and the buildings are those of the generated demo city (``data.city``); the
-first N buildings (5,000; 500 with --quick) are written to a GeoPackage and imported as a job runs
+The territory and the buildings are those of the generated city (``data.city``: the `district`
+size, or `demo` with --quick); its first N buildings (10,000; 500 with --quick) are written to a GeoPackage and imported as a job runs
 it (``data.jobs.run_import``: one transaction, a savepoint, validation and history per row). The
 baseline inserts the same buildings in batches with the same database rules and rolls back.
 Runs on its own scratch database (created and migrated here), never the demo database.
@@ -27,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="500 buildings")
     args = parser.parse_args()
-    count = 500 if args.quick else 5000
+    count, size = (500, "demo") if args.quick else (10_000, "district")
     if "DATABASE_URL" not in os.environ:
         socket = (Path(__file__).resolve().parents[1] / "var" / "pgsocket").read_text().strip()
         os.environ["DATABASE_URL"] = (
@@ -50,8 +50,11 @@ def main() -> None:
     _create_database(connection.settings_dict)
     call_command("migrate", verbosity=0)
     Building.objects.all().delete()
-    city = generate("demo", seed=20091, metric_srid=settings.METRIC_SRID)
-    if not District.objects.exists():
+    city = generate(size, seed=20091, metric_srid=settings.METRIC_SRID)
+    if StreetOffice.objects.count() != len(city.offices):
+        Community.objects.all().delete()
+        StreetOffice.objects.all().delete()
+        District.objects.all().delete()
         districts = {
             d.code: services.save_district(
                 actor=None, data={"code": d.code, "name": d.name, "geom": _geos(d.boundary)}
@@ -61,16 +64,25 @@ def main() -> None:
         offices = {
             o.code: services.save_street_office(
                 actor=None,
-                data={"code": o.code, "name": o.name, "district": districts[o.district],
-                      "geom": _geos(o.boundary)},
+                data={
+                    "code": o.code,
+                    "name": o.name,
+                    "district": districts[o.district],
+                    "geom": _geos(o.boundary),
+                },
             )
             for o in city.offices
         }
         for c in city.communities:
             services.save_community(
                 actor=None,
-                data={"code": c.code, "name": c.name, "street_office": offices[c.office],
-                      "committee": c.committee, "geom": _geos(c.boundary)},
+                data={
+                    "code": c.code,
+                    "name": c.name,
+                    "street_office": offices[c.office],
+                    "committee": c.committee,
+                    "geom": _geos(c.boundary),
+                },
             )
     records = city.buildings[:count]
     figure("communities", Community.objects.count())
@@ -82,8 +94,13 @@ def main() -> None:
     with transaction.atomic():
         services.bulk_add(
             [
-                Building(footprint=_geos(b.footprint), name=b.name, floors_above=b.floors_above,
-                         use=b.use, source_id=b.source_id)
+                Building(
+                    footprint=_geos(b.footprint),
+                    name=b.name,
+                    floors_above=b.floors_above,
+                    use=b.use,
+                    source_id=b.source_id,
+                )
                 for b in records
             ]
         )
@@ -107,8 +124,9 @@ def main() -> None:
         timings = []
         for _attempt in ("first", "again"):
             with path.open("rb") as handle:
-                job = submit_import(actor=None, file=File(handle), name=path.name,
-                                    kind="buildings", queue=False)
+                job = submit_import(
+                    actor=None, file=File(handle), name=path.name, kind="buildings", queue=False
+                )
             started = time.perf_counter()
             job = run_import(str(job.pk))
             timings.append(time.perf_counter() - started)
@@ -129,8 +147,13 @@ def _create_database(settings_dict: dict) -> None:
     """Create the scratch database (with PostGIS) when it does not exist yet."""
     import psycopg
 
-    params = {"host": settings_dict["HOST"], "port": settings_dict["PORT"],
-              "user": settings_dict["USER"], "dbname": "postgres", "autocommit": True}
+    params = {
+        "host": settings_dict["HOST"],
+        "port": settings_dict["PORT"],
+        "user": settings_dict["USER"],
+        "dbname": "postgres",
+        "autocommit": True,
+    }
     with psycopg.connect(**params) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [settings_dict["NAME"]]
