@@ -301,16 +301,13 @@ def test_a_crash_midway_rolls_back_every_row(
         for i in range(5)
     ]
     path = _gpkg(tmp_path / "crash.gpkg", rows)
-    real = services.save_building
-    calls = []
+    real = services.bulk_add
 
-    def flaky(**kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 4:
-            raise MemoryError("simulated crash")
-        return real(**kwargs)
+    def crash_after_writing(objects: list[Any], **kwargs: Any) -> Any:
+        real(objects, **kwargs)  # the rows are written, then the worker dies
+        raise MemoryError("simulated crash")
 
-    monkeypatch.setattr(services, "save_building", flaky)
+    monkeypatch.setattr(services, "bulk_add", crash_after_writing)
     job = run_import("buildings", path)
     assert job.status == JobStatus.FAILED
     assert "MemoryError" in job.error_en and "未作任何更改" in job.error_zh
@@ -515,3 +512,28 @@ def test_command_line_import_and_export(territory: Territory, tmp_path: Path) ->
     )
     ids = {f["id"] for f in orjson.loads(target.read_bytes())["features"]}
     assert "cli-1" in ids and len(ids) == Building.objects.count()
+
+
+def test_new_buildings_go_in_batches_and_a_refused_batch_is_retried_row_by_row(
+    run_import: RunImport, territory: Territory, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from data.imports import vector
+
+    monkeypatch.setattr(vector, "BATCH", 2)
+    worker = UserFactory(username="batcher", grants=[(Role.COMMUNITY_WORKER, territory.home.code)])
+    rows = [
+        {"source_id": "b-1", "geometry": _square(112.110, 32.010)},
+        {"source_id": "b-2", "geometry": _square(112.111, 32.010)},
+        {"source_id": "b-3", "geometry": _square(113.5, 31.0)},  # outside every community
+        {"source_id": "b-4", "geometry": _square(112.112, 32.010)},
+        {"source_id": "b-5", "geometry": _square(112.113, 32.070)},  # the other community
+    ]
+    job = run_import("buildings", _gpkg(tmp_path / "batches.gpkg", rows), actor=worker)
+    assert issues(job) == {3: "outside_every_community", 5: "permission_denied"}
+    assert (job.rows_read, job.rows_created, job.rows_rejected) == (5, 3, 2)
+    created = Building.objects.filter(source_id__startswith="b-")
+    assert sorted(created.values_list("source_id", flat=True)) == ["b-1", "b-2", "b-4"]
+    assert set(created.values_list("community", flat=True)) == {territory.home.pk}
+    # Batched or not, every building's creation is in the history with the importing user.
+    events = Building.pgh_event_model.objects.filter(pgh_obj__in=created, pgh_label="insert")
+    assert sorted(events.values_list("pgh_context__metadata__user", flat=True)) == [worker.pk] * 3
