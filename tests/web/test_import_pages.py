@@ -194,3 +194,21 @@ def test_rooms_register_download_is_scoped_and_masked(
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 2 and "101" in rows[1] and "138****5678" in rows[1]
+
+
+def test_jobs_are_read_only_in_the_admin(
+    users: dict[str, Any], territory: Territory, django_capture_on_commit_callbacks: Any
+) -> None:
+    from ..factories import UserFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(
+            _client(users[Role.COMMUNITY_WORKER]),
+            _geojson(("a", (112.12, 32.02)), ("z", (113.9, 30.0))),
+        )
+    job = ImportJob.objects.get()
+    admin = _client(UserFactory(username="root", is_staff=True, is_superuser=True))
+    assert "楼栋.geojson" in admin.get("/admin/data/importjob/").content.decode()
+    page = admin.get(f"/admin/data/importjob/{job.pk}/change/").content.decode()
+    assert "outside_every_community" in page and 'name="_save"' not in page
+    assert admin.get("/admin/data/importjob/add/").status_code == 403
