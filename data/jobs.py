@@ -116,6 +116,8 @@ def submit_import(
     for chunk in file.chunks():
         digest.update(chunk)
     file.seek(0)
+    if actor is None:
+        clean["system"] = True  # the CLI without --user: no territory limit
     job = ImportJob(
         kind=kind,
         file_name=Path(name).name[:255],
@@ -241,6 +243,15 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
         if progress is not None:
             progress(done, total)
 
+    if job.created_by is None and not job.options.get("system"):
+        # The submitter was deleted while the job waited: never run it without a territory.
+        _fail(
+            job,
+            "提交此导入的用户已被删除，导入未运行，数据未作任何更改。",
+            "The user who submitted this import was deleted: it did not run and changed nothing.",
+        )
+        writer.close()
+        return job
     options = vector.Options(actor=job.created_by, source=job.options.get("source", "file"))
     try:
         with transaction.atomic():

@@ -537,3 +537,22 @@ def test_new_buildings_go_in_batches_and_a_refused_batch_is_retried_row_by_row(
     # Batched or not, every building's creation is in the history with the importing user.
     events = Building.pgh_event_model.objects.filter(pgh_obj__in=created, pgh_label="insert")
     assert sorted(events.values_list("pgh_context__metadata__user", flat=True)) == [worker.pk] * 3
+
+
+def test_a_job_whose_user_was_deleted_does_not_run(
+    territory: Territory, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files import File
+
+    from data.jobs import run_import, submit_import
+
+    worker = UserFactory(username="leaver", grants=[(Role.COMMUNITY_WORKER, territory.home.code)])
+    path = _gpkg(tmp_path / "left.gpkg", [{"source_id": "l-1", "geometry": _square(112.11, 32.01)}])
+    with path.open("rb") as handle:
+        job = submit_import(
+            actor=worker, file=File(handle), name=path.name, kind="buildings", queue=False
+        )
+    worker.delete()
+    job = run_import(str(job.pk))
+    assert job.status == JobStatus.FAILED and "deleted" in job.error_en
+    assert not Building.objects.filter(source_id="l-1").exists()
