@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,22 +43,39 @@ PLATE_SPACING = 20.0  # metres of frontage per door-plate number
 
 
 #: Share of dwelling rooms that are rented, by compound kind (calibrated: docs/demo-city.md).
+#: Urban villages near the centre (城中村); further out the share falls to
+#: :data:`RURAL_RENTED_SHARE` (see :func:`rented_share`).
 RENTED_SHARE = {
     "closed_property": 0.04,
-    "mixed_residential": 0.08,
+    "mixed_residential": 0.07,
     "urban_village": 0.45,
     "market": 0.25,
     "employer": 0.0,  # staff dormitories are provided by the employer, not rented
     "other": 0.05,
 }
+RURAL_RENTED_SHARE = 0.10
+#: Distance from a district's centre at which the city has turned into its rural fringe, metres:
+#: kind weights, village houses and their rented share move with ``distance / FRINGE_M`` (≤ 1).
+FRINGE_M = 6000.0
+#: How far (in cells) the kinds' counts may stray from their weights: see ``_Builder._kind``.
+KIND_JITTER = 0.5
 #: Of the rented rooms, the share rented to several unrelated tenants (合租) rather than whole.
 SHARED_SHARE = {"urban_village": 0.6, "market": 0.5}
 VACANT_SHARE = 0.06
 RENTED = ("rented_whole", "rented_shared")
-#: Rooms side by side per entrance and floor (village houses draw 2–3, towers have 4).
-ROOMS_PER_ENTRANCE = {"market": 6, "employer": 8}
+DWELLING_USES = ("owner_occupied", "vacant", *RENTED)
 HOUSE_WIDTH, HOUSE_GAP = 10.0, 2.0  # village house plots along a lane, metres
 HOUSE_PITCH = HOUSE_WIDTH + HOUSE_GAP
+
+
+def rented_share(kind: str, fringe: float) -> float:
+    """Share of the dwelling rooms let in a compound of ``kind`` at ``fringe`` (0 in the centre,
+    1 at :data:`FRINGE_M` and beyond): constant by kind, except villages, whose houses are let
+    less the further they lie from the town (45 % → 10 %)."""
+    share = RENTED_SHARE[kind]
+    if kind == "urban_village":
+        share += (RURAL_RENTED_SHARE - share) * fringe
+    return share
 
 
 @dataclass(frozen=True)
@@ -137,18 +154,26 @@ class LandlordRec:
     community: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RoomRec:
     entrance: int  # 1-based entrance number
     floor: int
     number: str
     use: str
     area_m2: float
-    plan: shapely.Polygon  # metres, building frame (srid 0)
     landlord: int | None  # index into City.landlords
+    #: The plan: ``left`` … ``left + width`` along the building, ``depth`` deep (metres).
+    left: float
+    width: float
+    depth: float
+
+    @property
+    def plan(self) -> shapely.Polygon:
+        """The room's plan in metres, in the building's frame (srid 0)."""
+        return box(self.left, 0.0, self.left + self.width, self.depth)
 
 
-@dataclass
+@dataclass(slots=True)
 class BuildingRec:
     compound: int  # index into City.compounds
     name: str
@@ -183,13 +208,28 @@ class City:
 # Layout in metres
 
 
+@dataclass(slots=True)
+class _Plot:
+    """One building of a compound's template, laid out in metres."""
+
+    footprint: shapely.Polygon
+    floors: int
+    use: str  # BuildingUse
+    entrances: int = 1
+    flats: int = 2  # rooms side by side per entrance and floor; 0: no rooms (workshops)
+    shop_floors: int = 0  # the lowest floors are shops (commercial rooms)
+    floors_below: int = 0
+    lane: int | None = None  # village houses: index of the lane their plate is on
+
+
 @dataclass
 class _Cell:
     i: int
     j: int
     kind: str = ""
+    fringe: float = 0.0  # 0 at the district's centre, 1 at FRINGE_M and beyond
     #: The compound's buildings as laid out by its template (metres), and its lanes.
-    footprints: list[tuple[shapely.Polygon, int, int | None]] = field(default_factory=list)
+    plots: list[_Plot] = field(default_factory=list)
     lanes: list[tuple[float, float, float]] = field(default_factory=list)
     community: int = -1  # index into City.communities
     compound: int = -1
@@ -258,10 +298,26 @@ def generate(
     return city
 
 
+def kind_weights(fringe: float) -> dict[str, float]:
+    """Relative weights of the compound kinds of a cell at ``fringe`` (0 centre … 1 fringe):
+    the centre is closed and mixed compounds, markets and public yards; villages grow to most of
+    the fringe (with the cube of the fringe, so that the town keeps few of them)."""
+    town = 1.0 - 0.8 * fringe
+    return {
+        "closed_property": 0.30 * town,
+        "mixed_residential": 0.38 * town,
+        "urban_village": 0.0125 + 0.8 * fringe**3,
+        "market": 0.08 * town,
+        "employer": 0.05 + 0.05 * fringe,
+        "other": 0.08 * (1.0 - 0.5 * fringe),
+    }
+
+
 class _Builder:
     def __init__(self, city: City, rng: random.Random, projector: _Projector) -> None:
         self.city, self.rng, self.p = city, rng, projector
         self.names_used: set[str] = set()
+        self.kind_credit: dict[str, float] = {}
 
     # -- names ------------------------------------------------------------------------------
 
@@ -291,12 +347,17 @@ class _Builder:
         for cell in self._grow(grid, inner):
             if laid_out >= target_buildings:
                 break
-            cell.kind = self._kind(math.hypot(cell.i * CELL_W, cell.j * CELL_H))
-            cell.footprints, cell.lanes = _footprints(
-                cell.kind, grid.block(cell.i, cell.j), self.rng
+            cell.fringe = min(1.0, math.hypot(cell.i * CELL_W, cell.j * CELL_H) / FRINGE_M)
+            cell.kind = self._kind(cell.fringe)
+            cell.plots, cell.lanes = _plots(
+                cell.kind,
+                grid.block(cell.i, cell.j),
+                self.rng,
+                fringe=cell.fringe,
+                gate_south=_gate_south(cell.j),
             )
             grid.cells[(cell.i, cell.j)] = cell
-            laid_out += len(cell.footprints)
+            laid_out += len(cell.plots)
         self._territory(grid, boundary)
         self._streets(grid)
         for cell in sorted(grid.cells.values(), key=lambda c: (-c.j, c.i)):
@@ -317,17 +378,21 @@ class _Builder:
                     seen.add(key)
                     queue.append(key)
 
-    def _kind(self, distance: float) -> str:
-        fringe = min(1.0, distance / 4000.0)
-        weights = {
-            "closed_property": 0.30,
-            "mixed_residential": 0.32 - 0.12 * fringe,
-            "urban_village": 0.03 + 0.06 * fringe,
-            "market": 0.08 - 0.05 * fringe,
-            "employer": 0.05 + 0.08 * fringe,
-            "other": 0.07,
-        }
-        return self.rng.choices(list(weights), weights=list(weights.values()))[0]
+    def _kind(self, fringe: float) -> str:
+        """The kind of the next cell: each kind earns its weight's share per cell, and the kind
+        with the most credit (plus a random jitter of up to KIND_JITTER) takes the cell. Counts
+        then follow the weights to within a cell or two on any seed while the places stay random
+        (plain random draws gave the demo one urban village or four, and a rented share anywhere
+        between 8 and 16 %)."""
+        weights = kind_weights(fringe)
+        total = sum(weights.values())
+        for kind, weight in weights.items():
+            self.kind_credit[kind] = self.kind_credit.get(kind, 0.0) + weight / total
+        kind = max(
+            self.kind_credit, key=lambda k: self.kind_credit[k] + KIND_JITTER * self.rng.random()
+        )
+        self.kind_credit[kind] -= 1.0
+        return kind
 
     # -- territory --------------------------------------------------------------------------
 
@@ -424,7 +489,7 @@ class _Builder:
 
     def _compound(self, grid: _Grid, cell: _Cell) -> None:
         community = self.city.communities[cell.community]
-        if not cell.footprints:
+        if not cell.plots:
             return
         block = grid.block(cell.i, cell.j)
         name = self._unique_name(COMPOUND_SUFFIX[cell.kind])
@@ -440,7 +505,7 @@ class _Builder:
         )
         # The gate opens south on even rows (north side of that road: odd numbers) and north on
         # odd rows (south side of the next road: even numbers).
-        gate_south = cell.j % 2 == 0
+        gate_south = _gate_south(cell.j)
         road_index = cell.j if gate_south else cell.j + 1
         road = grid.names[("y", road_index)]
         west_end = min(i for i, j in grid.cells if j in (road_index - 1, road_index))
@@ -450,21 +515,39 @@ class _Builder:
 
         lane_names = self._lanes(grid, name, cell.lanes)
         compound_landlords = _Landlords(self, community.code, one_owner=False)
-        for index, (footprint, floors, lane) in enumerate(_numbered(cell.footprints), start=1):
+        plots = _numbered(cell.plots)
+        # One coordinate transformation for the whole compound.
+        footprints = self.p.to_wgs84(np.array([plot.footprint for plot in plots]))
+        for index, (plot, footprint) in enumerate(zip(plots, footprints, strict=True), start=1):
             plate = (road, number, str(index))
-            if lane is not None:
+            if plot.lane is not None:
                 # A village house has its own plate on its lane, numbered along it.
-                lane_name, lane_y, lane_x0 = lane_names[lane]
-                slot = int((footprint.centroid.x - lane_x0) // HOUSE_PITCH)
-                north = footprint.centroid.y > lane_y
+                lane_name, lane_y, lane_x0 = lane_names[plot.lane]
+                x0, y0, x1, y1 = plot.footprint.bounds
+                slot = int(((x0 + x1) / 2 - lane_x0) // HOUSE_PITCH)
+                north = (y0 + y1) / 2 > lane_y
                 plate = (lane_name, str(2 * slot + 1 if north else 2 * slot + 2), "")
-            building = self._building(cell, name, index, footprint, floors, plate)
+            building = BuildingRec(
+                compound=cell.compound,
+                name=f"{name}{index}栋",
+                footprint=footprint,
+                floors_above=plot.floors,
+                floors_below=plot.floors_below,
+                use=plot.use,
+                source_id=f"demo:{name}:{index}",
+                entrances=plot.entrances,
+                plate_road=plate[0],
+                plate_number=plate[1],
+                plate_building_number=plate[2],
+                population_plate=cell.kind in ("urban_village", "employer")
+                or self.rng.random() < 0.3,
+            )
             # A village house is let by its owner; flats by landlords of the compound.
-            if lane is None:
+            if plot.lane is None:
                 landlords = compound_landlords
             else:
                 landlords = _Landlords(self, community.code, one_owner=True)
-            self._rooms(building, cell.kind, footprint, landlords)
+            self._rooms(building, plot, cell, landlords)
             self.city.buildings.append(building)
 
     def _lanes(
@@ -482,88 +565,47 @@ class _Builder:
             named.append((lane_name, y, x0))
         return named
 
-    def _building(
-        self,
-        cell: _Cell,
-        compound_name: str,
-        index: int,
-        footprint: shapely.Polygon,
-        floors: int,
-        plate: tuple[str, str, str],
-    ) -> BuildingRec:
-        kind = cell.kind
-        length = footprint.bounds[2] - footprint.bounds[0]
-        entrances = 1 if kind in ("urban_village", "market") else max(1, round(length / 20))
-        if kind == "employer" and floors <= 2:
-            use = "industrial"
-        else:
-            use = BUILDING_USE[kind]
-        return BuildingRec(
-            compound=cell.compound,
-            name=f"{compound_name}{index}栋",
-            footprint=self.p.to_wgs84(footprint),
-            floors_above=floors,
-            floors_below=1 if kind == "closed_property" else 0,
-            use=use,
-            source_id=f"demo:{compound_name}:{index}",
-            entrances=entrances,
-            plate_road=plate[0],
-            plate_number=plate[1],
-            plate_building_number=plate[2],
-            population_plate=kind in ("urban_village", "employer") or self.rng.random() < 0.3,
-        )
-
     def _phone(self) -> str:
         return f"1{self.rng.choice('3589')}{self.rng.randrange(10**9):09d}"
 
     def _rooms(
-        self,
-        building: BuildingRec,
-        kind: str,
-        footprint: shapely.Polygon,
-        landlords: _Landlords,
+        self, building: BuildingRec, plot: _Plot, cell: _Cell, landlords: _Landlords
     ) -> None:
         """Rooms per entrance and floor, side by side along the building (plans in metres)."""
-        if building.use == "industrial":
-            return  # workshops: no dwellings
-        per_entrance = ROOMS_PER_ENTRANCE.get(kind, 2)
-        if kind == "closed_property" and building.entrances == 1:
-            per_entrance = 4  # a tower: four flats round the core
-        elif kind == "urban_village":
-            per_entrance = self.rng.randint(2, 3)
-        x0, y0, x1, y1 = footprint.bounds
-        width, depth = (x1 - x0) / (building.entrances * per_entrance), y1 - y0
-        for entrance in range(1, building.entrances + 1):
-            for floor in range(1, building.floors_above + 1):
-                for k in range(1, per_entrance + 1):
-                    use = self._room_use(kind, floor)
-                    left = ((entrance - 1) * per_entrance + k - 1) * width
+        if not plot.flats:
+            return  # workshops: no rooms
+        x0, y0, x1, y1 = plot.footprint.bounds
+        width, depth = (x1 - x0) / (plot.entrances * plot.flats), y1 - y0
+        area_m2 = round(width * depth, 1)
+        share = rented_share(cell.kind, cell.fringe)
+        shared = SHARED_SHARE.get(cell.kind, 0.2)
+        random = self.rng.random
+        for entrance in range(1, plot.entrances + 1):
+            for floor in range(1, plot.floors + 1):
+                for k in range(1, plot.flats + 1):
+                    if floor <= plot.shop_floors:
+                        use = "commercial"
+                    elif plot.use == "dormitory":
+                        use = "other"  # staff dormitory, provided by the employer
+                    elif random() < share:
+                        use = "rented_shared" if random() < shared else "rented_whole"
+                    elif plot.use == "public":
+                        use = "other"
+                    else:
+                        use = "vacant" if random() < VACANT_SHARE else "owner_occupied"
                     building.rooms.append(
                         RoomRec(
                             entrance=entrance,
                             floor=floor,
                             number=f"{floor}{k:02d}",
                             use=use,
-                            area_m2=round(width * depth, 1),
-                            plan=box(left, 0.0, left + width, depth),
+                            area_m2=area_m2,
                             landlord=landlords.pick() if use in RENTED else None,
+                            left=((entrance - 1) * plot.flats + k - 1) * width,
+                            width=width,
+                            depth=depth,
                         )
                     )
-
-    def _room_use(self, kind: str, floor: int) -> str:
-        if kind == "market" and floor <= 2:
-            return "commercial"
-        if kind == "employer":
-            return "other"  # staff dormitory
-        if self.rng.random() < RENTED_SHARE[kind]:
-            return (
-                "rented_shared"
-                if self.rng.random() < SHARED_SHARE.get(kind, 0.2)
-                else "rented_whole"
-            )
-        if kind == "other":
-            return "other"
-        return "vacant" if self.rng.random() < VACANT_SHARE else "owner_occupied"
 
 
 class _Landlords:
@@ -605,42 +647,100 @@ RESPONSIBLE_BODY = {
     "employer": "用工单位",
     "other": "社区居委会",
 }
-BUILDING_USE = {
-    "closed_property": "residential",
-    "mixed_residential": "residential",
-    "urban_village": "mixed",
-    "market": "commercial",
-    "employer": "dormitory",
-    "other": "public",
-}
 
 
-def _footprints(
-    kind: str, block: tuple[float, float, float, float], rng: random.Random
-) -> tuple[list[tuple[shapely.Polygon, int, int | None]], list[tuple[float, float, float]]]:
-    """(footprint, floors, lane index or None) per building, and the lanes (y, x0, x1)."""
+def _gate_south(j: int) -> bool:
+    """A compound's gate opens on the road south of it on even grid rows, north on odd rows."""
+    return j % 2 == 0
+
+
+def _rows(
+    x0: float,
+    x1: float,
+    top: float,
+    bottom: float,
+    depth: float,
+    length: Callable[[], float],
+    gap_x: float,
+    gap_y: float,
+) -> list[shapely.Polygon]:
+    """Footprints in rows from ``top`` down to ``bottom`` and from ``x0`` east to ``x1``; each
+    building ``length()`` long (the last one that does not fit ends the row)."""
+    boxes = []
+    y = top - depth
+    while y >= bottom:
+        x = x0
+        while x + (size := length()) <= x1:
+            boxes.append(box(x, y, x + size, y + depth))
+            x += size + gap_x
+        y -= depth + gap_y
+    return boxes
+
+
+def _plots(
+    kind: str,
+    block: tuple[float, float, float, float],
+    rng: random.Random,
+    *,
+    fringe: float,
+    gate_south: bool,
+) -> tuple[list[_Plot], list[tuple[float, float, float]]]:
+    """The buildings of a compound of ``kind`` on ``block`` (metres), and its lanes (y, x0, x1).
+
+    * closed property compound: a row of two-floor shops along the road its gate opens to, then
+      slabs (60 × 12 m, 6–9 floors, 3 entrances × 2 flats) or, one compound in four, towers
+      (24 × 24 m, 11–18 floors, 4 flats round the core), each with a basement;
+    * mixed residential compound: walk-ups (24, 40 or 56 m × 11 m, 4–6 floors, 1–3 entrances ×
+      2 flats) in its northern 70 %, a row of private houses (10 × 12 m, 2–4 floors, 1–2 rooms
+      a floor) along its southern edge;
+    * urban village: houses back to back between 4-m lanes; near the centre 4–6 floors of 2–3
+      rooms, in the rural fringe (a house in ``fringe`` of the cases) 2–3 floors of 1–2 rooms;
+    * market: a market hall (shops on its two lowest floors) and a row of shop-houses along its
+      northern edge (8 × 14 m, a shop below, one flat a floor above);
+    * employer: a workshop (no rooms) and two staff dormitories;
+    * other: two to four public buildings (schools, clinics, offices).
+    """
     x0, y0, x1, y1 = block
-    buildings: list[tuple[shapely.Polygon, int, int | None]] = []
+    plots: list[_Plot] = []
     lanes: list[tuple[float, float, float]] = []
-
-    def rows(
-        length: float, depth: float, gap_x: float, gap_y: float, floors: tuple[int, int]
-    ) -> None:
-        y = y1 - 8.0 - depth
-        while y >= y0 + 8.0:
-            x = x0 + 8.0
-            while x + length <= x1 - 8.0:
-                buildings.append((box(x, y, x + length, y + depth), rng.randint(*floors), None))
-                x += length + gap_x
-            y -= depth + gap_y
-
     if kind == "closed_property":
-        if rng.random() < 0.2:  # towers
-            rows(24.0, 24.0, 30.0, 40.0, (18, 28))
-        else:  # slabs, sun spacing between rows
-            rows(60.0, 12.0, 14.0, 28.0, (6, 9))
+        shop_depth = 10.0
+        shops_y = y0 + 4.0 if gate_south else y1 - 4.0 - shop_depth
+        shops = _rows(
+            x0 + 8, x1 - 8, shops_y + shop_depth, shops_y, shop_depth, lambda: 30.0, 8.0, 0
+        )
+        for footprint in shops:
+            plots.append(_Plot(footprint, 2, "commercial", flats=5, shop_floors=2))
+        top, bottom = (
+            (y1 - 8.0, shops_y + shop_depth + 12.0) if gate_south else (shops_y - 12.0, y0 + 8.0)
+        )
+        if rng.random() < 0.25:
+            for footprint in _rows(x0 + 8, x1 - 8, top, bottom, 24.0, lambda: 24.0, 30.0, 36.0):
+                plots.append(
+                    _Plot(footprint, rng.randint(11, 18), "residential", flats=4, floors_below=1)
+                )
+        else:
+            for footprint in _rows(x0 + 8, x1 - 8, top, bottom, 12.0, lambda: 60.0, 14.0, 40.0):
+                plots.append(
+                    _Plot(footprint, rng.randint(6, 9), "residential", entrances=3, floors_below=1)
+                )
     elif kind == "mixed_residential":
-        rows(40.0, 11.0, 10.0, 20.0, (5, 7))
+        split = y0 + (y1 - y0) * 0.3
+        lengths = (24.0, 40.0, 56.0)
+        walk_ups = _rows(
+            x0 + 8, x1 - 8, y1 - 8, split + 4, 11.0, lambda: rng.choice(lengths), 10, 16
+        )
+        for footprint in walk_ups:
+            length = footprint.bounds[2] - footprint.bounds[0]
+            entrances = round(length / 20)
+            plots.append(_Plot(footprint, rng.randint(4, 6), "residential", entrances=entrances))
+        # One row of private houses, along the southern edge.
+        houses = _rows(x0 + 4, x1 - 4, y0 + 16, y0 + 4, 12.0, lambda: HOUSE_WIDTH, HOUSE_GAP, 0)
+        for footprint in houses:
+            if rng.random() < 0.7:  # some plots are yards
+                plots.append(
+                    _Plot(footprint, rng.randint(2, 4), "residential", flats=rng.randint(1, 2))
+                )
     elif kind == "urban_village":
         # Lanes (4 m) run east–west; between two lanes stand two rows of houses back to back,
         # the north row facing the lane above it, the south row the lane below it.
@@ -655,35 +755,36 @@ def _footprints(
                 while x + HOUSE_WIDTH <= x1 - 2.0:
                     if rng.random() < 0.85:  # some plots are yards or gardens
                         footprint = box(x, row_top - depth, x + HOUSE_WIDTH, row_top)
-                        buildings.append((footprint, rng.randint(4, 7), lane))
+                        if rng.random() < fringe:  # a rural house
+                            floors, use, flats = rng.randint(2, 3), "residential", rng.randint(1, 2)
+                        else:
+                            floors, use, flats = rng.randint(4, 6), "mixed", rng.randint(2, 3)
+                        plots.append(_Plot(footprint, floors, use, flats=flats, lane=lane))
                     x += HOUSE_PITCH
     elif kind == "market":
-        buildings.append(
-            (box(x0 + 10, y0 + 10, min(x1 - 10, x0 + 90), y0 + 60), rng.randint(2, 4), None)
-        )
-        if y1 - y0 > 120:
-            buildings.append(
-                (box(x0 + 10, y1 - 50, min(x1 - 10, x0 + 70), y1 - 10), rng.randint(3, 5), None)
-            )
+        hall = box(x0 + 10, y0 + 10, min(x1 - 10, x0 + 90), y0 + 60)
+        plots.append(_Plot(hall, rng.randint(2, 4), "commercial", flats=6, shop_floors=2))
+        for footprint in _rows(x0 + 10, x1 - 10, y1 - 6, y1 - 20, 14.0, lambda: 8.0, 1.0, 0.0):
+            plots.append(_Plot(footprint, rng.randint(3, 4), "mixed", flats=1, shop_floors=1))
     elif kind == "employer":
-        buildings.append((box(x0 + 10, y0 + 10, x0 + 100, y0 + 60), rng.randint(1, 2), None))
-        rows_top = y1 - 10.0
+        workshop = box(x0 + 10, y0 + 10, x0 + 100, y0 + 60)
+        plots.append(_Plot(workshop, rng.randint(1, 2), "industrial", flats=0))
         for r in range(2):
-            top = rows_top - r * 30.0
-            buildings.append((box(x1 - 70, top - 12, x1 - 20, top), rng.randint(4, 6), None))
+            top = y1 - 10.0 - r * 30.0
+            dormitory = box(x1 - 70, top - 12, x1 - 20, top)
+            plots.append(_Plot(dormitory, rng.randint(4, 6), "dormitory", flats=8))
     else:  # other: a school, a clinic, an office yard
         for k in range(rng.randint(2, 4)):
             left = x0 + 10 + k * 40
             if left + 25 <= x1 - 10:
-                buildings.append((box(left, y1 - 40, left + 25, y1 - 20), rng.randint(2, 6), None))
-    return buildings, lanes
+                footprint = box(left, y1 - 40, left + 25, y1 - 20)
+                plots.append(_Plot(footprint, rng.randint(2, 6), "public"))
+    return plots, lanes
 
 
-def _numbered(
-    footprints: list[tuple[shapely.Polygon, int, int | None]],
-) -> list[tuple[shapely.Polygon, int, int | None]]:
+def _numbered(plots: list[_Plot]) -> list[_Plot]:
     """Buildings in numbering order: north→south by row, then east→west within a row."""
-    return sorted(footprints, key=lambda f: (-round(f[0].bounds[3], 1), -f[0].bounds[0]))
+    return sorted(plots, key=lambda p: (-round(p.footprint.bounds[3], 1), -p.footprint.bounds[0]))
 
 
 def _groups(cells: dict[tuple[int, int], _Cell], span: int) -> list[list[tuple[int, int]]]:

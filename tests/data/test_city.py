@@ -1,4 +1,7 @@
-"""The demo city generator: deterministic, on the real outline, consistent, and loadable."""
+"""The demo city generator: deterministic, on the real outline, consistent, and calibrated.
+
+Loading is tested in ``test_city_load.py``, the COPY helpers in ``test_city_copy.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +11,28 @@ from itertools import pairwise
 
 import pytest
 import shapely
-from django.core.management import CommandError, call_command
-from django.db.models import Count, F
 from pyproj import Transformer
 
-from data.city.generate import City, generate
-from data.city.load import load_city
+from data.city.generate import (
+    DWELLING_USES,
+    RENTED_SHARE,
+    RURAL_RENTED_SHARE,
+    City,
+    generate,
+    kind_weights,
+    rented_share,
+)
 from data.city.outline import district_outlines
 from gis.coords import wgs84_to_gcj02
-from gis.models import (
-    Building,
-    Community,
-    CompoundKind,
-    DoorPlate,
-    Room,
-    RoomUse,
-    Street,
-    StreetOffice,
-)
+from gis.models import CompoundKind, RoomUse
+
+#: The issue's demo (seeds: Xiangfan, docs/demo-city.md) and the tolerances the tests allow.
+DEMO_COMMUNITIES = (12, 2)  # ~12, ± 2
+DEMO_BUILDINGS = (2_000, 0.10)  # ~2,000, ± 10 %
+DEMO_ROOMS = (30_000, 0.10)  # ~30,000, ± 10 %
+RENTED_OVERALL = (0.10, 0.015)  # ≈ 10 % of dwelling rooms rented, ± 1.5 points
+#: Other seeds keep the calibration too (it does not hang on the default seed's luck).
+OTHER_SEEDS = (1, 2, 3)
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +66,55 @@ def test_the_same_seed_gives_the_same_city(city: City) -> None:
     again = generate("demo")
     assert [b.source_id for b in again.buildings] == [b.source_id for b in city.buildings]
     assert again.room_count() == city.room_count()
-    assert generate("demo", seed=7).buildings[0].footprint != city.buildings[0].footprint
+    other = generate("demo", seed=7)
+    assert [b.footprint.wkb for b in other.buildings] != [b.footprint.wkb for b in city.buildings]
 
 
-def test_the_demo_size(city: City) -> None:
-    assert 1_900 <= len(city.buildings) <= 2_400
-    assert 8 <= len(city.communities) <= 20
+def _within(value: float, target: tuple[float, float], *, relative: bool = False) -> bool:
+    centre, tolerance = target
+    return abs(value - centre) <= (tolerance * centre if relative else tolerance)
+
+
+def _rented_by_kind(city: City) -> tuple[Counter[str], Counter[str]]:
+    """Dwelling rooms and rented rooms per compound kind."""
+    dwellings: Counter[str] = Counter()
+    rented: Counter[str] = Counter()
+    for building in city.buildings:
+        kind = city.compounds[building.compound].kind
+        for room in building.rooms:
+            if room.use in DWELLING_USES:
+                dwellings[kind] += 1
+                rented[kind] += room.use.startswith("rented")
+    return dwellings, rented
+
+
+def test_the_demo_size_is_the_issues(city: City) -> None:
+    assert _within(len(city.communities), DEMO_COMMUNITIES), len(city.communities)
+    assert _within(len(city.buildings), DEMO_BUILDINGS, relative=True), len(city.buildings)
+    assert _within(city.room_count(), DEMO_ROOMS, relative=True), city.room_count()
     assert {c.kind for c in city.compounds} == set(CompoundKind.values)
     assert {s.kind for s in city.streets} == {"arterial", "local", "lane"}
+
+
+@pytest.mark.parametrize("seed", OTHER_SEEDS)
+def test_other_seeds_keep_the_calibration(seed: int) -> None:
+    other = generate("demo", seed=seed)
+    assert _within(len(other.communities), DEMO_COMMUNITIES)
+    assert _within(len(other.buildings), DEMO_BUILDINGS, relative=True)
+    assert _within(other.room_count(), DEMO_ROOMS, relative=True)
+    dwellings, rented = _rented_by_kind(other)
+    # Wider than the default seed's tolerance: a village more or less moves ~1.5 points.
+    assert abs(sum(rented.values()) / sum(dwellings.values()) - RENTED_OVERALL[0]) <= 0.02
+
+
+def test_kinds_move_from_the_centre_to_the_fringe() -> None:
+    centre, fringe = kind_weights(0.0), kind_weights(1.0)
+    share = {k: w / sum(centre.values()) for k, w in centre.items()}
+    assert share["urban_village"] < 0.02 < share["market"]
+    assert max(fringe, key=fringe.__getitem__) == "urban_village"
+    assert rented_share("urban_village", 0.0) == RENTED_SHARE["urban_village"]
+    assert rented_share("urban_village", 1.0) == pytest.approx(RURAL_RENTED_SHARE)
+    assert rented_share("closed_property", 1.0) == RENTED_SHARE["closed_property"]
 
 
 def test_codes_extend_their_parents_and_are_numbered(city: City) -> None:
@@ -148,18 +196,22 @@ def test_rooms_are_numbered_by_floor_left_to_right(city: City) -> None:
 
 
 def test_rented_shares_follow_the_calibration(city: City) -> None:
-    dwellings: Counter[str] = Counter()
-    rented: Counter[str] = Counter()
-    for building in city.buildings:
-        kind = city.compounds[building.compound].kind
-        for room in building.rooms:
-            if room.use in ("owner_occupied", "vacant", "rented_whole", "rented_shared"):
-                dwellings[kind] += 1
-                rented[kind] += room.use.startswith("rented")
-    assert rented["urban_village"] / dwellings["urban_village"] == pytest.approx(0.45, abs=0.05)
-    assert rented["closed_property"] / dwellings["closed_property"] == pytest.approx(0.04, abs=0.02)
+    """≈ 10 % of the dwelling rooms rented overall (the seeds), each kind near its share."""
+    dwellings, rented = _rented_by_kind(city)
     overall = sum(rented.values()) / sum(dwellings.values())
-    assert 0.08 < overall < 0.20
+    assert _within(overall, RENTED_OVERALL), overall
+    for kind, tolerance in (("closed_property", 0.015), ("mixed_residential", 0.015)):
+        assert rented[kind] / dwellings[kind] == pytest.approx(RENTED_SHARE[kind], abs=tolerance)
+    # The demo's villages lie near the centre: close to the urban share (45 %).
+    villages = rented["urban_village"] / dwellings["urban_village"]
+    assert RENTED_SHARE["urban_village"] - 0.06 <= villages <= RENTED_SHARE["urban_village"]
+    # Urban villages hold few of the dwellings but a large part of the rented rooms.
+    assert dwellings["urban_village"] / sum(dwellings.values()) < 0.15
+    assert rented["urban_village"] / sum(rented.values()) > 0.3
+    assert dwellings["employer"] == 0  # staff dormitories are not let
+
+
+def test_every_rented_room_has_a_landlord_who_lets_it(city: City) -> None:
     letting: Counter[int | None] = Counter()
     for building in city.buildings:
         for room in building.rooms:
@@ -173,28 +225,12 @@ def test_rented_shares_follow_the_calibration(city: City) -> None:
             assert len({r.landlord for r in building.rooms} - {None}) <= 1
 
 
-@pytest.mark.django_db
-def test_a_small_city_loads_through_the_database_rules() -> None:
-    small = generate("demo", buildings=120)
-    counts = load_city(small)
-    assert counts["buildings"] == Building.objects.count() == len(small.buildings)
-    assert Room.objects.count() == small.room_count() == counts["rooms"]
-    assert DoorPlate.objects.count() == len(small.buildings)
-    assert Street.objects.count() == len(small.streets)
-    assert StreetOffice.objects.count() == len(small.offices)
-    # The database derived every building's community from its footprint: the compound's.
-    assert not Building.objects.exclude(community=F("compound__community")).exists()
-    assert not Community.objects.annotate(n=Count("buildings")).filter(n=0).exists()
-    record = small.buildings[0]
-    plate = DoorPlate.objects.get(building__source_id=record.source_id)
-    assert (plate.road, plate.number) == (record.plate_road, record.plate_number)
-    assert plate.address.startswith(plate.district) and record.plate_road in plate.address
-
-
-@pytest.mark.django_db
-def test_the_command_refuses_a_register_that_is_not_empty() -> None:
-    load_city(generate("demo", buildings=30))
-    with pytest.raises(CommandError, match="already holds districts"):
-        call_command("demo_city")
-    call_command("demo_city", "--if-empty")  # make run: nothing to do, no error
-    assert Building.objects.count() > 0
+def test_shops_are_on_the_lowest_floors(city: City) -> None:
+    uses_by_floor: dict[str, Counter[int]] = {}
+    for building in city.buildings:
+        for room in building.rooms:
+            if room.use == "commercial":
+                uses_by_floor.setdefault(building.use, Counter())[room.floor] += 1
+    assert set(uses_by_floor) == {"commercial", "mixed"}  # shops, halls, shop-houses
+    assert set(uses_by_floor["mixed"]) == {1}  # a shop below, flats above
+    assert max(uses_by_floor["commercial"]) <= 2
