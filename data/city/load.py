@@ -1,21 +1,31 @@
-"""Store a generated :class:`~data.city.generate.City` through the register's services.
+"""Store a generated :class:`~data.city.generate.City`: the territory through the register's
+services, everything else with COPY (:mod:`data.city.copy`), a batch of buildings at a time.
 
-Territory nodes go through ``save_*`` (parent codes, containment); everything else through
-``services.bulk_add`` in batches, so the database rules (a building's community derived from its
-footprint, rooms on existing floors, unique rooms and addresses) apply to generated data as they
-do to imports. One transaction: an error leaves the database as it was.
+The database rules apply to the copied rows as they do to the services' inserts: each building's
+community is derived from its footprint by the database (and must be its compound's), rooms must
+lie on floors of their building and at one of its entrances, numbers and addresses are unique, and
+the history triggers record an insert event per row. Geometries are checked like
+``clean_geometry`` does; door plates get their canonical address and search key from
+``gis.services`` itself. One transaction: an error leaves the database as it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
+import numpy as np
+import pghistory
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from gis import services
+from gis.exceptions import InvalidInputError, TerritoryError
 from gis.models import (
     Building,
     Community,
@@ -28,9 +38,57 @@ from gis.models import (
     StreetOffice,
 )
 
-from .generate import City
+from .copy import Copier, geometry_ewkb
+from .generate import BuildingRec, City
 
-BUILDINGS_PER_BATCH = 500
+BUILDINGS_PER_BATCH = 1000
+#: The models stored with COPY (the territory goes through the services).
+COPIED = (Street, Compound, Landlord, Building, Entrance, Room, DoorPlate)
+
+STREET_FIELDS = ("id", "name", "kind", "district", "centerline", "source_id")
+COMPOUND_FIELDS = ("id", "name", "kind", "community", "geom", "responsible_body")
+LANDLORD_FIELDS = ("id", "name", "phone", "community")
+BUILDING_FIELDS = (
+    "id",
+    "footprint",
+    "name",
+    "floors_above",
+    "floors_below",
+    "use",
+    "compound",
+    "source_id",
+)
+ENTRANCE_FIELDS = ("id", "building", "number")
+ROOM_FIELDS = (
+    "id",
+    "building",
+    "entrance",
+    "floor",
+    "number",
+    "use",
+    "area_m2",
+    "plan_geom",
+    "landlord",
+)
+PLATE_FIELDS = (
+    "id",
+    "building",
+    "district",
+    "street_office",
+    "community",
+    "road",
+    "number",
+    "compound",
+    "building_number",
+    "entrance_number",
+    "floor",
+    "room_number",
+    "address",
+    "search_key",
+    "location",
+    "population_plate",
+    "qr_token",
+)
 
 
 def _geos(geom: shapely.Geometry, srid: int = 4326) -> Any:
@@ -39,9 +97,26 @@ def _geos(geom: shapely.Geometry, srid: int = 4326) -> Any:
 
 
 @transaction.atomic
-def load_city(city: City, *, progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Insert ``city``; returns the number of rows per model. ``progress(n)`` is called after
-    each batch of ``n`` buildings (with their entrances, rooms and plates)."""
+def load_city(
+    city: City,
+    *,
+    progress: Callable[[int], None] | None = None,
+    copier: Copier | None = None,
+) -> dict[str, int]:
+    """Insert ``city``; returns the number of rows per table. ``progress(n)`` is called after
+    each batch of ``n`` buildings (with their entrances, rooms and plates); ``copier`` does the
+    COPY (the benchmark passes one that also keeps the rows)."""
+    copier = copier or Copier()
+    with pghistory.context(user=None, source="demo_city") as history:
+        communities = _territory(city)
+        copier.attach_history_context(history)
+        with copier.row_history_off(COPIED):
+            return _property(city, communities, copier, progress)
+
+
+def _territory(city: City) -> dict[str, Community]:
+    """Districts, street offices and communities through the services (a few hundred rows:
+    codes, boundaries inside their parent)."""
     districts = {}
     for outline in city.districts:
         districts[outline.code] = services.save_district(
@@ -71,102 +146,276 @@ def load_city(city: City, *, progress: Callable[[int], None] | None = None) -> d
                 "geom": _geos(community.boundary),
             },
         )
+    return communities
 
-    streets = [
-        Street(
-            name=s.name,
-            kind=s.kind,
-            district=districts[s.district],
-            centerline=_geos(s.line),
-            source_id=s.source_id,
-        )
-        for s in city.streets
-    ]
-    services.bulk_add(streets)
 
+def _property(
+    city: City,
+    communities: dict[str, Community],
+    copier: Copier,
+    progress: Callable[[int], None] | None,
+) -> dict[str, int]:
+    street_ids = copier.reserve_ids(Street, len(city.streets))
+    lines = geometry_ewkb((s.line for s in city.streets), geom_type="LineString")
+    copier.copy(
+        Street,
+        STREET_FIELDS,
+        [
+            (pk, s.name, s.kind, s.district, line, s.source_id)
+            for pk, s, line in zip(street_ids, city.streets, lines, strict=True)
+        ],
+    )
+
+    compound_ids = copier.reserve_ids(Compound, len(city.compounds))
+    boundaries = geometry_ewkb((c.boundary for c in city.compounds), geom_type="MultiPolygon")
+    copier.copy(
+        Compound,
+        COMPOUND_FIELDS,
+        [
+            (pk, c.name, c.kind, communities[c.community].pk, geom, c.responsible_body)
+            for pk, c, geom in zip(compound_ids, city.compounds, boundaries, strict=True)
+        ],
+    )
+    # What door plates need of a compound: its name (and key); of a community: names up to the
+    # district, which the services read through the objects.
     compounds = [
-        Compound(
-            name=c.name,
-            kind=c.kind,
-            community=communities[c.community],
-            geom=_geos(c.boundary),
-            responsible_body=c.responsible_body,
-        )
-        for c in city.compounds
+        Compound(pk=pk, name=c.name, community=communities[c.community])
+        for pk, c in zip(compound_ids, city.compounds, strict=True)
     ]
-    services.bulk_add(compounds)
+    by_community_id = {c.pk: c for c in communities.values()}
+
+    landlord_ids = copier.reserve_ids(Landlord, len(city.landlords))
+    copier.copy(
+        Landlord,
+        LANDLORD_FIELDS,
+        [
+            (pk, x.name, x.phone, communities[x.community].pk)
+            for pk, x in zip(landlord_ids, city.landlords, strict=True)
+        ],
+    )
+    # Per landlord (by index in the city): its key, its community's key, its name.
     landlords = [
-        Landlord(name=x.name, phone=x.phone, community=communities[x.community])
-        for x in city.landlords
+        (pk, communities[x.community].pk, x.name)
+        for pk, x in zip(landlord_ids, city.landlords, strict=True)
     ]
-    services.bulk_add(landlords)
 
+    rows = _Rows(copier, city, compound_ids, compounds, landlords)
+    batches = range(0, len(city.buildings), BUILDINGS_PER_BATCH)
     counts = {"entrances": 0, "rooms": 0, "door_plates": 0}
-    # Buildings with their entrances, rooms and plates, a batch of buildings at a time.
-    for start in range(0, len(city.buildings), BUILDINGS_PER_BATCH):
-        records = city.buildings[start : start + BUILDINGS_PER_BATCH]
-        buildings = [
-            Building(
-                footprint=_geos(b.footprint),
-                name=b.name,
-                floors_above=b.floors_above,
-                floors_below=b.floors_below,
-                use=b.use,
-                compound=compounds[b.compound],
-                source_id=b.source_id,
+    # The next batch's rows are made in a thread while the database stores this batch: waiting
+    # for the database releases the GIL, and the two overlap.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-city-rows") as pool:
+        upcoming = pool.submit(rows.batch, 0)
+        for start in batches:
+            batch = upcoming.result()
+            if start + BUILDINGS_PER_BATCH < len(city.buildings):
+                upcoming = pool.submit(rows.batch, start + BUILDINGS_PER_BATCH)
+            copier.copy(Building, BUILDING_FIELDS, batch.buildings)
+            # The database derived each building's community (trigger); the rows were made for
+            # the compound's community, which ``save_building`` requires it to be.
+            derived = dict(
+                Building.objects.filter(pk__in=batch.ids).values_list("pk", "community_id")
             )
-            for b in records
-        ]
-        services.bulk_add(buildings)
-        # The database derives each building's community (trigger): read it back for the plates.
-        stored = Building.objects.select_related("community__street_office__district").in_bulk(
-            [b.pk for b in buildings]
-        )
-        buildings = [stored[b.pk] for b in buildings]
-        entrances: dict[tuple[int, int], Entrance] = {}
-        for building, record in zip(buildings, records, strict=True):
-            for number in range(1, record.entrances + 1):
-                entrances[(building.pk, number)] = Entrance(building=building, number=str(number))
-        services.bulk_add(list(entrances.values()))
-        rooms = [
-            Room(
-                building=building,
-                entrance=entrances[(building.pk, r.entrance)],
-                floor=r.floor,
-                number=r.number,
-                use=r.use,
-                area_m2=r.area_m2,
-                plan_geom=_geos(r.plan, srid=0),
-                landlord=None if r.landlord is None else landlords[r.landlord],
-            )
-            for building, record in zip(buildings, records, strict=True)
-            for r in record.rooms
-        ]
-        services.bulk_add(rooms)
-        plates = [
-            DoorPlate(
-                building=building,
-                road=record.plate_road,
-                number=record.plate_number,
-                building_number=record.plate_building_number,
-                population_plate=record.population_plate,
-            )
-            for building, record in zip(buildings, records, strict=True)
-        ]
-        services.bulk_add(plates)
-        counts["entrances"] += len(entrances)
-        counts["rooms"] += len(rooms)
-        counts["door_plates"] += len(plates)
-        if progress is not None:
-            progress(len(buildings))
+            for pk, record in zip(batch.ids, batch.records, strict=True):
+                _check_compound(record, compounds[record.compound], by_community_id[derived[pk]])
+            counts["entrances"] += copier.copy(Entrance, ENTRANCE_FIELDS, batch.entrances)
+            counts["rooms"] += copier.copy(Room, ROOM_FIELDS, batch.rooms)
+            counts["door_plates"] += copier.copy(DoorPlate, PLATE_FIELDS, batch.plates)
+            if progress is not None:
+                progress(len(batch.ids))
 
-    summary = {
+    return {
         "districts": len(city.districts),
         "street_offices": len(city.offices),
         "communities": len(city.communities),
-        "streets": len(streets),
-        "compounds": len(compounds),
-        "landlords": len(landlords),
+        "streets": len(city.streets),
+        "compounds": len(city.compounds),
+        "landlords": len(city.landlords),
         "buildings": len(city.buildings),
-    }
-    return summary | counts
+    } | counts
+
+
+def _check_compound(record: BuildingRec, compound: Compound, community: Community) -> None:
+    """The rule ``save_building`` applies: a building stands in its compound's community."""
+    if compound.community.pk != community.pk:
+        raise TerritoryError(
+            _(
+                "The building lies in %(community)s but its compound %(compound)s belongs to "
+                "another community."
+            ),
+            code="compound_elsewhere",
+            field="compound",
+            community=community.name,
+            compound=compound.name,
+        )
+
+
+@dataclass
+class _Batch:
+    """The rows of one batch of buildings, ready for COPY."""
+
+    records: list[BuildingRec]
+    ids: list[int]
+    buildings: list[tuple[Any, ...]]
+    entrances: list[tuple[Any, ...]]
+    rooms: list[tuple[Any, ...]]
+    plates: list[tuple[Any, ...]]
+
+
+class _Rows:
+    """Makes the rows of a batch of buildings without the database (so, in a thread): the keys
+    are reserved for the whole city beforehand, and a building's community is taken to be its
+    compound's (checked against the database's once the buildings are stored)."""
+
+    def __init__(
+        self,
+        copier: Copier,
+        city: City,
+        compound_ids: list[int],
+        compounds: list[Compound],
+        landlords: list[tuple[int, int, str]],
+    ) -> None:
+        self.city, self.compound_ids, self.compounds = city, compound_ids, compounds
+        self.landlords = landlords
+        buildings = city.buildings
+        self.building_ids = copier.reserve_ids(Building, len(buildings))
+        self.plate_ids = copier.reserve_ids(DoorPlate, len(buildings))
+        self.entrance_ids = copier.reserve_ids(Entrance, sum(b.entrances for b in buildings))
+        self.room_ids = copier.reserve_ids(Room, city.room_count())
+        # Where each building's entrances and rooms start among the reserved keys.
+        self.first_entrance = list(accumulate((b.entrances for b in buildings), initial=0))
+        self.first_room = list(accumulate((len(b.rooms) for b in buildings), initial=0))
+
+    def batch(self, start: int) -> _Batch:
+        end = min(start + BUILDINGS_PER_BATCH, len(self.city.buildings))
+        records = self.city.buildings[start:end]
+        ids = self.building_ids[start:end]
+        footprints = geometry_ewkb((b.footprint for b in records), geom_type="Polygon")
+        buildings = [
+            (
+                pk,
+                footprint,
+                b.name,
+                b.floors_above,
+                b.floors_below,
+                b.use,
+                self.compound_ids[b.compound],
+                b.source_id,
+            )
+            for pk, b, footprint in zip(ids, records, footprints, strict=True)
+        ]
+        entrance_ids = self.entrance_ids[self.first_entrance[start] : self.first_entrance[end]]
+        entrances = list(
+            zip(
+                entrance_ids,
+                (pk for pk, b in zip(ids, records, strict=True) for _ in range(b.entrances)),
+                (str(n) for b in records for n in range(1, b.entrances + 1)),
+                strict=True,
+            )
+        )
+        communities = [self.compounds[b.compound].community for b in records]
+        rooms = _room_rows(
+            records,
+            ids,
+            [c.pk for c in communities],
+            [self.entrance_ids[self.first_entrance[i]] for i in range(start, end)],
+            self.room_ids[self.first_room[start] : self.first_room[end]],
+            self.landlords,
+        )
+        plates = _plate_rows(records, ids, self.plate_ids[start:end], communities, self.compounds)
+        return _Batch(records, ids, buildings, entrances, rooms, plates)
+
+
+def _room_rows(
+    records: list[BuildingRec],
+    ids: list[int],
+    community_ids: list[int],
+    first_entrance_ids: list[int],
+    room_ids: list[int],
+    landlords: list[tuple[int, int, str]],
+) -> list[tuple[Any, ...]]:
+    """The rooms of ``records`` (entrances' keys are consecutive within a building)."""
+    # Plans in metres (``RoomRec.plan``), made for the whole batch at once.
+    sizes = np.array([(r.left, r.width, r.depth) for b in records for r in b.rooms]).reshape(-1, 3)
+    left, width, depth = sizes.T
+    plans = iter(
+        geometry_ewkb(shapely.box(left, 0.0, left + width, depth), geom_type="Polygon", srid=0)
+    )
+    keys = iter(room_ids)
+    rows = []
+    for pk, b, community_id, entrance_1 in zip(
+        ids, records, community_ids, first_entrance_ids, strict=True
+    ):
+        for r in b.rooms:
+            landlord = None
+            if r.landlord is not None:
+                landlord, landlord_community, name = landlords[r.landlord]
+                if landlord_community != community_id:
+                    # The rule ``save_room`` applies to a room's landlord.
+                    raise InvalidInputError(
+                        _(
+                            "Landlord %(value)s is registered in another community: register "
+                            "them in this building's community first."
+                        ),
+                        code="landlord_elsewhere",
+                        field="landlord",
+                        value=name,
+                    )
+            entrance = entrance_1 + r.entrance - 1
+            plan = next(plans)
+            rows.append(
+                (next(keys), pk, entrance, r.floor, r.number, r.use, r.area_m2, plan, landlord)
+            )
+    return rows
+
+
+def _plate_rows(
+    records: list[BuildingRec],
+    ids: list[int],
+    plate_ids: list[int],
+    communities: list[Community],
+    compounds: list[Compound],
+) -> list[tuple[Any, ...]]:
+    """One door plate per building: the canonical address and search key composed by the
+    services' own function; the plate stands where ``_prepare_plate`` puts it, on the footprint's
+    point on surface (GEOS's, here for the whole batch at once)."""
+    points = shapely.point_on_surface(np.array([b.footprint for b in records]))
+    locations = geometry_ewkb(points, geom_type="Point")
+    qr_token = DoorPlate._meta.get_field("qr_token")
+    # One scratch building and plate, filled in for each record: the services compose from the
+    # objects' attributes, and making two model instances per plate took half the time.
+    building = Building()
+    plate = DoorPlate(building=building)
+    rows = []
+    for pk, plate_pk, b, community, location in zip(
+        ids, plate_ids, records, communities, locations, strict=True
+    ):
+        building.pk = pk
+        building.community = community
+        building.compound = compounds[b.compound]
+        plate.road = b.plate_road
+        plate.number = b.plate_number
+        plate.building_number = b.plate_building_number
+        services.compose_address(plate)
+        rows.append(
+            (
+                plate_pk,
+                pk,
+                plate.district,
+                plate.street_office,
+                plate.community,
+                plate.road,
+                plate.number,
+                plate.compound,
+                plate.building_number,
+                plate.entrance_number,
+                plate.floor,
+                plate.room_number,
+                plate.address,
+                plate.search_key,
+                location,
+                b.population_plate,
+                qr_token.get_default(),  # the model's default, as when the services save a plate
+            )
+        )
+    return rows
