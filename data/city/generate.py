@@ -7,9 +7,10 @@ street grid grown cell by cell from each district's urban centre, inside the rea
 * streets: arterials every ``ARTERIAL_EVERY`` grid lines (30 m wide), local streets on the other
   grid lines (14 m), lanes (4 m) between the house rows of urban villages;
 * one compound per grid cell (the block inside its streets), its kind drawn with weights that
-  move from the centre (markets, mixed compounds) to the fringe (urban villages, employers);
-* buildings by the kind's template (slabs, towers, village houses, market halls, dormitories),
-  numbered north→south, then east→west, inside their compound;
+  move from the centre (markets, mixed compounds) to the rural fringe (villages, employers);
+* buildings by the kind's template (:func:`_plots`: shops, slabs and towers; walk-ups and private
+  houses; village houses; market halls and shop-houses; workshops and dormitories; public
+  buildings), numbered north→south, then east→west, inside their compound;
 * door plates by GB/T 35639: a compound's number on the road its gate opens to, odd on the north
   or east side of the road and even on the other, growing from the road's west or south end;
   a village house has its own plate on its lane;
@@ -245,6 +246,15 @@ class _Grid:
     cells: dict[tuple[int, int], _Cell] = field(default_factory=dict)
     #: Street name per grid line: ("x", i) runs north–south, ("y", j) east–west.
     names: dict[tuple[str, int], str] = field(default_factory=dict)
+    _west_ends: dict[int, int] = field(default_factory=dict)
+
+    def west_end(self, road: int) -> int:
+        """The westernmost column of the cells along the east–west grid line ``road``."""
+        if not self._west_ends:
+            for i, j in self.cells:
+                for line in (j, j + 1):
+                    self._west_ends[line] = min(i, self._west_ends.get(line, i))
+        return self._west_ends[road]
 
     def cell_box(self, i: int, j: int) -> shapely.Polygon:
         x, y = self.x0 + i * CELL_W, self.y0 + j * CELL_H
@@ -508,22 +518,25 @@ class _Builder:
         gate_south = _gate_south(cell.j)
         road_index = cell.j if gate_south else cell.j + 1
         road = grid.names[("y", road_index)]
-        west_end = min(i for i, j in grid.cells if j in (road_index - 1, road_index))
+        west_end = grid.west_end(road_index)
         frontage = (cell.i - west_end) * CELL_W + CELL_W / 2
         slot = int(frontage // PLATE_SPACING)
         number = str(2 * slot + 1 if gate_south else 2 * slot + 2)
 
         lane_names = self._lanes(grid, name, cell.lanes)
         compound_landlords = _Landlords(self, community.code, one_owner=False)
-        plots = _numbered(cell.plots)
-        # One coordinate transformation for the whole compound.
-        footprints = self.p.to_wgs84(np.array([plot.footprint for plot in plots]))
-        for index, (plot, footprint) in enumerate(zip(plots, footprints, strict=True), start=1):
+        # The compound's footprints at once: bounds, one coordinate transformation.
+        metric = np.array([plot.footprint for plot in cell.plots])
+        all_bounds = shapely.bounds(metric).tolist()
+        order = _numbered(all_bounds)
+        footprints = self.p.to_wgs84(metric[order])
+        for index, (k, footprint) in enumerate(zip(order, footprints, strict=True), start=1):
+            plot, bounds = cell.plots[k], all_bounds[k]
             plate = (road, number, str(index))
             if plot.lane is not None:
                 # A village house has its own plate on its lane, numbered along it.
                 lane_name, lane_y, lane_x0 = lane_names[plot.lane]
-                x0, y0, x1, y1 = plot.footprint.bounds
+                x0, y0, x1, y1 = bounds
                 slot = int(((x0 + x1) / 2 - lane_x0) // HOUSE_PITCH)
                 north = (y0 + y1) / 2 > lane_y
                 plate = (lane_name, str(2 * slot + 1 if north else 2 * slot + 2), "")
@@ -547,7 +560,7 @@ class _Builder:
                 landlords = compound_landlords
             else:
                 landlords = _Landlords(self, community.code, one_owner=True)
-            self._rooms(building, plot, cell, landlords)
+            self._rooms(building, plot, bounds, cell, landlords)
             self.city.buildings.append(building)
 
     def _lanes(
@@ -569,12 +582,17 @@ class _Builder:
         return f"1{self.rng.choice('3589')}{self.rng.randrange(10**9):09d}"
 
     def _rooms(
-        self, building: BuildingRec, plot: _Plot, cell: _Cell, landlords: _Landlords
+        self,
+        building: BuildingRec,
+        plot: _Plot,
+        bounds: list[float],
+        cell: _Cell,
+        landlords: _Landlords,
     ) -> None:
         """Rooms per entrance and floor, side by side along the building (plans in metres)."""
         if not plot.flats:
             return  # workshops: no rooms
-        x0, y0, x1, y1 = plot.footprint.bounds
+        x0, y0, x1, y1 = bounds
         width, depth = (x1 - x0) / (plot.entrances * plot.flats), y1 - y0
         area_m2 = round(width * depth, 1)
         share = rented_share(cell.kind, cell.fringe)
@@ -782,9 +800,10 @@ def _plots(
     return plots, lanes
 
 
-def _numbered(plots: list[_Plot]) -> list[_Plot]:
-    """Buildings in numbering order: north→south by row, then east→west within a row."""
-    return sorted(plots, key=lambda p: (-round(p.footprint.bounds[3], 1), -p.footprint.bounds[0]))
+def _numbered(bounds: list[list[float]]) -> list[int]:
+    """Buildings (by their bounds) in numbering order: north→south by row, then east→west
+    within a row."""
+    return sorted(range(len(bounds)), key=lambda k: (-round(bounds[k][3], 1), -bounds[k][0]))
 
 
 def _groups(cells: dict[tuple[int, int], _Cell], span: int) -> list[list[tuple[int, int]]]:
