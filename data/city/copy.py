@@ -91,16 +91,17 @@ class Copier:
         pk = fields.index(model._meta.pk.name)
         statement = copy_statement(model, fields)
         history = _InsertHistory.of(model)
-        if history and model not in self._row_history_off:
-            ignore: contextlib.AbstractContextManager[Any] = pgtrigger.ignore(history.trigger)
-        else:
-            ignore = contextlib.nullcontext()
+        ignoring = history is not None and model not in self._row_history_off
+        ignore: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if history and ignoring:
+            ignore = pgtrigger.ignore(history.trigger)
         # The ignore context is left after the savepoint: on an error, rolled back first.
         with ignore, _database_rules(), self.connection.wrap_database_errors:
             with self.connection.cursor() as cursor:
-                # pgtrigger puts what to ignore in front of each statement Django executes, for
-                # the rest of the transaction; COPY is not one of them: this statement is.
-                cursor.execute("SELECT 'ignore the row-level history trigger during the COPY'")
+                if ignoring:
+                    # pgtrigger puts what to ignore in front of each statement Django executes,
+                    # for the rest of the transaction; COPY is not one of them: this one is.
+                    cursor.execute("SELECT 'ignore the row-level history trigger during COPY'")
                 self._copy_rows(cursor, statement, rows)
                 if history:
                     self._record_inserts(cursor, history, [row[pk] for row in rows])

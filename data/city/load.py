@@ -4,9 +4,9 @@ services, everything else with COPY (:mod:`data.city.copy`), a batch of building
 The database rules apply to the copied rows as they do to the services' inserts: each building's
 community is derived from its footprint by the database (and must be its compound's), rooms must
 lie on floors of their building and at one of its entrances, numbers and addresses are unique, and
-the history triggers record an insert event per row. Geometries are checked like
-``clean_geometry`` does; door plates get their canonical address and search key from
-``gis.services`` itself. One transaction: an error leaves the database as it was.
+every row gets its insert event in the history (written per COPY, see :class:`~.copy.Copier`).
+Geometries are checked like ``clean_geometry`` does; door plates get their canonical address and
+search key from ``gis.services`` itself. One transaction: an error leaves the database as it was.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def _property(
                 Building.objects.filter(pk__in=batch.ids).values_list("pk", "community_id")
             )
             for pk, record in zip(batch.ids, batch.records, strict=True):
-                _check_compound(record, compounds[record.compound], by_community_id[derived[pk]])
+                _check_compound(compounds[record.compound], by_community_id[derived[pk]])
             counts["entrances"] += copier.copy(Entrance, ENTRANCE_FIELDS, batch.entrances)
             counts["rooms"] += copier.copy(Room, ROOM_FIELDS, batch.rooms)
             counts["door_plates"] += copier.copy(DoorPlate, PLATE_FIELDS, batch.plates)
@@ -235,7 +235,7 @@ def _property(
     } | counts
 
 
-def _check_compound(record: BuildingRec, compound: Compound, community: Community) -> None:
+def _check_compound(compound: Compound, community: Community) -> None:
     """The rule ``save_building`` applies: a building stands in its compound's community."""
     if compound.community.pk != community.pk:
         raise TerritoryError(
