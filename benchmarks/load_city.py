@@ -10,8 +10,8 @@ For the ``city`` size (500,000 buildings; ``demo``, 2,000 buildings, with --quic
     psycopg ``write_row``) into tables made by ``CREATE TABLE … AS TABLE … WITH NO DATA`` (the
     same column types; no triggers, constraints, indexes or history; logged like ours), in one
     transaction (``plain_copy_s``),
-and prints rows per second, seconds and their ``ratio`` (targets: ``city`` loaded in 10 minutes or
-less on the 2-core development machine, ratio ≤ 2).
+and prints rows per second, seconds, the write-ahead log written and the ``ratio`` of the two times
+(targets: ``city`` loaded in 10 minutes or less on the 2-core development machine, ratio ≤ 2).
 
 Runs on a scratch database of its own (created from scratch and migrated, dropped at the end unless
 --keep), on the server Django is configured for: never on the development database.
@@ -89,9 +89,11 @@ def main() -> None:
         generate_s = time.perf_counter() - started
 
         copier = RecordingCopier()
+        wal_before = _wal_lsn(connection)
         started = time.perf_counter()
         counts = load_city(city, copier=copier)  # its own transaction, committed on return
         load_s = time.perf_counter() - started
+        load_wal_mb = _wal_mb(connection, wal_before)
 
         # The same rows into bare tables, created (and committed) beforehand.
         plain = {model: f"plain_{model._meta.db_table}" for model, _, _ in copier.copied}
@@ -103,6 +105,7 @@ def main() -> None:
                     .as_string()
                 )
         copied_rows = 0
+        wal_before = _wal_lsn(connection)
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             for model, fields, rows in copier.copied:
@@ -112,6 +115,7 @@ def main() -> None:
                         copy.write_row(row)
                 copied_rows += len(rows)
         plain_copy_s = time.perf_counter() - started
+        plain_wal_mb = _wal_mb(connection, wal_before)
     finally:
         connections.close_all()
         if not args.keep:
@@ -130,9 +134,24 @@ def main() -> None:
     figure("rooms_per_s", f"{counts['rooms'] / load_s:.0f}")
     figure("plain_copy_s", f"{plain_copy_s:.1f}")
     figure("plain_rows_per_s", f"{copied_rows / plain_copy_s:.0f}")
+    figure("load_wal_mb", f"{load_wal_mb:.0f}")
+    figure("plain_wal_mb", f"{plain_wal_mb:.0f}")
     figure("peak_rss_mb", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
     figure("total_s", f"{generate_s + load_s:.1f}")
     figure("ratio", f"{load_s / plain_copy_s:.2f}")
+
+
+def _wal_lsn(connection: Any) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        return str(cursor.fetchone()[0])
+
+
+def _wal_mb(connection: Any, since: str) -> float:
+    """Write-ahead log written since the position ``since`` (by every session of the server)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [since])
+        return float(cursor.fetchone()[0]) / 2**20
 
 
 if __name__ == "__main__":
