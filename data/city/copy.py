@@ -5,8 +5,12 @@ on the connection Django already holds, so copied rows belong to the caller's tr
 fires the tables' row triggers and checks their constraints like INSERT does (a building's
 community derived from its footprint, rooms on floors of their building, uniqueness, foreign keys,
 valid geometry); the history of the rows is written set-based (see :class:`Copier`). What the
-services do in Python before saving is the caller's part: :func:`geometry_ewkb` checks geometries the way
-``gis.geometry.clean_geometry`` does; door plates are composed by ``gis.services``.
+services do in Python before saving is the caller's part: :func:`geometry_ewkb` checks
+geometries the way ``gis.geometry.clean_geometry`` does; door plates are composed by
+``gis.services``.
+
+Raw SQL lives in ``gis/sql.py`` by the house style; this module is the demo city's own until the
+register has other bulk loads.
 """
 
 from __future__ import annotations
@@ -281,9 +285,8 @@ def geometry_ewkb(
             clean_geometry(
                 GEOSGeometry(memoryview(shapely.to_wkb(first)), srid=srid), geom_type=geom_type
             )
-        raise ValueError(
-            f"not a valid {geom_type} in metres: {shapely.is_valid_reason(first)} ({first.wkt})"
-        )
+        reason = shapely.is_valid_reason(first) if first.geom_type == geom_type else first.geom_type
+        raise ValueError(f"not a storable {geom_type}: {reason} ({first.wkt[:200]})")
     if srid:
         return list(shapely.to_wkb(shapely.set_srid(array, srid), hex=True, include_srid=True))
     return list(shapely.to_wkb(array, hex=True))
