@@ -53,7 +53,7 @@ def _acting(actor: Any) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _database_rules() -> Iterator[None]:
+def database_rules() -> Iterator[None]:
     """Turn a constraint the database enforced into a domain error (nothing is written)."""
     try:
         with transaction.atomic():
@@ -128,7 +128,7 @@ def _apply(instance: M, data: Data) -> M:
 
 
 def _save(instance: M) -> M:
-    with _database_rules():
+    with database_rules():
         instance.save()
     return instance
 
@@ -240,7 +240,7 @@ def save_community(*, actor: Any, data: Data, instance: Community | None = None)
 def rederive_building_communities(community: Community) -> int:
     """After a boundary change, let the database re-derive the community of every building
     near the old or new boundary (the building trigger does the spatial lookup)."""
-    with _database_rules():
+    with database_rules():
         touched = Building.objects.filter(
             models.Q(community=community) | models.Q(footprint__bboverlaps=community.geom)
         )
@@ -561,7 +561,7 @@ def bulk_add(objects: list[M], *, actor: Any = None, batch_size: int = 2000) -> 
                 setattr(obj, field, clean_geometry(value, geom_type=geom_type))
         if isinstance(obj, DoorPlate):
             _prepare_plate(obj)
-    with _acting(actor), _database_rules():
+    with _acting(actor), database_rules():
         model._default_manager.bulk_create(objects, batch_size=batch_size)
     return objects
 
@@ -584,7 +584,7 @@ def _scope_code(instance: models.Model) -> tuple[str, bool]:
 def delete_object(*, actor: Any, instance: models.Model) -> None:
     code, territory = _scope_code(instance)
     require_write(actor, code, territory=territory)
-    with _acting(actor), _database_rules():
+    with _acting(actor), database_rules():
         try:
             instance.delete()
         except models.ProtectedError as exc:

@@ -32,7 +32,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from psycopg import sql
 
 from gis.geometry import clean_geometry
-from gis.services import _database_rules
+from gis.services import database_rules
 
 _TYPE_IDS = {
     "Point": shapely.GeometryType.POINT,
@@ -100,7 +100,7 @@ class Copier:
         if history and ignoring:
             ignore = pgtrigger.ignore(history.trigger)
         # The ignore context is left after the savepoint: on an error, rolled back first.
-        with ignore, _database_rules(), self.connection.wrap_database_errors:
+        with ignore, database_rules(), self.connection.wrap_database_errors:
             with self.connection.cursor() as cursor:
                 if ignoring:
                     # pgtrigger puts what to ignore in front of each statement Django executes,
