@@ -350,7 +350,21 @@ def save_building(*, actor: Any, data: Data, instance: Building | None = None) -
     building.footprint = clean_geometry(building.footprint, geom_type="Polygon")
     community = community_at(building.footprint)
     require_write(actor, community.code)
-    if building.compound is not None and building.compound.community_id != community.pk:
+    if building.compound is not None:
+        check_compound(building.compound, community)
+    if instance is not None and {"floors_above", "floors_below"} & data.keys():
+        _check_floors_hold_rooms(building)
+    building.community = community
+    with _acting(actor):
+        _save(building)
+    building.refresh_from_db(fields=["centroid", "community"])
+    return building
+
+
+def check_compound(compound: Compound, community: Community) -> None:
+    """Raise unless ``compound`` belongs to ``community``, the one a building of the compound
+    stands in (the bulk loaders check their buildings with it too)."""
+    if compound.community_id != community.pk:
         raise TerritoryError(
             _(
                 "The building lies in %(community)s but its compound %(compound)s belongs to "
@@ -359,15 +373,8 @@ def save_building(*, actor: Any, data: Data, instance: Building | None = None) -
             code="compound_elsewhere",
             field="compound",
             community=community.name,
-            compound=building.compound.name,
+            compound=compound.name,
         )
-    if instance is not None and {"floors_above", "floors_below"} & data.keys():
-        _check_floors_hold_rooms(building)
-    building.community = community
-    with _acting(actor):
-        _save(building)
-    building.refresh_from_db(fields=["centroid", "community"])
-    return building
 
 
 def _check_floors_hold_rooms(building: Building) -> None:

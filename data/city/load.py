@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from gis import services
-from gis.exceptions import InvalidInputError, TerritoryError
+from gis.exceptions import InvalidInputError
 from gis.models import (
     Building,
     Community,
@@ -217,7 +217,7 @@ def _property(
                 Building.objects.filter(pk__in=batch.ids).values_list("pk", "community_id")
             )
             for pk, record in zip(batch.ids, batch.records, strict=True):
-                _check_compound(compounds[record.compound], by_community_id[derived[pk]])
+                services.check_compound(compounds[record.compound], by_community_id[derived[pk]])
             counts["entrances"] += copier.copy(Entrance, ENTRANCE_FIELDS, batch.entrances)
             counts["rooms"] += copier.copy(Room, ROOM_FIELDS, batch.rooms)
             counts["door_plates"] += copier.copy(DoorPlate, PLATE_FIELDS, batch.plates)
@@ -233,21 +233,6 @@ def _property(
         "landlords": len(city.landlords),
         "buildings": len(city.buildings),
     } | counts
-
-
-def _check_compound(compound: Compound, community: Community) -> None:
-    """The rule ``save_building`` applies: a building stands in its compound's community."""
-    if compound.community.pk != community.pk:
-        raise TerritoryError(
-            _(
-                "The building lies in %(community)s but its compound %(compound)s belongs to "
-                "another community."
-            ),
-            code="compound_elsewhere",
-            field="compound",
-            community=community.name,
-            compound=compound.name,
-        )
 
 
 @dataclass
