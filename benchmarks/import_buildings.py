@@ -42,7 +42,7 @@ def main() -> None:
     from django.db import connection, transaction
 
     from data.city.generate import generate
-    from data.city.load import _geos
+    from data.city.load import _geos, load_territory
     from data.jobs import run_import, submit_import
     from gis import services
     from gis.models import Building, Community, District, StreetOffice
@@ -55,35 +55,7 @@ def main() -> None:
         Community.objects.all().delete()
         StreetOffice.objects.all().delete()
         District.objects.all().delete()
-        districts = {
-            d.code: services.save_district(
-                actor=None, data={"code": d.code, "name": d.name, "geom": _geos(d.boundary)}
-            )
-            for d in city.districts
-        }
-        offices = {
-            o.code: services.save_street_office(
-                actor=None,
-                data={
-                    "code": o.code,
-                    "name": o.name,
-                    "district": districts[o.district],
-                    "geom": _geos(o.boundary),
-                },
-            )
-            for o in city.offices
-        }
-        for c in city.communities:
-            services.save_community(
-                actor=None,
-                data={
-                    "code": c.code,
-                    "name": c.name,
-                    "street_office": offices[c.office],
-                    "committee": c.committee,
-                    "geom": _geos(c.boundary),
-                },
-            )
+        load_territory(city)
     records = city.buildings[:count]
     figure("communities", Community.objects.count())
     figure("buildings", len(records))

@@ -108,15 +108,15 @@ def load_city(
     COPY (the benchmark passes one that also keeps the rows)."""
     copier = copier or Copier()
     with pghistory.context(user=None, source="demo_city") as history:
-        communities = _territory(city)
+        communities = load_territory(city)
         copier.attach_history_context(history)
         with copier.row_history_off(COPIED):
             return _property(city, communities, copier, progress)
 
 
-def _territory(city: City) -> dict[str, Community]:
+def load_territory(city: City) -> dict[str, Community]:
     """Districts, street offices and communities through the services (a few hundred rows:
-    codes, boundaries inside their parent)."""
+    codes, boundaries inside their parent); returns the communities by code."""
     districts = {}
     for outline in city.districts:
         districts[outline.code] = services.save_district(
