@@ -9,12 +9,13 @@ through a second connection so that the page polling it sees it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files import File
@@ -28,6 +29,9 @@ from .imports import vector
 from .imports.report import Report
 from .imports.sources import OsmLayer, ReadOptions, read_features
 from .models import ImportIssue, ImportJob, ImportKind, JobStatus
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 logger = logging.getLogger("plategrid.data")
 
@@ -282,3 +286,37 @@ def _fail(job: ImportJob, zh: str, en: str) -> None:
         status=JobStatus.FAILED, error_zh=zh, error_en=en, finished_at=timezone.now()
     )
     job.refresh_from_db()
+
+
+ISSUE_COLUMNS = (
+    "行 row",
+    "来源编号 source_id",
+    "处理 severity",
+    "代码 code",
+    "字段 field",
+    "原因",
+    "reason",
+    "原始数据 data",
+)
+
+
+def write_issues_csv(job: ImportJob, out: SupportsWrite[str]) -> None:
+    """Write every rejected or repaired row of ``job`` to ``out`` as CSV, with the row as read
+    (the report page's download and ``import_data --report``). Starts with a byte order mark:
+    Excel on Chinese Windows reads UTF-8 only with one."""
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(ISSUE_COLUMNS)
+    for issue in job.issues.all():
+        writer.writerow(
+            [
+                issue.row,
+                issue.source_id,
+                issue.severity,
+                issue.code,
+                issue.field,
+                issue.message_zh,
+                issue.message_en,
+                issue.data,
+            ]
+        )

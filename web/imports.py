@@ -6,7 +6,6 @@ limited by the services to the submitter's territory, and exports hold only what
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from data.exports.registers import export_register
 from data.exports.vector import FORMATS, LAYERS, export_layer
-from data.jobs import ACCEPTED_SUFFIXES, CONVENTIONS, submit_import
+from data.jobs import ACCEPTED_SUFFIXES, CONVENTIONS, submit_import, write_issues_csv
 from data.models import ImportJob, ImportKind, IssueSeverity, JobStatus
 from gis.exceptions import PlategridError
 from gis.models import WRITE_ROLES, Room
@@ -174,33 +173,7 @@ def import_issues_csv(request: HttpRequest, pk: Any) -> HttpResponse:
     job = _job(request, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
-    response.write("\ufeff")  # Excel on Chinese Windows reads UTF-8 only with a BOM
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "行 row",
-            "来源编号 source_id",
-            "处理 severity",
-            "代码 code",
-            "字段 field",
-            "原因",
-            "reason",
-            "原始数据 data",
-        ]
-    )
-    for issue in job.issues.all():
-        writer.writerow(
-            [
-                issue.row,
-                issue.source_id,
-                issue.severity,
-                issue.code,
-                issue.field,
-                issue.message_zh,
-                issue.message_en,
-                issue.data,
-            ]
-        )
+    write_issues_csv(job, response)
     return response
 
 

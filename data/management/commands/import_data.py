@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from data.jobs import CONVENTIONS, run_import, submit_import
+from data.jobs import CONVENTIONS, run_import, submit_import, write_issues_csv
 from data.models import ImportKind, JobStatus
 from gis.exceptions import PlategridError
 
@@ -90,21 +89,8 @@ class Command(BaseCommand):
         )
         issues = job.issues.all()
         if options["report"]:
-            with options["report"].open("w", newline="", encoding="utf-8-sig") as out:
-                writer = csv.writer(out)
-                writer.writerow(["row", "source_id", "severity", "code", "field", "原因", "reason"])
-                for issue in issues:
-                    writer.writerow(
-                        [
-                            issue.row,
-                            issue.source_id,
-                            issue.severity,
-                            issue.code,
-                            issue.field,
-                            issue.message_zh,
-                            issue.message_en,
-                        ]
-                    )
+            with options["report"].open("w", newline="", encoding="utf-8") as out:
+                write_issues_csv(job, out)
         for issue in issues[:20]:
             self.stdout.write(
                 f"  row {issue.row} {issue.severity} {issue.code}: {issue.message_en}"
