@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from gis.exceptions import PlategridError
 
@@ -28,6 +28,13 @@ class Issue:
     data: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
+class Where(TypedDict, total=False):
+    """Which row an issue is about, besides its number: its id, and the row as read."""
+
+    source_id: str
+    data: dict[str, Any] | None
+
+
 @dataclass
 class Report:
     read: int = 0
@@ -43,13 +50,22 @@ class Report:
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
-    def _issue(
+    def reject(self, row: int, error: PlategridError, **where: Unpack[Where]) -> None:
+        """Row ``row`` (1-based, as the user counts rows or features) is not imported."""
+        self._add("rejected", row, error, **where)
+
+    def repaired(self, row: int, error: PlategridError, **where: Unpack[Where]) -> None:
+        """Row ``row`` was imported after a change that the user should know about."""
+        self._add("repaired", row, error, **where)
+
+    def _add(
         self,
         severity: Literal["rejected", "repaired"],
         row: int,
         error: PlategridError,
-        source_id: str,
-        data: dict[str, Any] | None,
+        *,
+        source_id: str = "",
+        data: dict[str, Any] | None = None,
     ) -> None:
         self.issues.append(
             Issue(
@@ -63,28 +79,6 @@ class Report:
                 data=data or {},
             )
         )
-
-    def reject(
-        self,
-        row: int,
-        error: PlategridError,
-        *,
-        source_id: str = "",
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        """Row ``row`` (1-based, as the user counts rows or features) is not imported."""
-        self._issue("rejected", row, error, source_id, data)
-
-    def repaired(
-        self,
-        row: int,
-        error: PlategridError,
-        *,
-        source_id: str = "",
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        """Row ``row`` was imported after a change that the user should know about."""
-        self._issue("repaired", row, error, source_id, data)
 
     def accounted(self) -> bool:
         """Every row read is created, updated, unchanged or rejected: none went missing."""
