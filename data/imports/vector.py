@@ -339,6 +339,25 @@ def _same(stored: GEOSGeometry, new: shapely.Geometry) -> bool:
     return bool(shapely.equals_exact(shapely.normalize(old), shapely.normalize(new), 1e-9))
 
 
+def _update(
+    stored: Any,
+    values: dict[str, Any],
+    geometry_field: str,
+    geom: shapely.Geometry,
+    save: Callable[..., Any],
+    actor: Any,
+) -> Outcome:
+    """Save through ``save`` what the row changes of ``stored``: the ``values`` that differ and
+    the geometry (in ``geometry_field``) unless it is the same; nothing when nothing differs."""
+    changed = {k: v for k, v in values.items() if getattr(stored, k) != v}
+    if not _same(getattr(stored, geometry_field), geom):
+        changed[geometry_field] = _geos(geom)
+    if not changed:
+        return "unchanged"
+    save(actor=actor, data=changed, instance=stored)
+    return "updated"
+
+
 def run_rows(
     features: list[Feature],
     handle: Callable[[Feature, str], Outcome | None],
@@ -418,6 +437,30 @@ class _Stored:
         return self.rows.get(sid)
 
 
+def _run_by_source_id(
+    queryset: Any,
+    features: list[Feature],
+    handle: Callable[[Feature, str, Any], Outcome | None],
+    report: Report,
+    options: Options,
+    progress: Progress | None,
+    *,
+    flush: Callable[[], None] | None = None,
+) -> None:
+    """``run_rows`` for rows identified by ``source_id``: ``handle`` also gets the stored row
+    the id names (``None`` for a new row), all of them read up front (:class:`_Stored`)."""
+
+    def identify(feature: Feature) -> str:
+        return source_id(feature, options)
+
+    stored_rows = _Stored(queryset, features, identify)
+
+    def handle_row(feature: Feature, sid: str) -> Outcome | None:
+        return handle(feature, sid, stored_rows.get(sid))
+
+    run_rows(features, handle_row, identify, report, progress, flush=flush)
+
+
 def _gone(sid: str) -> InvalidInputError:
     return InvalidInputError(
         _("%(value)s no longer exists in the register: it was deleted after the export."),
@@ -466,7 +509,7 @@ class _NewBuildings:
 def import_buildings(
     features: list[Feature], report: Report, options: Options, progress: Progress | None = None
 ) -> None:
-    def handle(feature: Feature, sid: str) -> Outcome | None:
+    def handle(feature: Feature, sid: str, stored: Building | None) -> Outcome | None:
         footprint = _shape(feature, report, sid, kind="Polygon")
         values: dict[str, Any] = {
             "name": _text(feature, NAME_COLUMNS)[:100],
@@ -474,27 +517,19 @@ def import_buildings(
             "floors_below": _integer(feature, FLOORS_BELOW_COLUMNS, 0, report, sid),
             "use": _building_use(feature),
         }
-        stored = stored_rows.get(sid)
         if stored is None:
             if sid.startswith(OWN_ID_PREFIX):
                 raise _gone(sid)
             new.add(feature, sid, {**values, "footprint": _geos(footprint), "source_id": sid})
             return None
         services.require_write(options.actor, stored.community.code)
-        changed = {k: v for k, v in values.items() if getattr(stored, k) != v}
-        if not _same(stored.footprint, footprint):
-            changed["footprint"] = _geos(footprint)
-        if not changed:
-            return "unchanged"
-        services.save_building(actor=options.actor, data=changed, instance=stored)
-        return "updated"
+        return _update(
+            stored, values, "footprint", footprint, services.save_building, options.actor
+        )
 
-    def identify(feature: Feature) -> str:
-        return source_id(feature, options)
-
-    stored_rows = _Stored(Building.objects.select_related("community"), features, identify)
     new = _NewBuildings(report, options.actor)
-    run_rows(features, handle, identify, report, progress, flush=new.flush)
+    buildings = Building.objects.select_related("community")
+    _run_by_source_id(buildings, features, handle, report, options, progress, flush=new.flush)
     report.issues.sort(key=lambda issue: issue.row)
 
 
@@ -523,11 +558,10 @@ def _street_kind(feature: Feature) -> str:
 def import_streets(
     features: list[Feature], report: Report, options: Options, progress: Progress | None = None
 ) -> None:
-    def handle(feature: Feature, sid: str) -> Outcome:
+    def handle(feature: Feature, sid: str, stored: Street | None) -> Outcome:
         kind = _street_kind(feature)
         line = _shape(feature, report, sid, kind="LineString")
-        values = {"name": _text(feature, NAME_COLUMNS), "kind": kind}
-        stored = stored_rows.get(sid)
+        values: dict[str, Any] = {"name": _text(feature, NAME_COLUMNS), "kind": kind}
         if stored is None:
             if sid.startswith(OWN_ID_PREFIX):
                 raise _gone(sid)
@@ -535,19 +569,9 @@ def import_streets(
             services.save_street(actor=options.actor, data=data)
             return "created"
         services.require_write(options.actor, stored.district_id)
-        changed: dict[str, Any] = {k: v for k, v in values.items() if getattr(stored, k) != v}
-        if not _same(stored.centerline, line):
-            changed["centerline"] = _geos(line)
-        if not changed:
-            return "unchanged"
-        services.save_street(actor=options.actor, data=changed, instance=stored)
-        return "updated"
+        return _update(stored, values, "centerline", line, services.save_street, options.actor)
 
-    def identify(feature: Feature) -> str:
-        return source_id(feature, options)
-
-    stored_rows = _Stored(Street.objects.all(), features, identify)
-    run_rows(features, handle, identify, report, progress)
+    _run_by_source_id(Street.objects.all(), features, handle, report, options, progress)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -626,13 +650,7 @@ def import_boundaries(
         if stored is None:
             save(actor=options.actor, data={**values, "geom": _geos(geom)})
             return "created"
-        changed = {k: v for k, v in values.items() if getattr(stored, k) != v}
-        if not _same(stored.geom, geom):
-            changed["geom"] = _geos(geom)
-        if not changed:
-            return "unchanged"
-        save(actor=options.actor, data=changed, instance=stored)
-        return "updated"
+        return _update(stored, values, "geom", geom, save, options.actor)
 
     run_rows(ordered, handle, _code, report, progress)
     report.issues.sort(key=lambda issue: issue.row)
