@@ -37,6 +37,7 @@ from gis.models import (
     Street,
     StreetOffice,
 )
+from gis.signals import announce_map_change
 
 from .copy import Copier, geometry_ewkb
 from .generate import BuildingRec, City
@@ -107,6 +108,7 @@ def load_city(
     each batch of ``n`` buildings (with their entrances, rooms and plates); ``copier`` does the
     COPY (the benchmark passes one that also keeps the rows)."""
     copier = copier or Copier()
+    announce_map_change()  # the copied rows pass no service: the map's tiles are told here
     with pghistory.context(user=None, source="demo_city") as history:
         communities = load_territory(city)
         copier.attach_history_context(history)
@@ -362,8 +364,8 @@ def _plate_rows(
     compounds: list[Compound],
 ) -> list[tuple[Any, ...]]:
     """One door plate per building: the canonical address and search key composed by the
-    services' own function; the plate stands where ``_prepare_plate`` puts it, on the footprint's
-    point on surface (GEOS's, here for the whole batch at once)."""
+    services' own function; the plate stands where the services put a plate saved without a
+    location, on the footprint's point on surface (GEOS's, here for the whole batch at once)."""
     points = shapely.point_on_surface(np.array([b.footprint for b in records]))
     locations = geometry_ewkb(points, geom_type="Point")
     qr_token = DoorPlate._meta.get_field("qr_token")
