@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +63,7 @@ class Change:
     label: str  # insert | update | delete
     created_at: datetime
     user_id: int | None
+    username: str | None  # None: a change made without a signed-in user (a command, a load)
     diff: dict[str, tuple[Any, Any]]  # field → (before, after)
 
 
@@ -87,6 +89,10 @@ def _diff(fields: list[str], before: Any, after: Any) -> dict[str, tuple[Any, An
     return changed
 
 
+def _event_user(event: Any) -> int | None:
+    return (event.pgh_context.metadata if event.pgh_context_id else {}).get("user")
+
+
 def changes_of(model: type[models.Model], pk: int) -> list[Change]:
     """The history of one object, oldest first, each event with its before → after values."""
     events = list(
@@ -96,17 +102,23 @@ def changes_of(model: type[models.Model], pk: int) -> list[Change]:
         .order_by("pgh_id")
     )
     fields = _snapshot_fields(model)
+    user_ids = [_event_user(event) for event in events]
+    names = dict(
+        get_user_model()
+        ._default_manager.filter(pk__in={u for u in user_ids if u is not None})
+        .values_list("pk", "username")
+    )
     result, previous = [], None
-    for event in events:
+    for event, user_id in zip(events, user_ids, strict=True):
         after = None if event.pgh_label == "delete" else event
         before = event if event.pgh_label == "delete" else previous
-        context = event.pgh_context.metadata if event.pgh_context_id else {}
         result.append(
             Change(
                 event_id=event.pgh_id,
                 label=event.pgh_label,
                 created_at=event.pgh_created_at,
-                user_id=context.get("user"),
+                user_id=user_id,
+                username=names.get(user_id),
                 diff=_diff(fields, before, after),
             )
         )

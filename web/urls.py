@@ -1,12 +1,17 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from web import imports, views
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("map/", views.map_page, name="map"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("web.api.urls")),
+    path("tiles/", include("layers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("imports/", imports.import_list, name="import-list"),
     path("imports/<uuid:pk>/", imports.import_detail, name="import-detail"),

@@ -1,11 +1,17 @@
-"""HTML pages. The interactive map comes with the map issue; this is the entry page."""
+"""HTML pages: the entry page and the map."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from gis.models import Building, Community, DoorPlate, Room
+from gis.models import Building, BuildingUse, Community, CompoundKind, DoorPlate, Room, RoomUse
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -19,3 +25,103 @@ def index(request: HttpRequest) -> HttpResponse:
             "door_plates": DoorPlate.objects.visible_to(user).count(),
         }
     return render(request, "web/index.html", {"counts": counts})
+
+
+@login_required
+def map_page(request: HttpRequest) -> HttpResponse:
+    """The full-window map: territory, compounds, buildings, plates, building plans, edits."""
+    return render(request, "web/map.html", {"map_config": map_config()})
+
+
+def map_config() -> dict[str, Any]:
+    """What the map's script needs: URLs, the basemap, the code lists and its words."""
+    basemap = {"url": "", "crs": "wgs84", "attribution": "", "max_zoom": 19}
+    basemap.update(getattr(settings, "PLATEGRID_BASEMAP", {}))
+    return {
+        "urls": {
+            "api": "/api/",
+            "tiles": "/tiles/{z}/{x}/{y}.mvt",
+            "export": "/map/export.html",
+            "index": reverse("index"),
+        },
+        "basemap": basemap,
+        # Centre of the demo city until the territory tree says where the user's territory is.
+        "start": {"lon": 112.14, "lat": 32.04, "zoom": 12},
+        "building_uses": dict(BuildingUse.choices),
+        "room_uses": dict(RoomUse.choices),
+        "compound_kinds": dict(CompoundKind.choices),
+        "words": _words(),
+    }
+
+
+def _words() -> dict[str, str]:
+    return {
+        "search": _("Search a door plate, address, building, room or code"),
+        "no_results": _("Nothing found."),
+        "territory": _("Territory"),
+        "filter": _("Filter by name or code"),
+        "layers": _("Layers"),
+        "legend": _("Legend"),
+        "boundaries": _("Boundaries"),
+        "compounds": _("Compounds"),
+        "buildings": _("Buildings"),
+        "streets": _("Streets"),
+        "plates": _("Door plates"),
+        "basemap": _("Intranet basemap"),
+        "colour_by": _("Colour buildings by"),
+        "by_use": _("use"),
+        "by_plate": _("plate status"),
+        "plate_none": _("no door plate"),
+        "plate_plate": _("door plate"),
+        "plate_population": _("door plate and 人口 plate"),
+        "district": _("district"),
+        "street_office": _("street office"),
+        "community": _("community"),
+        "building": _("building"),
+        "room": _("room"),
+        "door_plate": _("door plate"),
+        "compound": _("compound"),
+        "use": _("use"),
+        "floors": _("floors"),
+        "floor": _("floor"),
+        "area_m2": _("area (m²)"),
+        "landlords": _("landlords"),
+        "landlord": _("landlord"),
+        "entrance": _("entrance (unit)"),
+        "unit_label": _("Unit %(number)s"),
+        "number": _("room number"),
+        "plan": _("Building plan"),
+        "plan_note": _("Rooms without a drawn plan are shown as cells."),
+        "close": _("Close"),
+        "edit": _("Edit"),
+        "save": _("Save"),
+        "cancel": _("Cancel"),
+        "history": _("History"),
+        "undo": _("Undo"),
+        "undone": _("Undone."),
+        "saved": _("Saved."),
+        "no_history": _("No changes recorded."),
+        "by": _("by"),
+        "system": _("system"),
+        "move_plate": _("Move plate"),
+        "move_hint": _("Click the plate's new position on the map (Esc cancels)."),
+        "fix_address": _("Fix address"),
+        "road": _("road"),
+        "door_number": _("door number"),
+        "building_number": _("building number"),
+        "add_room": _("Add a room"),
+        "split_room": _("Split room"),
+        "split_numbers": _("Numbers of the two rooms"),
+        "read_only": _("Read-only: outside the territory you may edit."),
+        "not_found": _("Not found, or outside your territory."),
+        "error": _("The change was refused"),
+        "offline": _("The server cannot be reached."),
+        "export_html": _("Export this view as an HTML map"),
+        "zoom_in_buildings": _("Zoom in to see buildings."),
+        "none": _("none"),
+        "population_plate": _("人口 plate"),
+        "created": _("created"),
+        "deleted": _("deleted"),
+        "home": _("Home"),
+        "locate": _("Zoom to my territory"),
+    }

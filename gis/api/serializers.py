@@ -25,6 +25,7 @@ from ..models import (
     Room,
     StreetOffice,
 )
+from ..querysets import can_write
 from .fields import CleanGeometryField, PlanGeometryField
 
 
@@ -202,9 +203,24 @@ class BuildingDetailSerializer(BuildingSerializer):
     floors = serializers.SerializerMethodField()
     entrances = EntranceSerializer(many=True, read_only=True)
     door_plates = serializers.SerializerMethodField()
+    community_code = serializers.CharField(source="community.code", read_only=True)
+    community_name = serializers.CharField(source="community.name", read_only=True)
+    compound_name = serializers.CharField(source="compound.name", read_only=True, default=None)
+    landlords = serializers.SerializerMethodField()
+    can_edit = serializers.SerializerMethodField()
 
     class Meta(BuildingSerializer.Meta):
-        fields = [*BuildingSerializer.Meta.fields, "entrances", "door_plates", "floors"]
+        fields = [
+            *BuildingSerializer.Meta.fields,
+            "community_code",
+            "community_name",
+            "compound_name",
+            "entrances",
+            "door_plates",
+            "landlords",
+            "floors",
+            "can_edit",
+        ]
 
     @extend_schema_field(FloorSerializer(many=True))
     def get_floors(self, building: Building) -> list[dict[str, Any]]:
@@ -218,9 +234,26 @@ class BuildingDetailSerializer(BuildingSerializer):
 
     def get_door_plates(self, building: Building) -> list[dict[str, Any]]:
         return [
-            {"id": p.id, "address": p.address, "population_plate": p.population_plate}
+            {
+                "id": p.id,
+                "address": p.address,
+                "population_plate": p.population_plate,
+                "room": p.room_id,
+            }
             for p in building.door_plates.all()
         ]
+
+    @extend_schema_field(LandlordSerializer(many=True))
+    def get_landlords(self, building: Building) -> list[dict[str, Any]]:
+        """The landlords of the building's rooms (phones masked), by name."""
+        landlords = {r.landlord.pk: r.landlord for r in building.rooms.all() if r.landlord}
+        ordered = sorted(landlords.values(), key=lambda landlord: (landlord.name, landlord.pk))
+        return LandlordSerializer(ordered, many=True).data  # type: ignore[return-value]
+
+    def get_can_edit(self, building: Building) -> bool:
+        """Whether the requesting user may change this building, its plates and rooms."""
+        request = self.context.get("request")
+        return request is not None and can_write(request.user, building.community.code)
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -228,4 +261,5 @@ class ChangeSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]  # insert | update | delete
     created_at = serializers.DateTimeField()
     user_id = serializers.IntegerField(allow_null=True)
+    username = serializers.CharField(allow_null=True)
     diff = serializers.DictField()

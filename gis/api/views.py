@@ -236,10 +236,12 @@ class BuildingViewSet(LayerViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         queryset = super().get_queryset()
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related(
+            queryset = queryset.select_related("community", "compound").prefetch_related(
                 "entrances",
                 "door_plates",
-                Prefetch("rooms", Room.objects.order_by("-floor", "number")),
+                Prefetch(
+                    "rooms", Room.objects.select_related("landlord").order_by("-floor", "number")
+                ),
             )
         return queryset
 

@@ -157,13 +157,13 @@ def new_context(
 
 
 def log_in(page: Page, username: str, password: str, next_url: str = "/admin/") -> None:
-    """Sign in through the admin login form."""
-    page.goto(f"/admin/login/?next={next_url}")
+    """Sign in through the site's login form (staff and field staff alike)."""
+    page.goto(f"/accounts/login/?next={next_url}")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     with page.expect_navigation():
-        page.click("input[type=submit]")
-    if "/admin/login/" in page.url:
+        page.click("form.login button[type=submit]")
+    if "/accounts/login/" in page.url:
         raise AssertionError(f"login as {username!r} failed: still on {page.url}")
 
 

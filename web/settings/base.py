@@ -115,6 +115,19 @@ _options["options"] = f"{_options.get('options', '')} -c pgtrigger.ignore={{}}".
 # every API request of a map page.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The map's vector tiles (layers.tiles), shared by every process (web server, db_worker):
+    # files, no cache server to run. A change made through the services is seen at once (the
+    # tile epoch is bumped on commit); one made outside them within TIMEOUT seconds.
+    "tiles": {
+        "BACKEND": "layers.cache.TileFileCache",
+        "LOCATION": str(VAR_DIR / "cache" / "tiles"),
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    },
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -169,7 +182,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "map"
+LOGOUT_REDIRECT_URL = "index"
 
 # Uploaded files (imports) are kept with their job under var/media: nothing submitted is lost.
 MEDIA_ROOT = VAR_DIR / "media"
@@ -188,6 +203,11 @@ STORAGE_SRID = 4326
 METRIC_SRID = int(os.environ.get("PLATEGRID_METRIC_SRID", "4546"))
 # A child territory may stick out of its parent by this share of its area (digitising slivers).
 TERRITORY_SLIVER_TOLERANCE = 0.005
+# The map's optional raster basemap under our own layers: an intranet XYZ tile URL template
+# ("http://tianditu.example.internal/vec_w/{z}/{x}/{y}.png"; empty: no raster basemap), the
+# coordinate system its tiles are drawn in ("wgs84" — also CGCS2000, Tianditu — or "gcj02": the
+# vector tiles are then shifted for display, never in storage), its attribution and top zoom.
+PLATEGRID_BASEMAP = {"url": "", "crs": "wgs84", "attribution": "", "max_zoom": 19}
 # The base URL printed in QR codes on door plates.
 PUBLIC_BASE_URL = os.environ.get("PLATEGRID_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
