@@ -35,6 +35,7 @@ from .models import (
     StreetOffice,
 )
 from .querysets import can_write
+from .signals import announce_map_change, is_mapped
 
 M = TypeVar("M", bound=models.Model)
 Data = Mapping[str, Any]
@@ -130,6 +131,8 @@ def _apply(instance: M, data: Data) -> M:
 def _save(instance: M) -> M:
     with database_rules():
         instance.save()
+    if is_mapped(instance):
+        announce_map_change()
     return instance
 
 
@@ -570,6 +573,8 @@ def bulk_add(objects: list[M], *, actor: Any = None, batch_size: int = 2000) -> 
             _prepare_plate(obj)
     with _acting(actor), database_rules():
         model._default_manager.bulk_create(objects, batch_size=batch_size)
+    if is_mapped(model):
+        announce_map_change()
     return objects
 
 
@@ -604,3 +609,4 @@ def delete_object(*, actor: Any, instance: models.Model) -> None:
                 value=str(instance),
                 count=len(exc.protected_objects),
             ) from exc
+    announce_map_change()  # whatever was deleted, door plates may have gone with it
