@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import QuerySet
+
+from . import coords
 
 
 def building_geojson_rows(bbox: tuple[float, float, float, float]) -> list[tuple[int, str]]:
@@ -38,3 +42,222 @@ def fetch_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+# ---------------------------------------------------------------------------------------------
+# Vector tiles of the map (``layers.tiles``): one statement, one ``ST_AsMVT`` per layer.
+
+#: Tile size in MVT units and the buffer around it (units), as the map page expects them.
+MVT_EXTENT = 4096
+MVT_BUFFER = 64
+#: Lowest zoom at which each layer (or boundary level) is in a tile.
+MIN_ZOOM = {
+    "district": 0,
+    "street_office": 10,
+    "community": 11,
+    "street": 12,
+    "compound": 13,
+    "building": 14,
+    "plate": 17,
+}
+#: Boundaries are simplified to this many MVT units (half a pixel of a 512-px tile) below
+#: ``SIMPLIFY_BELOW_ZOOM``; above it the tile's own grid is finer than any digitising.
+SIMPLIFY_UNITS = 4
+SIMPLIFY_BELOW_ZOOM = 16
+#: Largest change of the GCJ-02 offset (degrees) per degree of distance anywhere in China
+#: (``gis.coords``; 0.0069 measured on a 0.01° grid), and its largest size: the search boxes of a
+#: shifted tile are widened by them.
+GCJ02_GRADIENT = 0.0075
+GCJ02_MAX_OFFSET_DEG = 0.011
+#: Features are shifted by the offset at their own centroid: the search box allows for features
+#: up to this far (degrees, ~6 km) from the box's middle.
+GCJ02_FEATURE_REACH_DEG = 0.06
+
+_MVT_SQL = """
+WITH
+tile AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+box AS (
+  SELECT ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326) AS property,
+         ST_MakeEnvelope(%(tx0)s, %(ty0)s, %(tx1)s, %(ty1)s, 4326) AS territory
+),
+scope AS (SELECT unnest(%(prefixes)s::text[]) AS prefix),
+community AS (  -- the communities whose property the user may read
+  SELECT c.id, c.code FROM geo_community c
+   WHERE EXISTS (SELECT 1 FROM scope WHERE starts_with(c.code, scope.prefix))
+),
+node AS (  -- boundaries of the user's nodes, their descendants and their ancestors
+  SELECT n.* FROM (
+    SELECT 'district' AS level, d.code, d.name, d.geom FROM geo_district d, box
+     WHERE d.geom && box.territory AND %(z)s >= %(district_zoom)s
+    UNION ALL
+    SELECT 'street_office', o.code, o.name, o.geom FROM geo_streetoffice o, box
+     WHERE o.geom && box.territory AND %(z)s >= %(street_office_zoom)s
+    UNION ALL
+    SELECT 'community', c.code, c.name, c.geom FROM geo_community c, box
+     WHERE c.geom && box.territory AND %(z)s >= %(community_zoom)s
+  ) n
+  WHERE EXISTS (SELECT 1 FROM scope WHERE starts_with(n.code, left(scope.prefix, length(n.code))))
+),
+boundary AS (
+  SELECT level, code, name,
+         ST_AsMVTGeom(ST_Transform(
+           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(g) ELSE g END, 3857),
+           tile.env, %(extent)s, %(buffer)s, true) AS geom
+    FROM (SELECT level, code, name,
+                 CASE WHEN %(tolerance)s > 0 THEN ST_SimplifyPreserveTopology(geom, %(tolerance)s)
+                      ELSE geom END AS g
+            FROM node) s, tile
+),
+label AS (
+  SELECT level, code, name, geom FROM (
+    SELECT level, code, name, ST_Transform(
+             CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(geom))
+                  ELSE ST_PointOnSurface(geom) END, 3857) AS point
+      FROM node) p,
+    tile,
+    LATERAL (SELECT ST_AsMVTGeom(p.point, tile.env, %(extent)s, 0, false) AS geom) g
+   -- half-open tile: a point on the edge between two tiles is in one of them
+   WHERE ST_X(p.point) >= ST_XMin(tile.env) AND ST_X(p.point) < ST_XMax(tile.env)
+     AND ST_Y(p.point) > ST_YMin(tile.env) AND ST_Y(p.point) <= ST_YMax(tile.env)
+),
+compound AS (
+  SELECT k.id AS fid, k.id, k.name, k.kind,
+         ST_AsMVTGeom(ST_Transform(
+           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(k.geom) ELSE k.geom END, 3857),
+           tile.env, %(extent)s, %(buffer)s, true) AS geom
+    FROM geo_compound k JOIN community c ON c.id = k.community_id, box, tile
+   WHERE k.geom && box.property AND %(z)s >= %(compound_zoom)s
+),
+street AS (
+  SELECT s.id AS fid, s.id, s.name, s.kind,
+         ST_AsMVTGeom(ST_Transform(
+           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(s.centerline) ELSE s.centerline END,
+           3857), tile.env, %(extent)s, %(buffer)s, true) AS geom
+    FROM geo_street s, box, tile
+   WHERE s.centerline && box.property AND %(z)s >= %(street_zoom)s
+     AND EXISTS (SELECT 1 FROM scope WHERE s.district_id = left(scope.prefix, 6)
+                                        OR scope.prefix = '')
+),
+building AS (
+  SELECT b.id AS fid, b.id, b.use,
+         CASE WHEN p.population THEN 'population' WHEN p.plates > 0 THEN 'plate'
+              ELSE 'none' END AS plate,
+         b.floors_above AS floors, b.name, coalesce(p.number, '') AS number,
+         c.code AS community,
+         ST_AsMVTGeom(ST_Transform(
+           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(b.footprint) ELSE b.footprint END,
+           3857), tile.env, %(extent)s, %(buffer)s, true) AS geom
+    FROM geo_building b JOIN community c ON c.id = b.community_id
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS plates, bool_or(d.population_plate) AS population,
+             (array_agg(d.building_number ORDER BY d.id)
+               FILTER (WHERE d.entrance_id IS NULL AND d.room_id IS NULL))[1] AS number
+        FROM geo_doorplate d WHERE d.building_id = b.id
+    ) p, box, tile
+   WHERE b.footprint && box.property AND %(z)s >= %(building_zoom)s
+),
+plate AS (
+  SELECT d.id AS fid, d.id, d.building_id AS building,
+         coalesce(nullif(d.number, ''), d.building_number) AS label,
+         d.population_plate AS population,
+         ST_AsMVTGeom(ST_Transform(
+           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(d.location) ELSE d.location END,
+           3857), tile.env, %(extent)s, %(buffer)s, true) AS geom
+    FROM geo_doorplate d JOIN geo_building b ON b.id = d.building_id
+    JOIN community c ON c.id = b.community_id, box, tile
+   WHERE d.location && box.property AND %(z)s >= %(plate_zoom)s
+)
+SELECT
+  coalesce((SELECT ST_AsMVT(q, 'boundary', %(extent)s, 'geom') FROM boundary q
+             WHERE q.geom IS NOT NULL), '')
+  || coalesce((SELECT ST_AsMVT(q, 'label', %(extent)s, 'geom') FROM label q
+                WHERE q.geom IS NOT NULL), '')
+  || coalesce((SELECT ST_AsMVT(q, 'compound', %(extent)s, 'geom', 'fid') FROM compound q
+                WHERE q.geom IS NOT NULL), '')
+  || coalesce((SELECT ST_AsMVT(q, 'street', %(extent)s, 'geom', 'fid') FROM street q
+                WHERE q.geom IS NOT NULL), '')
+  || coalesce((SELECT ST_AsMVT(q, 'building', %(extent)s, 'geom', 'fid') FROM building q
+                WHERE q.geom IS NOT NULL), '')
+  || coalesce((SELECT ST_AsMVT(q, 'plate', %(extent)s, 'geom', 'fid') FROM plate q
+                WHERE q.geom IS NOT NULL), '')
+"""
+
+
+def _tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of tile z/x/y in degrees (Web Mercator tiling)."""
+    n = 2.0**z
+
+    def lat(row: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * row / n))))
+
+    return x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y)
+
+
+def map_tile_query(
+    z: int, x: int, y: int, *, prefixes: Sequence[str] | None, gcj02: bool = False
+) -> tuple[str, dict[str, Any]]:
+    """The statement and parameters of :func:`map_tile` (the benchmark runs them bare)."""
+    buffer_share = MVT_BUFFER / MVT_EXTENT
+    west, south, east, north = _tile_bounds(z, x, y)
+    # The buffer around the tile in degrees (an upper bound in latitude: Mercator stretches it).
+    pad_x = (east - west) * buffer_share
+    pad_y = (north - south) * buffer_share * 2
+    box = (west - pad_x, max(south - pad_y, -90.0), east + pad_x, min(north + pad_y, 90.0))
+    territory = box
+    if gcj02:
+        # Look where the features come from: the tile moved back by the offset at its middle,
+        # widened by how much the offset can change between there and a feature's centroid.
+        # Boundaries (few, large, shifted by the offset at their far-away centroids) are looked
+        # for in the tile widened by the largest offset.
+        mid_lon, mid_lat = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        shifted_lon, shifted_lat = coords.wgs84_to_gcj02(mid_lon, mid_lat)
+        d_lon, d_lat = shifted_lon - mid_lon, shifted_lat - mid_lat
+        reach = max(box[2] - box[0], box[3] - box[1]) / 2 + GCJ02_FEATURE_REACH_DEG
+        slack = GCJ02_GRADIENT * reach
+        x0, y0, x1, y1 = box
+        box = (x0 - d_lon - slack, y0 - d_lat - slack, x1 - d_lon + slack, y1 - d_lat + slack)
+        pad = GCJ02_MAX_OFFSET_DEG
+        territory = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    tolerance = 0.0
+    if z < SIMPLIFY_BELOW_ZOOM:
+        tolerance = (east - west) / MVT_EXTENT * SIMPLIFY_UNITS
+    params: dict[str, Any] = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "x0": box[0],
+        "y0": box[1],
+        "x1": box[2],
+        "y1": box[3],
+        "tx0": territory[0],
+        "ty0": territory[1],
+        "tx1": territory[2],
+        "ty1": territory[3],
+        # Superusers: the empty prefix starts every code.
+        "prefixes": [""] if prefixes is None else list(prefixes),
+        "gcj02": gcj02,
+        "tolerance": tolerance,
+        "extent": MVT_EXTENT,
+        "buffer": MVT_BUFFER,
+        **{f"{name}_zoom": zoom for name, zoom in MIN_ZOOM.items()},
+    }
+    return _MVT_SQL, params
+
+
+def map_tile(
+    z: int, x: int, y: int, *, prefixes: Sequence[str] | None, gcj02: bool = False
+) -> bytes:
+    """The map's vector tile z/x/y (Mapbox Vector Tile bytes; ``b""`` when nothing is in it).
+
+    Layers ``boundary``, ``label``, ``compound``, ``street``, ``building`` and ``plate`` from the
+    zooms in :data:`MIN_ZOOM` (``layers.tiles`` documents their properties), drawn from what the
+    territory code ``prefixes`` let a user read (``gis.querysets.territory_prefixes``: ``None``
+    is everything, ``[]`` nothing); ``gcj02`` shifts every feature by the GCJ-02 offset at its
+    centroid (``plategrid_gcj02_shift``) for a GCJ-02 basemap.
+    """
+    if prefixes is not None and not prefixes:
+        return b""
+    sql, params = map_tile_query(z, x, y, prefixes=prefixes, gcj02=gcj02)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return bytes(cursor.fetchone()[0])

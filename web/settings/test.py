@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES
+from .base import BASE_DIR, CACHES, DATABASES
 
 DEBUG = False
 DEMO_MODE = True
@@ -19,3 +19,7 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PLATEGRID_TEST_DB", "tes
 # Jobs run where they are queued: a test sees the finished job. One test runs the real worker.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# Tiles in a folder per test database (runs side by side do not share tiles); tests clear it.
+CACHES["tiles"]["LOCATION"] = str(
+    BASE_DIR / "var" / "test-cache" / DATABASES["default"]["TEST"]["NAME"] / "tiles"
+)

@@ -1,0 +1,13 @@
+"""Map product URLs, included under ``/tiles/`` by ``web/urls.py``."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "layers"
+
+urlpatterns = [
+    path("<int:z>/<int:x>/<int:y>.mvt", views.tile, name="tile"),
+]
