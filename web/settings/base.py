@@ -150,6 +150,8 @@ WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [
     ("vendor/ol", BASE_DIR / "node_modules" / "ol" / "dist"),
     ("vendor/ol-css", BASE_DIR / "node_modules" / "ol"),
+    # Leaflet for the standalone HTML maps folium writes (layers/html_map.py).
+    ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -208,6 +210,8 @@ TERRITORY_SLIVER_TOLERANCE = 0.005
 # coordinate system its tiles are drawn in ("wgs84" — also CGCS2000, Tianditu — or "gcj02": the
 # vector tiles are then shifted for display, never in storage), its attribution and top zoom.
 PLATEGRID_BASEMAP = {"url": "", "crs": "wgs84", "attribution": "", "max_zoom": 19}
+# "Export this view as an HTML map" refuses a box holding more buildings than this.
+PLATEGRID_HTML_MAP_MAX_BUILDINGS = int(os.environ.get("PLATEGRID_HTML_MAP_MAX_BUILDINGS", "5000"))
 # The base URL printed in QR codes on door plates.
 PUBLIC_BASE_URL = os.environ.get("PLATEGRID_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
