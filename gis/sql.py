@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,6 +65,8 @@ MIN_ZOOM = {
 #: ``SIMPLIFY_BELOW_ZOOM``; above it the tile's own grid is finer than any digitising.
 SIMPLIFY_UNITS = 4
 SIMPLIFY_BELOW_ZOOM = 16
+#: From this zoom on, geometries go into the tile without ST_Transform (see ``_tile_geometry``).
+LINEAR_FROM_ZOOM = 12
 #: Largest change of the GCJ-02 offset (degrees) per degree of distance anywhere in China
 #: (``gis.coords``; 0.0069 measured on a 0.01° grid), and its largest size: the search boxes of a
 #: shifted tile are widened by them.
@@ -73,70 +76,68 @@ GCJ02_MAX_OFFSET_DEG = 0.011
 #: up to this far (degrees, ~6 km) from the box's middle.
 GCJ02_FEATURE_REACH_DEG = 0.06
 
-_MVT_SQL = """
+_MVT_SQL_TEMPLATE = """
 WITH
-tile AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
+tile AS (
+  SELECT env, ST_Transform(env, 4326)::box2d AS bounds
+    FROM ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env
+),
 box AS (
   SELECT ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326) AS property,
          ST_MakeEnvelope(%(tx0)s, %(ty0)s, %(tx1)s, %(ty1)s, 4326) AS territory
 ),
-scope AS (SELECT unnest(%(prefixes)s::text[]) AS prefix),
-community AS (  -- the communities whose property the user may read
-  SELECT c.id, c.code FROM geo_community c
-   WHERE EXISTS (SELECT 1 FROM scope WHERE starts_with(c.code, scope.prefix))
-),
 node AS (  -- boundaries of the user's nodes, their descendants and their ancestors
-  SELECT n.* FROM (
-    SELECT 'district' AS level, d.code, d.name, d.geom FROM geo_district d, box
-     WHERE d.geom && box.territory AND %(z)s >= %(district_zoom)s
-    UNION ALL
-    SELECT 'street_office', o.code, o.name, o.geom FROM geo_streetoffice o, box
-     WHERE o.geom && box.territory AND %(z)s >= %(street_office_zoom)s
-    UNION ALL
-    SELECT 'community', c.code, c.name, c.geom FROM geo_community c, box
-     WHERE c.geom && box.territory AND %(z)s >= %(community_zoom)s
-  ) n
-  WHERE EXISTS (SELECT 1 FROM scope WHERE starts_with(n.code, left(scope.prefix, length(n.code))))
+  SELECT n.level, n.code, n.name, ST_ClipByBox2D(n.geom, box.territory) AS geom
+    FROM (
+      SELECT 'district' AS level, d.code, d.name, d.geom FROM geo_district d
+       WHERE %(z)s >= %(district_zoom)s
+      UNION ALL
+      SELECT 'street_office', o.code, o.name, o.geom FROM geo_streetoffice o
+       WHERE %(z)s >= %(street_office_zoom)s
+      UNION ALL
+      SELECT 'community', c.code, c.name, c.geom FROM geo_community c
+       WHERE %(z)s >= %(community_zoom)s
+    ) n, box
+   WHERE n.geom && box.territory
+     AND (n.code LIKE ANY (%(patterns)s::text[]) OR n.code = ANY (%(ancestors)s::text[]))
 ),
 boundary AS (
   SELECT level, code, name,
-         ST_AsMVTGeom(ST_Transform(
-           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(g) ELSE g END, 3857),
-           tile.env, %(extent)s, %(buffer)s, true) AS geom
+         {g} AS geom
     FROM (SELECT level, code, name,
                  CASE WHEN %(tolerance)s > 0 THEN ST_SimplifyPreserveTopology(geom, %(tolerance)s)
                       ELSE geom END AS g
-            FROM node) s, tile
+            FROM node WHERE NOT ST_IsEmpty(geom)) s, tile
 ),
 label AS (
-  SELECT level, code, name, geom FROM (
-    SELECT level, code, name, ST_Transform(
-             CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(geom))
-                  ELSE ST_PointOnSurface(geom) END, 3857) AS point
-      FROM node) p,
-    tile,
-    LATERAL (SELECT ST_AsMVTGeom(p.point, tile.env, %(extent)s, 0, false) AS geom) g
+  SELECT level, code, name, ST_AsMVTGeom(point, tile.env, %(extent)s, 0, false) AS geom
+    FROM (
+      SELECT n.level, n.code, n.name, ST_Transform(
+               CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(g.geom))
+                    ELSE ST_PointOnSurface(g.geom) END, 3857) AS point
+        FROM node n
+        JOIN (SELECT 'district' AS level, code, geom FROM geo_district
+              UNION ALL SELECT 'street_office', code, geom FROM geo_streetoffice
+              UNION ALL SELECT 'community', code, geom FROM geo_community) g
+          ON g.level = n.level AND g.code = n.code
+    ) p, tile
    -- half-open tile: a point on the edge between two tiles is in one of them
    WHERE ST_X(p.point) >= ST_XMin(tile.env) AND ST_X(p.point) < ST_XMax(tile.env)
      AND ST_Y(p.point) > ST_YMin(tile.env) AND ST_Y(p.point) <= ST_YMax(tile.env)
 ),
 compound AS (
   SELECT k.id AS fid, k.id, k.name, k.kind,
-         ST_AsMVTGeom(ST_Transform(
-           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(k.geom) ELSE k.geom END, 3857),
-           tile.env, %(extent)s, %(buffer)s, true) AS geom
-    FROM geo_compound k JOIN community c ON c.id = k.community_id, box, tile
+         {k.geom} AS geom
+    FROM geo_compound k JOIN geo_community c ON c.id = k.community_id, box, tile
    WHERE k.geom && box.property AND %(z)s >= %(compound_zoom)s
+     AND c.code LIKE ANY (%(patterns)s::text[])
 ),
 street AS (
   SELECT s.id AS fid, s.id, s.name, s.kind,
-         ST_AsMVTGeom(ST_Transform(
-           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(s.centerline) ELSE s.centerline END,
-           3857), tile.env, %(extent)s, %(buffer)s, true) AS geom
+         {s.centerline} AS geom
     FROM geo_street s, box, tile
    WHERE s.centerline && box.property AND %(z)s >= %(street_zoom)s
-     AND EXISTS (SELECT 1 FROM scope WHERE s.district_id = left(scope.prefix, 6)
-                                        OR scope.prefix = '')
+     AND s.district_id LIKE ANY (%(district_patterns)s::text[])
 ),
 building AS (
   SELECT b.id AS fid, b.id, b.use,
@@ -144,10 +145,8 @@ building AS (
               ELSE 'none' END AS plate,
          b.floors_above AS floors, b.name, coalesce(p.number, '') AS number,
          c.code AS community,
-         ST_AsMVTGeom(ST_Transform(
-           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(b.footprint) ELSE b.footprint END,
-           3857), tile.env, %(extent)s, %(buffer)s, true) AS geom
-    FROM geo_building b JOIN community c ON c.id = b.community_id
+         {b.footprint} AS geom
+    FROM geo_building b JOIN geo_community c ON c.id = b.community_id
     CROSS JOIN LATERAL (
       SELECT count(*) AS plates, bool_or(d.population_plate) AS population,
              (array_agg(d.building_number ORDER BY d.id)
@@ -155,32 +154,50 @@ building AS (
         FROM geo_doorplate d WHERE d.building_id = b.id
     ) p, box, tile
    WHERE b.footprint && box.property AND %(z)s >= %(building_zoom)s
+     AND c.code LIKE ANY (%(patterns)s::text[])
 ),
 plate AS (
   SELECT d.id AS fid, d.id, d.building_id AS building,
          coalesce(nullif(d.number, ''), d.building_number) AS label,
          d.population_plate AS population,
-         ST_AsMVTGeom(ST_Transform(
-           CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(d.location) ELSE d.location END,
-           3857), tile.env, %(extent)s, %(buffer)s, true) AS geom
+         {d.location} AS geom
     FROM geo_doorplate d JOIN geo_building b ON b.id = d.building_id
-    JOIN community c ON c.id = b.community_id, box, tile
+    JOIN geo_community c ON c.id = b.community_id, box, tile
    WHERE d.location && box.property AND %(z)s >= %(plate_zoom)s
+     AND c.code LIKE ANY (%(patterns)s::text[])
 )
+-- ST_AsMVT skips rows whose geometry ST_AsMVTGeom clipped away (NULL), and gives '' for a layer
+-- without rows: no filter on them here (the planner would compute every ST_AsMVTGeom twice).
 SELECT
-  coalesce((SELECT ST_AsMVT(q, 'boundary', %(extent)s, 'geom') FROM boundary q
-             WHERE q.geom IS NOT NULL), '')
-  || coalesce((SELECT ST_AsMVT(q, 'label', %(extent)s, 'geom') FROM label q
-                WHERE q.geom IS NOT NULL), '')
-  || coalesce((SELECT ST_AsMVT(q, 'compound', %(extent)s, 'geom', 'fid') FROM compound q
-                WHERE q.geom IS NOT NULL), '')
-  || coalesce((SELECT ST_AsMVT(q, 'street', %(extent)s, 'geom', 'fid') FROM street q
-                WHERE q.geom IS NOT NULL), '')
-  || coalesce((SELECT ST_AsMVT(q, 'building', %(extent)s, 'geom', 'fid') FROM building q
-                WHERE q.geom IS NOT NULL), '')
-  || coalesce((SELECT ST_AsMVT(q, 'plate', %(extent)s, 'geom', 'fid') FROM plate q
-                WHERE q.geom IS NOT NULL), '')
+  coalesce((SELECT ST_AsMVT(q, 'boundary', %(extent)s, 'geom') FROM boundary q), '')
+  || coalesce((SELECT ST_AsMVT(q, 'label', %(extent)s, 'geom') FROM label q), '')
+  || coalesce((SELECT ST_AsMVT(q, 'compound', %(extent)s, 'geom', 'fid') FROM compound q), '')
+  || coalesce((SELECT ST_AsMVT(q, 'street', %(extent)s, 'geom', 'fid') FROM street q), '')
+  || coalesce((SELECT ST_AsMVT(q, 'building', %(extent)s, 'geom', 'fid') FROM building q), '')
+  || coalesce((SELECT ST_AsMVT(q, 'plate', %(extent)s, 'geom', 'fid') FROM plate q), '')
 """
+
+
+def _tile_geometry(column: str) -> str:
+    """The SQL of ``column`` as an MVT geometry of the tile (``{column}`` in the template).
+
+    From ``LINEAR_FROM_ZOOM`` on, the geometry goes into the tile straight from degrees: the
+    tile's corners in degrees (``tile.bounds``) are mapped to its corners in MVT units and
+    latitude in between linearly, as Mercator is within so small a tile. This saves
+    ``ST_Transform`` (about 12 µs a geometry, three quarters of a building tile's time) and is off by
+    less than one MVT unit, the rounding of the tile itself (0.4 units at z12, 0.1 at z14 at
+    32°N; 0.6 and 0.16 at 53°N). Below it the geometry is projected to EPSG:3857.
+    """
+    shifted = f"CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift({column}) ELSE {column} END"
+    return (
+        f"CASE WHEN %(linear)s"
+        f" THEN ST_AsMVTGeom({shifted}, tile.bounds, %(extent)s, %(buffer)s, true)"
+        f" ELSE ST_AsMVTGeom(ST_Transform({shifted}, 3857), tile.env, %(extent)s, %(buffer)s, true)"
+        " END"
+    )
+
+
+_MVT_SQL = re.sub(r"\{([a-z_.]+)\}", lambda m: _tile_geometry(m.group(1)), _MVT_SQL_TEMPLATE)
 
 
 def _tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -191,6 +208,22 @@ def _tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
         return math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * row / n))))
 
     return x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y)
+
+
+def _scope_params(prefixes: Sequence[str] | None) -> dict[str, list[str]]:
+    """The scope as the statement filters it (territory codes are digits: no LIKE escapes).
+
+    Property (compounds, buildings, plates): communities whose code starts with a prefix.
+    Boundaries: those nodes, their descendants and their ancestors (as ``visible_to``).
+    Streets: the districts of the prefixes.
+    """
+    if prefixes is None:
+        return {"patterns": ["%"], "ancestors": [], "district_patterns": ["%"]}
+    return {
+        "patterns": [f"{p}%" for p in prefixes],
+        "ancestors": sorted({p[:n] for p in prefixes for n in (6, 9) if n < len(p)}),
+        "district_patterns": sorted({p[:6] for p in prefixes}),
+    }
 
 
 def map_tile_query(
@@ -233,9 +266,9 @@ def map_tile_query(
         "ty0": territory[1],
         "tx1": territory[2],
         "ty1": territory[3],
-        # Superusers: the empty prefix starts every code.
-        "prefixes": [""] if prefixes is None else list(prefixes),
+        **_scope_params(prefixes),
         "gcj02": gcj02,
+        "linear": z >= LINEAR_FROM_ZOOM,
         "tolerance": tolerance,
         "extent": MVT_EXTENT,
         "buffer": MVT_BUFFER,

@@ -124,7 +124,7 @@ CACHES = {
         "BACKEND": "layers.cache.TileFileCache",
         "LOCATION": str(VAR_DIR / "cache" / "tiles"),
         "TIMEOUT": 3600,
-        "OPTIONS": {"MAX_ENTRIES": 200_000},
+        "OPTIONS": {"MAX_ENTRIES": 50_000},
     },
 }
 
