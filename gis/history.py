@@ -118,7 +118,7 @@ def changes_of(model: type[models.Model], pk: int) -> list[Change]:
                 label=event.pgh_label,
                 created_at=event.pgh_created_at,
                 user_id=user_id,
-                username=names.get(user_id),
+                username=None if user_id is None else names.get(user_id),
                 diff=_diff(fields, before, after),
             )
         )
