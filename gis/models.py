@@ -259,7 +259,11 @@ class Building(models.Model):
             ),
             *_valid_geometry("footprint", "building_footprint"),
         ]
-        indexes = [models.Index(fields=["community"], name="building_community")]
+        indexes = [
+            models.Index(fields=["community"], name="building_community"),
+            # The map's search box finds buildings by a part of their name (gis.search).
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="building_name_trgm"),
+        ]
         triggers = [
             pgtrigger.Trigger(
                 name="building_derive_community",
@@ -397,7 +401,11 @@ class Room(models.Model):
                 name="room_plan_valid",
             ),
         ]
-        indexes = [models.Index(fields=["building", "floor"], name="room_building_floor")]
+        indexes = [
+            models.Index(fields=["building", "floor"], name="room_building_floor"),
+            # Search by room number alone ("501"), across buildings (gis.search).
+            models.Index(fields=["number", "building"], name="room_number"),
+        ]
         triggers = [
             pgtrigger.Trigger(
                 name="room_floor_in_building",
@@ -527,6 +535,11 @@ class DoorPlate(models.Model):
             GinIndex(
                 fields=["search_key"], opclasses=["gin_trgm_ops"], name="door_plate_search_trgm"
             ),
+            # Address parts searched by equality (``matching``: "12号3栋", "3栋501"): numbers are
+            # too short for trigrams, and the planner combines these with the trigram index.
+            models.Index(fields=["number"], name="door_plate_number"),
+            models.Index(fields=["building_number"], name="door_plate_building_number"),
+            models.Index(fields=["room_number"], name="door_plate_room_number"),
         ]
 
     def __str__(self) -> str:

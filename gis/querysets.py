@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from django.contrib.gis.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from .address import AddressParts
 
 
 class Action(StrEnum):
@@ -144,19 +147,36 @@ class DoorPlateQuerySet(ScopedQuerySet):
         condition = Q(search_key__contains=key)
         parsed = parse_address(text)
         if parsed.ok:
-            parts = parsed.parts
-            named = {
-                "district__contains": parts.district,
-                "street_office__contains": parts.street_office,
-                "community__contains": parts.community,
-                "road": parts.road,
-                "number": parts.number,
-                "compound__contains": parts.compound,
-                "building_number": parts.building,
-                "entrance_number": parts.entrance,
-                "room_number": parts.room,
-            }
-            structured = {lookup: value for lookup, value in named.items() if value}
-            if structured:
-                condition |= Q(**structured)
+            condition |= parts_condition(parsed.parts)
         return self.filter(condition)
+
+    def with_parts(self, parts: AddressParts) -> Self:
+        """The plates that have every part ``parts`` names (none: no plate)."""
+        return self.filter(parts_condition(parts))
+
+
+def parts_condition(parts: AddressParts) -> Q:
+    """Plates having every address part named in ``parts``: names as substrings (a partial
+    community or compound name), numbers exactly; the floor, implied by the room, is not used.
+    Empty ``parts`` match nothing."""
+    from .address import search_key
+
+    named = {
+        "district__contains": parts.district,
+        "street_office__contains": parts.street_office,
+        "community__contains": parts.community,
+        "road": parts.road,
+        "number": parts.number,
+        "compound__contains": parts.compound,
+        "building_number": parts.building,
+        "entrance_number": parts.entrance,
+        "room_number": parts.room,
+    }
+    structured = {lookup: value for lookup, value in named.items() if value}
+    if not structured:
+        return Q(pk__in=[])
+    # The names are also in the key: saying so lets the trigram index find the rows (with the
+    # numbers' indexes), where an OR with the key's substring would otherwise scan the table.
+    names = (parts.district, parts.street_office, parts.community, parts.road, parts.compound)
+    in_key = [search_key(name) for name in names if name]
+    return Q(*[Q(search_key__contains=k) for k in in_key if k], **structured)

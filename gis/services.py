@@ -10,14 +10,17 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 import pghistory
+import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import DataError, IntegrityError, InternalError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from . import plans
 from .address import AddressParts, format_address, search_key
 from .crs import to_metric
 from .exceptions import ConflictError, InvalidInputError, PlategridError, ScopeError, TerritoryError
@@ -464,6 +467,138 @@ def save_room(*, actor: Any, data: Data, instance: Room | None = None) -> Room:
     _check_room(room)
     with _acting(actor):
         return _save(room)
+
+
+@transaction.atomic
+def split_room(
+    *, actor: Any, room: Room, numbers: tuple[str, str], line: GEOSGeometry | None = None
+) -> tuple[Room, Room]:
+    """Split ``room`` in two: it keeps the first part as ``numbers[0]``, and ``numbers[1]``
+    becomes a new room on the same floor and entrance, with the same use and landlord.
+
+    With a ``line`` (a LineString in the plan's metres) the room's plan is cut along it into
+    exactly two parts; the room keeps the part on the line's left (from its first point to its
+    last) and each room's area is its part's. Without a line, the plan (if any) is cut across its
+    longer side into two parts of equal area (the room keeps the western or southern one) and the
+    area is halved. Both rooms are saved through :func:`save_room` (same rules, same history);
+    the room's own door plate, if any, takes its new number.
+    """
+    require_write(actor, room.building.community.code)
+    first, second = (str(number).strip() for number in numbers)
+    if not first or not second:
+        raise InvalidInputError(
+            _("Give two room numbers for the two rooms of the split, e.g. 501 and 501-1."),
+            code="split_numbers",
+            field="numbers",
+        )
+    plan, area = room.plan_geom, room.area_m2
+    pieces: tuple[GEOSGeometry | None, GEOSGeometry | None] = (None, None)
+    areas: tuple[Decimal | None, Decimal | None] = (None, None)
+    if line is not None:
+        if plan is None:
+            raise InvalidInputError(
+                _(
+                    "Room %(room)s has no plan to cut along a line: leave the line out to halve "
+                    "its area, or draw its plan first."
+                ),
+                code="no_plan",
+                field="line",
+                room=room.number,
+            )
+        cut = _cut_plan(plan, line, room=room.number)
+        pieces, areas = cut, (_area_m2(cut[0]), _area_m2(cut[1]))
+    else:
+        if plan is not None:
+            pieces = _halve_plan(plan, room=room.number)
+        if area is not None:
+            areas = _halve_area(area)
+    building, entrance, floor = room.building, room.entrance, room.floor
+    use, landlord = room.use, room.landlord
+    kept = save_room(
+        actor=actor,
+        data={"number": first, "plan_geom": pieces[0], "area_m2": areas[0]},
+        instance=room,
+    )
+    new = save_room(
+        actor=actor,
+        data={
+            "building": building,
+            "entrance": entrance,
+            "floor": floor,
+            "number": second,
+            "use": use,
+            "landlord": landlord,
+            "plan_geom": pieces[1],
+            "area_m2": areas[1],
+        },
+    )
+    own_plate = DoorPlate.objects.filter(room=kept).first()
+    if own_plate is not None:  # its address names the room's number
+        save_door_plate(actor=actor, data={}, instance=own_plate)
+    return kept, new
+
+
+def _plan_geometry(geom: Any) -> GEOSGeometry:
+    plan = GEOSGeometry(memoryview(shapely.to_wkb(geom)))
+    plan.srid = 0
+    return plan
+
+
+def _cut_plan(
+    plan: GEOSGeometry, line: GEOSGeometry, *, room: str
+) -> tuple[GEOSGeometry, GEOSGeometry]:
+    if line.geom_type != "LineString" or line.empty or not line.valid:
+        raise InvalidInputError(
+            _(
+                "The cut must be a line (GeoJSON LineString) in the plan's metres, of two points "
+                "or more; got %(value)s."
+            ),
+            code="invalid_line",
+            field="line",
+            value=line.geom_type if not line.empty else "EMPTY",
+        )
+    try:
+        pieces = plans.cut_with_line(
+            shapely.from_wkb(bytes(plan.wkb)), shapely.from_wkb(bytes(line.wkb))
+        )
+    except plans.CutError as exc:
+        raise InvalidInputError(
+            _(
+                "The line does not cut room %(room)s in two (it gives %(count)s parts): draw it "
+                "across the room's plan from one wall to another, crossing it once."
+            ),
+            code="line_does_not_split",
+            field="line",
+            room=room,
+            count=exc.parts,
+        ) from exc
+    return _plan_geometry(pieces[0]), _plan_geometry(pieces[1])
+
+
+def _halve_plan(plan: GEOSGeometry, *, room: str) -> tuple[GEOSGeometry, GEOSGeometry]:
+    try:
+        pieces = plans.halve(shapely.from_wkb(bytes(plan.wkb)))
+    except plans.CutError as exc:
+        raise InvalidInputError(
+            _(
+                "The plan of room %(room)s cannot be halved with one straight cut (it gives "
+                "%(count)s parts): draw the line to cut it along."
+            ),
+            code="plan_not_halved",
+            field="line",
+            room=room,
+            count=exc.parts,
+        ) from exc
+    return _plan_geometry(pieces[0]), _plan_geometry(pieces[1])
+
+
+def _area_m2(geom: GEOSGeometry) -> Decimal:
+    return Decimal(f"{geom.area:.2f}")
+
+
+def _halve_area(area: Decimal) -> tuple[Decimal, Decimal]:
+    first = (Decimal(area) / 2).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return first, Decimal(area) - first
 
 
 @transaction.atomic

@@ -55,6 +55,11 @@ ZOOM_PARAM = OpenApiParameter(
 
 
 def parse_bbox(text: str) -> MakeEnvelope:
+    return MakeEnvelope(*bbox_values(text))
+
+
+def bbox_values(text: str) -> tuple[float, float, float, float]:
+    """``minLon,minLat,maxLon,maxLat`` as four numbers, or a clear error."""
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError:
@@ -74,7 +79,7 @@ def parse_bbox(text: str) -> MakeEnvelope:
             field="bbox",
             value=text[:100],
         )
-    return MakeEnvelope(x0, y0, x1, y1)
+    return x0, y0, x1, y1
 
 
 def simplify_tolerance(zoom: int) -> float:

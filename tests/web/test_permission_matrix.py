@@ -144,6 +144,13 @@ TERRITORY_DELETE: Grid = {
 DISTRICT_CREATE: Grid = {**TERRITORY_CREATE, "inside": (409, 403, 403, 403, 403)}
 DISTRICT_DELETE: Grid = {**TERRITORY_DELETE, "inside": (409, 403, 403, 403, 403)}
 
+# -- the map page: a room split is a write that creates a room (201)
+ROOM_SPLIT: Grid = {
+    "inside": (201, 201, 201, 403, 403),
+    "sibling": (201, 201, 404, 403, 403),
+    "outside": (404, 404, 404, 403, 403),
+}
+
 SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
 PUBLIC: Grid = {ANY_SCOPE: (200, 200, 200, 200, 200)}
 
@@ -183,6 +190,10 @@ MATRIX: dict[str, dict[str, Grid]] = {
             f"{basename}-undo": {"POST": PROPERTY_UNDO},
         }.items()
     },
+    # The map page: search lists the scope's door plate or not; the tree its community or not.
+    "search": {"GET": PROPERTY_LIST},
+    "territory": {"GET": TERRITORY_LIST},
+    "room-split": {"POST": ROOM_SPLIT},
     "address-parse": {"GET": SIGNED_IN},
     "me": {"GET": SIGNED_IN},
     "schema": {"GET": PUBLIC},
@@ -562,8 +573,41 @@ def _ids(response: Any) -> set[int]:
     return {row["id"] for row in rows}
 
 
+def _tree_codes(nodes: list[dict[str, Any]]) -> set[str]:
+    return {code for node in nodes for code in (node["code"], *_tree_codes(node["children"]))}
+
+
+def _run_map_route(cell: Cell, world: World, client: APIClient) -> Any:
+    """Search, the territory tree and the room split (``gis.api.map_views``)."""
+    scope = cell.scope or "inside"
+    if cell.route == "search":
+        plate = world.obj("door-plate", scope)
+        response = client.get(reverse("search"), {"q": plate.address, "limit": 50})
+        if response.status_code == 200:
+            found = {(r["kind"], r["id"]) for r in response.json()["results"]}
+            shown = ("door_plate", plate.pk) in found
+            assert shown == cell.expected.shown, f"{plate!r} found: {shown}"
+        return response
+    if cell.route == "territory":
+        community = world.obj("community", scope)
+        response = client.get(reverse("territory"))
+        if response.status_code == 200:
+            shown = community.code in _tree_codes(response.json()["nodes"])
+            assert shown == cell.expected.shown, f"{community!r} in the tree: {shown}"
+        return response
+    room = world.obj("room", scope)
+    before = Room.objects.count()
+    url = reverse("room-split", kwargs={"pk": room.pk})
+    response = client.post(url, {"numbers": [room.number, f"{room.number}-1"]}, format="json")
+    added = Room.objects.count() - before
+    assert added == (response.status_code == 201), "a room was added iff 201"
+    return response
+
+
 def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
+    if cell.route in ("search", "territory", "room-split"):
+        return _run_map_route(cell, world, client)
     name, _, kind = cell.route.rpartition("-")
     if name not in MODELS:  # me, address parser, schema, docs
         params = {"q": "樊城区人民路12号3栋2单元501室"} if cell.route == "address-parse" else {}

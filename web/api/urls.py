@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from gis.api import map_views
 from gis.api import views as gis_views
 
 router = DefaultRouter(trailing_slash=True)
@@ -20,6 +21,9 @@ router.register("landlords", gis_views.LandlordViewSet, basename="landlord")
 
 urlpatterns = [
     *router.urls,
+    path("rooms/<int:pk>/split/", map_views.RoomSplitView.as_view(), name="room-split"),
+    path("search/", map_views.SearchView.as_view(), name="search"),
+    path("territory/", map_views.TerritoryView.as_view(), name="territory"),
     path("address/parse/", gis_views.AddressParseView.as_view(), name="address-parse"),
     path("me/", gis_views.MeView.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,174 @@
+"""API views for the map page: search, the territory tree, and splitting a room.
+
+Thin like the register's views: scoped reads from ``gis.search`` and ``gis.territory_tree``,
+writes through ``gis.services``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django.contrib.gis.gdal.error import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import services
+from ..exceptions import GeometryError, InvalidInputError, NotFoundError
+from ..models import Room
+from ..search import MAX_LIMIT, Query, search
+from ..territory_tree import CODE_LENGTHS, territory_tree
+from .renderers import FastJSONRenderer
+from .serializers import RoomSerializer
+
+_TERRITORY_CODE_RE = re.compile("|".join(f"[0-9]{{{n}}}" for n in CODE_LENGTHS))
+MAX_QUERY_CHARS = 100
+
+
+class SearchView(APIView):
+    """Door plates, buildings, rooms and territory nodes matching ``q``, best first."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                required=True,
+                description="what was typed: 人民路12, 12号3栋, 3栋501, a name, a code or its start",
+            ),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_LIMIT}, 20"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        text = request.query_params.get("q", "")
+        if not Query.of(text).searchable or len(text) > MAX_QUERY_CHARS:
+            raise InvalidInputError(
+                _(
+                    "Type what to search for in ?q= (1 to %(max)s characters): part of an "
+                    "address such as 人民路12, a building, a room such as 3栋501, a community, or "
+                    "a territory code."
+                ),
+                code="bad_query",
+                field="q",
+                max=MAX_QUERY_CHARS,
+            )
+        limit_text = request.query_params.get("limit", "20")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+            raise InvalidInputError(
+                _("limit %(value)s must be a whole number from 1 to %(max)s."),
+                code="bad_limit",
+                field="limit",
+                value=limit_text[:20],
+                max=MAX_LIMIT,
+            )
+        hits = search(request.user, text, limit=int(limit_text))
+        return Response({"results": [hit.as_dict() for hit in hits]})
+
+
+class TerritoryView(APIView):
+    """The territory tree the user sees; ``?code=`` one node (with what lies below it)."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "code", OpenApiTypes.STR, description="a district, street office or community code"
+            )
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        code = request.query_params.get("code")
+        if code is None:
+            return Response({"nodes": [n.as_dict() for n in territory_tree(request.user)]})
+        if not _TERRITORY_CODE_RE.fullmatch(code):
+            raise InvalidInputError(
+                _(
+                    "The code %(value)s must have 6, 9 or 12 digits (district, street office, "
+                    "community)."
+                ),
+                code="bad_code",
+                field="code",
+                value=code[:20],
+            )
+        nodes = territory_tree(request.user, under=code)
+        if not nodes:
+            raise NotFoundError(
+                _("There is no district, street office or community %(value)s in your territory."),
+                value=code,
+            )
+        return Response(nodes[0].as_dict())
+
+
+@extend_schema_field(
+    {"type": "object", "description": "GeoJSON LineString in the plan's metres (no SRID)."}
+)
+class PlanLineField(serializers.Field):
+    """A cut line: GeoJSON in metres in the building's own floor-plan frame."""
+
+    def to_internal_value(self, data: Any) -> GEOSGeometry:
+        try:
+            line = GEOSGeometry(data if isinstance(data, str) else json.dumps(data))
+        except (GEOSException, GDALException, ValueError, TypeError) as exc:
+            raise GeometryError(
+                _("The cut line cannot be read as a GeoJSON LineString: %(reason)s."),
+                code="malformed_geojson",
+                field="line",
+                reason=str(exc)[:200],
+            ) from exc
+        line.srid = 0
+        return line
+
+    def to_representation(self, value: Any) -> Any:
+        return json.loads(value.json)
+
+
+class RoomSplitSerializer(serializers.Serializer):
+    numbers = serializers.ListField(
+        child=serializers.CharField(max_length=20), min_length=2, max_length=2
+    )
+    line = PlanLineField(required=False, allow_null=True)
+
+
+class RoomSplitResultSerializer(serializers.Serializer):
+    rooms = RoomSerializer(many=True)
+
+
+class RoomSplitView(GenericAPIView):
+    """Split a room in two (``gis.services.split_room``): the room keeps ``numbers[0]``, a new
+    room ``numbers[1]`` takes the other part. Answers 201 with both rooms."""
+
+    renderer_classes = [FastJSONRenderer]
+    parser_classes = [JSONParser]
+    serializer_class = RoomSplitSerializer
+
+    def get_queryset(self) -> QuerySet[Room]:
+        return Room.objects.visible_to(self.request.user).select_related("building__community")
+
+    @extend_schema(request=RoomSplitSerializer, responses={201: RoomSplitResultSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        room = self.get_object()  # out of scope: 404
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        rooms = services.split_room(
+            actor=request.user,
+            room=room,
+            numbers=(data["numbers"][0], data["numbers"][1]),
+            line=data.get("line"),
+        )
+        return Response({"rooms": RoomSerializer(rooms, many=True).data}, status=201)
