@@ -35,8 +35,14 @@ def is_mapped(model: Any) -> bool:
     return model._meta.label_lower in MAPPED_MODELS
 
 
-def _send_map_data_changed() -> None:
-    map_data_changed.send(sender=None)
+class _Announcement:
+    """The on-commit callback; it remembers having run (a test may run it before any commit)."""
+
+    sent = False
+
+    def __call__(self) -> None:
+        self.sent = True
+        map_data_changed.send(sender=None)
 
 
 def announce_map_change(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -47,6 +53,6 @@ def announce_map_change(using: str = DEFAULT_DB_ALIAS) -> None:
     same transaction registers again.
     """
     pending = connections[using].run_on_commit
-    if any(entry[1] is _send_map_data_changed for entry in pending):
+    if any(isinstance(entry[1], _Announcement) and not entry[1].sent for entry in pending):
         return
-    transaction.on_commit(_send_map_data_changed, using=using)
+    transaction.on_commit(_Announcement(), using=using)

@@ -16,14 +16,25 @@ folder of its own.
 from __future__ import annotations
 
 import pickle
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.files import locks
 
+if TYPE_CHECKING:  # the private helpers we use, which django-stubs does not declare
 
-class TileFileCache(FileBasedCache):
+    class _FileCache(FileBasedCache):
+        def _key_to_file(self, key: str, version: int | None = None) -> str: ...
+        def _is_expired(self, f: IO[bytes]) -> bool: ...
+        def _delete(self, fname: str) -> bool: ...
+        def _cull(self) -> None: ...
+
+else:
+    _FileCache = FileBasedCache
+
+
+class TileFileCache(_FileCache):
     cull_every = 200
 
     def __init__(self, dir: str, params: dict[str, Any]) -> None:

@@ -115,7 +115,7 @@ _options["options"] = f"{_options.get('options', '')} -c pgtrigger.ignore={{}}".
 # every API request of a map page.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # The map's vector tiles (layers.tiles), shared by every process (web server, db_worker):
     # files, no cache server to run. A change made through the services is seen at once (the

@@ -19,7 +19,10 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PLATEGRID_TEST_DB", "tes
 # Jobs run where they are queued: a test sees the finished job. One test runs the real worker.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
-# Tiles in a folder per test database (runs side by side do not share tiles); tests clear it.
+# Tiles in a folder per test database (runs side by side do not share tiles), and never kept:
+# the database is rolled back after each test, the files would not be. tests/layers turns the
+# cache on in a folder of each test's own.
 CACHES["tiles"]["LOCATION"] = str(
     BASE_DIR / "var" / "test-cache" / DATABASES["default"]["TEST"]["NAME"] / "tiles"
 )
+CACHES["tiles"]["TIMEOUT"] = 0
