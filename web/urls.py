@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from web import imports, views
+from web import imports, map_export, views
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("map/", views.map_page, name="map"),
+    path("map/export.html", map_export.export_html_map, name="map-export"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
