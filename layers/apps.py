@@ -8,7 +8,9 @@ class LayersConfig(AppConfig):
 
     def ready(self) -> None:
         from django.core import checks
+        from django.db.models.signals import post_delete, post_save
 
+        from gis.models import ScopeGrant
         from gis.signals import map_data_changed
 
         from . import tiles
@@ -17,4 +19,7 @@ class LayersConfig(AppConfig):
         # Every process that can change the register (web server, db_worker, commands) makes
         # the cached tiles stale after its commit.
         map_data_changed.connect(tiles.bump_epoch, dispatch_uid="layers.tiles.bump_epoch")
+        # A user's scope is remembered for the tiles; a changed grant forgets it.
+        for signal in (post_save, post_delete):
+            signal.connect(tiles.forget_grants, sender=ScopeGrant, dispatch_uid="layers.grants")
         checks.register(check_basemap)

@@ -20,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.db import transaction
 
 from gis.querysets import territory_prefixes
 from gis.sql import map_tile
@@ -34,6 +36,9 @@ EPOCH_KEY = "epoch"
 #: not served.
 TILE_FORMAT = 1
 CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+#: How long a user's scope is remembered between tile requests (:func:`scope_of`): a grant
+#: changed without Django's signals (raw SQL, ``QuerySet.update``) applies to tiles within it.
+GRANTS_TIMEOUT_S = 60
 MAX_ZOOM = 20
 SHIFTS = ("wgs84", "gcj02")
 
@@ -90,13 +95,48 @@ def in_range(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
 
 
+def _grants_key(user_id: Any) -> str:
+    return f"grants:{user_id}"
+
+
+def scope_of(user: Any) -> list[str] | None:
+    """``territory_prefixes(user)``, remembered in the shared cache for :data:`GRANTS_TIMEOUT_S`.
+
+    A tile request then reads one small file instead of querying the grants (0.5 ms of the
+    ORM's, about a tenth of a tile's overhead). The user row itself is read on every request
+    (Django's session authentication), so deactivation and superuser status apply at once; a
+    grant saved or deleted through Django forgets the remembered scope (:func:`forget_grants`).
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_superuser:
+        return territory_prefixes(user)  # decided without a query
+    cache = tile_cache()
+    key = _grants_key(user.pk)
+    prefixes = cache.get(key)
+    if prefixes is None:
+        prefixes = territory_prefixes(user)
+        cache.set(key, prefixes, GRANTS_TIMEOUT_S)
+    return list(prefixes)
+
+
+def forget_grants(*, instance: Any, **_kwargs: Any) -> None:
+    """Receiver of ``post_save``/``post_delete`` of ``ScopeGrant``: the user's scope is read
+    afresh, now and again after the commit (a request may have read the old grants meanwhile)."""
+    key = _grants_key(instance.user_id)
+    tile_cache().delete(key)
+    transaction.on_commit(partial(_forget, key))
+
+
+def _forget(key: str) -> None:
+    tile_cache().delete(key)
+
+
 def tile_for(user: Any, z: int, x: int, y: int) -> Tile:
     """Tile z/x/y as ``user`` may see it, from the shared cache or made and stored there.
 
-    A user without grants gets the empty tile without a query. z/x/y must be in range
-    (:func:`in_range`).
+    A user without grants gets the empty tile without running the tile statement. z/x/y must be
+    in range (:func:`in_range`).
     """
-    prefixes = territory_prefixes(user)
+    prefixes = scope_of(user)
     if prefixes is not None and not prefixes:
         return EMPTY
     shift = display_shift()

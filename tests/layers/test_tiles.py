@@ -10,7 +10,7 @@ from django.contrib.gis.geos import LineString
 from django.test import Client
 
 from gis import coords, history, services
-from gis.models import Building, DoorPlate, Role, Street
+from gis.models import Building, DoorPlate, Role, ScopeGrant, Street
 from layers import tiles
 
 from ..conftest import Territory
@@ -440,3 +440,25 @@ def test_gcj02_basemap_shifts_the_tiles_not_the_data(map_data, users, settings):
     settings.PLATEGRID_BASEMAP = {**settings.PLATEGRID_BASEMAP, "crs": "wgs84"}
     unshifted = fetch(client, *tile_of(location.x, location.y, 17))
     assert map_data.plate.pk in {p["id"] for p in properties(unshifted, "plate")}
+
+
+def test_a_changed_grant_applies_to_the_next_tile(
+    map_data, users, django_capture_on_commit_callbacks
+):
+    worker = users[Role.COMMUNITY_WORKER]
+    client = signed_in(worker)
+    away = map_data.territory.away_building
+    away_tile = tile_of(away.centroid.x, away.centroid.y, 16)
+    assert "building" not in fetch(client, *away_tile)
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = ScopeGrant.objects.create(
+            user=worker, role=Role.COMMUNITY_WORKER, territory_code=map_data.territory.away.code
+        )
+    assert away.pk in {p["id"] for p in properties(fetch(client, *away_tile), "building")}
+    with django_capture_on_commit_callbacks(execute=True):
+        grant.delete()
+    assert "building" not in fetch(client, *away_tile)
+    # Deactivated: signed out by Django's authentication, whatever was remembered.
+    worker.is_active = False
+    worker.save()
+    assert get_tile(client, *away_tile).status_code == 403
