@@ -62,7 +62,7 @@ MIN_ZOOM = {
     "plate": 17,
 }
 #: Boundaries are simplified to this many MVT units (half a pixel of a 512-px tile) below
-#: ``SIMPLIFY_BELOW_ZOOM``; above it the tile's own grid is finer than any digitising.
+#: ``SIMPLIFY_BELOW_ZOOM``; from there on that is under a metre, not worth the time.
 SIMPLIFY_UNITS = 4
 SIMPLIFY_BELOW_ZOOM = 16
 #: From this zoom on, geometries go into the tile without ST_Transform (see ``_tile_geometry``).
