@@ -3,8 +3,8 @@
     DJANGO_SETTINGS_MODULE=web.settings.demo .venv/bin/python manage.py runserver 127.0.0.1:8001
     .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8001 --user U --password P
 
-The account must be able to open buildings in the admin (a superuser will do: the demo accounts have
-no admin model permissions). The phone screenshot of the index page is taken signed in as well.
+The account must be able to open buildings in the admin (``demo-district`` can, and so can a
+superuser). The phone screenshot of the index page is taken signed in as well.
 The import screenshots upload a GeoJSON made from the user's own export (the server's worker
 must run, as under ``make run``). Needs ``playwright`` (dev extras) and the Debian ``chromium`` package. Requests for any host other
 than the server are blocked and listed; the script then exits with status 1.
@@ -86,6 +86,37 @@ def import_report(page: Page, upload: Path, out: Path, name: str) -> None:
     page.screenshot(path=out / name, full_page=True)
 
 
+def map_pages(page: Page, out: Path, building: str, *, phone: bool = False) -> list[str]:
+    """The map: the drawer with the territory and legend, a search, and a building's plan."""
+    detail = page.request.get(f"/api/buildings/{building}/")
+    if not detail.ok:
+        raise SystemExit(f"building {building} answered {detail.status}")
+    floors = detail.json()["properties"]["floors"]
+    room = next((r["id"] for f in floors for r in f["rooms"]), None)
+    names = []
+    if not phone:
+        page.goto("/map/")
+        page.click("#btn-drawer")
+        page.wait_for_selector("#tree li")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(800)  # the fit's animation and the tiles it asks for
+        page.screenshot(path=out / "map-territory.png")
+        names.append("map-territory.png")
+        page.click("#btn-drawer")
+        page.fill("#search", "路12")
+        page.wait_for_selector("#search-results li")
+        page.screenshot(path=out / "map-search.png")
+        names.append("map-search.png")
+    page.goto(f"/map/#b={building}" + (f"&r={room}" if room else ""))
+    page.wait_for_selector("#panel svg.plan")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(800)
+    name = "map-building-phone.png" if phone else "map-building.png"
+    page.screenshot(path=out / name)
+    names.append(name)
+    return names
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8001")
@@ -118,6 +149,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as folder:
             upload = sample_import(page, Path(folder))
             import_report(page, upload, args.out, "import-report.png")
+        written = map_pages(page, args.out, building)
         context.close()
 
         context, guard = new_context(browser, args.base_url, viewport=PHONE, locale=args.locale)
@@ -131,6 +163,7 @@ def main() -> int:
         page.click("table a")  # the latest import's report
         page.wait_for_selector(".figures")
         page.screenshot(path=args.out / "import-report-phone.png", full_page=True)
+        written += map_pages(page, args.out, building, phone=True)
         context.close()
 
     status = 0
@@ -147,6 +180,7 @@ def main() -> int:
         "import-form.png",
         "import-report.png",
         "import-report-phone.png",
+        *written,
     ):
         print(args.out / name)
     return status

@@ -56,12 +56,7 @@ def map_config() -> dict[str, Any]:
 
 def _words() -> dict[str, str]:
     return {
-        "search": _("Search a door plate, address, building, room or code"),
         "no_results": _("Nothing found."),
-        "territory": _("Territory"),
-        "filter": _("Filter by name or code"),
-        "layers": _("Layers"),
-        "legend": _("Legend"),
         "boundaries": _("Boundaries"),
         "compounds": _("Compounds"),
         "buildings": _("Buildings"),
@@ -93,7 +88,6 @@ def _words() -> dict[str, str]:
         "plan": _("Building plan"),
         "plan_note": _("Rooms without a drawn plan are shown as cells."),
         "close": _("Close"),
-        "edit": _("Edit"),
         "save": _("Save"),
         "cancel": _("Cancel"),
         "history": _("History"),
@@ -116,12 +110,7 @@ def _words() -> dict[str, str]:
         "not_found": _("Not found, or outside your territory."),
         "error": _("The change was refused"),
         "offline": _("The server cannot be reached."),
-        "export_html": _("Export this view as an HTML map"),
-        "zoom_in_buildings": _("Zoom in to see buildings."),
-        "none": _("none"),
         "population_plate": _("人口 plate"),
         "created": _("created"),
         "deleted": _("deleted"),
-        "home": _("Home"),
-        "locate": _("Zoom to my territory"),
     }

@@ -9,7 +9,6 @@ another host is aborted at once (the test must not hang on a closed network) and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,10 +16,8 @@ import pytest
 
 from ..factories import UserFactory
 from .browser import (
-    CHROMIUM,
     PHONE,
     OfflineGuard,
-    chromium,
     horizontal_overflow,
     log_in,
     new_context,
@@ -32,8 +29,6 @@ pytestmark = [
     pytest.mark.browser,
 ]
 
-# Not a loopback name: the site must not depend on the browser treating it as local.
-SITE_HOST = "plategrid.test"
 ADMIN = ("root", "pw")
 
 # What the admin map widget holds once OpenLayers has run: its layers, the features of the base
@@ -48,25 +43,6 @@ MAP_STATE_JS = """(module) => {
     drawn: widget.featureOverlay.getSource().getFeatures().length,
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    # Set-up installs Chromium (scripts/system-packages.sh): its absence is a failure, not a skip.
-    assert os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}: run scripts/system-packages.sh"
-    # Playwright's sync API keeps an asyncio loop parked in this thread while the browser is open,
-    # and Django refuses ORM calls when it sees one. The calls still run one at a time here.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with chromium(host_map={SITE_HOST: "127.0.0.1"}) as browser:
-            yield browser
-
-
-@pytest.fixture
-def site(live_server: Any, settings: Any) -> str:
-    """The live server's base URL under ``SITE_HOST``."""
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, SITE_HOST]
-    return f"http://{SITE_HOST}:{live_server.thread.port}"
 
 
 @pytest.fixture

@@ -184,9 +184,10 @@
     }, extra || {}));
   }
   var layers = {
-    compounds: tileLayer("compound", compoundStyle, { minZoom: 13 }),
-    streets: tileLayer("street", streetStyle, { minZoom: 12 }),
-    buildings: tileLayer("building", buildingStyle, { minZoom: 14 }),
+    // Decluttered layers share one collision tree per frame: labels never overprint each other.
+    compounds: tileLayer("compound", compoundStyle, { minZoom: 13, declutter: true }),
+    streets: tileLayer("street", streetStyle, { minZoom: 12, declutter: true }),
+    buildings: tileLayer("building", buildingStyle, { minZoom: 14, declutter: true }),
     boundaries: tileLayer("boundary", boundaryStyle),
     plates: tileLayer("plate", plateStyle, { minZoom: 17, declutter: true }),
     labels: tileLayer("label", labelStyle, { declutter: true })
