@@ -297,8 +297,11 @@ def _door_plates(user: Any, query: Query, limit: int) -> list[tuple[Hit, bool]]:
 def _buildings(user: Any, query: Query, limit: int) -> list[Hit]:
     visible = Building.objects.visible_to(user)
     ranks: dict[int, Match] = {}
+    # Ranked among the first found, as plates are (a name of one or two characters has no
+    # trigram to look up, and the scan then stops at the cap instead of running on).
+    candidates = visible.filter(name__contains=query.name).order_by().values("pk")[:CANDIDATES]
     named = (
-        visible.filter(name__contains=query.name)
+        Building.objects.filter(pk__in=candidates)
         .annotate(
             _match=Case(
                 When(name=query.name, then=Value(Match.EXACT)),
@@ -313,14 +316,15 @@ def _buildings(user: Any, query: Query, limit: int) -> list[Hit]:
     ranks.update((pk, Match(match)) for pk, match in named)
     parts = query.parts
     if parts is not None and parts.building and not parts.room:
+        # Unordered, so that the scan stops at the cap (an ORDER BY building_id made PostgreSQL
+        # walk the building index through the whole table: 1.5 s at 3 million plates).
         numbered = (
             DoorPlate.objects.visible_to(user)
             .with_parts(parts)
-            .order_by("building_id")
-            .values_list("building_id", flat=True)
-            .distinct()[:limit]
+            .order_by()
+            .values_list("building_id", flat=True)[:CANDIDATES]
         )
-        for pk in numbered:
+        for pk in sorted(set(numbered))[:limit]:
             ranks.setdefault(pk, Match.PARTS)
     if not ranks:
         return []
