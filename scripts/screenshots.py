@@ -107,7 +107,9 @@ def map_pages(page: Page, out: Path, building: str, *, phone: bool = False) -> l
         page.wait_for_selector("#search-results li")
         page.screenshot(path=out / "map-search.png")
         names.append("map-search.png")
-    page.goto(f"/map/#b={building}" + (f"&r={room}" if room else ""))
+        page.keyboard.press("Escape")
+    # On a phone the sheet shows the plan; on a desktop a room is open beside it as well.
+    page.goto(f"/map/#b={building}" + (f"&r={room}" if room and not phone else ""))
     page.wait_for_selector("#panel svg.plan")
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(800)

@@ -380,31 +380,35 @@
     layers.buildings.changed();
     return api("GET", "buildings/" + id + "/").then(function (data) {
       building = data;
-      highlight.clear();
-      var geom = data.geometry || (data.footprint);
-      if (geom) {
-        var shape = readGeometry(geom);
-        highlight.addFeature(new ol.Feature(shape));
-        var view = map.getView(), seen = view.calculateExtent(map.getSize());
-        if (fit || !ol.extent.containsExtent(seen, shape.getExtent())) {
-          view.fit(shape.getExtent(), { padding: [80, 80, 80, 80], maxZoom: Math.max(18, view.getZoom()), duration: 300 });
-        }
-      }
-      renderPanel();
+      renderPanel(false);
       setHash();
-    }).catch(function (err) {
+      highlight.clear();
+      var geom = data.geometry || data.footprint;
+      if (geom) showFootprint(readGeometry(geom), fit);
+    }, function (err) {
       building = null; selectedBuilding = null;
       panel.hidden = false; panel.textContent = "";
       panel.appendChild(h("div", { "class": "panel-head" }, [h("h2", { text: W.building }), h("button", { type: "button", "class": "close", onclick: closePanel, "aria-label": W.close, text: "×" })]));
       panel.appendChild(h("p", { "class": "error", text: err.message }));
     });
   }
+  function showFootprint(shape, fit) {
+    highlight.addFeature(new ol.Feature(shape));
+    var view = map.getView(), size = map.getSize();
+    // On a phone the panel is a sheet over the lower map: keep the building above it.
+    var sheet = window.matchMedia("(max-width: 40rem)").matches ? panel.offsetHeight : 0;
+    var padding = [60, 60, 60 + sheet, 60];
+    var visible = view.calculateExtent([size[0] - 120, Math.max(1, size[1] - 120 - sheet)]);
+    if (fit || !ol.extent.containsExtent(visible, shape.getExtent())) {
+      view.fit(shape.getExtent(), { padding: padding, maxZoom: Math.max(18, view.getZoom()), duration: 300 });
+    }
+  }
   function props(data) { return data.properties || data; }
   function buildingTitle(p) {
     var plate = (p.door_plates || []).filter(function (d) { return !d.room; })[0];
     return plate ? plate.address : (p.name || W.building + " " + (p.id || ""));
   }
-  function renderPanel() {
+  function renderPanel(scroll) {
     var p = props(building);
     p.id = building.id !== undefined ? building.id : p.id;
     panel.hidden = false; panel.textContent = "";
@@ -424,7 +428,7 @@
     panel.appendChild(planSection(p));
     var roomBox = h("div", { id: "room-detail" });
     panel.appendChild(roomBox);
-    if (selectedRoom) showRoom(findRoom(selectedRoom));
+    if (selectedRoom) showRoom(findRoom(selectedRoom), scroll);
     map.updateSize();
   }
   function findRoom(id) {
@@ -473,7 +477,7 @@
   }
   function field(label, input) { return h("label", { "class": "field" }, [h("span", { text: label }), input]); }
 
-  function showRoom(room) {
+  function showRoom(room, scroll) {
     var box = $("room-detail");
     if (!box) return;
     box.textContent = "";
@@ -505,7 +509,7 @@
     children.push(h("button", { type: "button", "class": "small secondary", onclick: function () { showHistory("rooms", room.id, historyBox, p.can_edit); }, text: W.history }));
     children.push(historyBox);
     box.appendChild(section(W.room + " " + room.number, children, "room"));
-    box.scrollIntoView({ block: "nearest" });
+    if (scroll !== false) box.scrollIntoView({ block: "nearest" });
   }
 
   function afterEdit(roomId) {
@@ -637,7 +641,8 @@
     if (m.length === 3 && m.every(isFinite)) {
       map.getView().setCenter(toView([m[1], m[2]])); map.getView().setZoom(m[0]);
     }
-    if (params.get("b")) openBuilding(Number(params.get("b")), params.get("r") ? Number(params.get("r")) : null);
+    // A link without a view fits the map on the building it names.
+    if (params.get("b")) openBuilding(Number(params.get("b")), params.get("r") ? Number(params.get("r")) : null, m.length !== 3);
   }
   map.on("moveend", function () {
     setHash();
@@ -646,6 +651,8 @@
     $("btn-export").href = cfg.urls.export + "?bbox=" + [a[0], a[1], b[0], b[1]].map(function (n) { return n.toFixed(6); }).join(",");
   });
 
+  // A link pasted into the address bar of an open map (replaceState above fires no event).
+  window.addEventListener("hashchange", readHash);
   buildSwitcher();
   buildLegend();
   readHash();
