@@ -1,12 +1,12 @@
 """Vector tiles of the map: the view against the bare SQL of the same tiles, in the same run.
 
 On the `district` demo size (50,000 buildings; `demo` with --quick) it samples tiles that hold
-buildings of a district administrator's district (40 per zoom at z14, z15 and z16; 10 with
---quick) and times, tile by tile and interleaved,
+buildings of a district administrator's district (40 per zoom at z14, z15 and z16, or all there
+are; 10 with --quick) and times, tile by tile and interleaved,
   - the bare SQL: the very statement of ``gis.sql.map_tile`` (``map_tile_query``) executed
     through a cursor and fetched (``sql``);
   - the view ``GET /tiles/{z}/{x}/{y}.mvt`` called as a WSGI server calls it (the whole Django
-    stack: middleware, session cookie, user and grants, epoch, cache miss, the SQL, the cache
+    stack: middleware, session cookie, user, scope, epoch, cache miss, the SQL, the cache
     write, headers), signed in as that administrator, with the tile not in the cache
     (``view``: the epoch is bumped before each call, outside the timing);
   - the same request again, answered from the cache (``cached``);
@@ -14,8 +14,8 @@ and prints p50/p95 per zoom and for all tiles, ``ratio`` (view p50 / sql p50 ove
 tiles; targets: ratio ≤ 1.3, cached under 5 ms) and ``ratio_p95``. The same tiles' bare SQL with
 the GCJ-02 display shift is timed too (``gcj_sql``).
 
-Runs on a scratch database of its own (``plategrid_bench_tiles_<size>``: created, migrated and
-loaded with the demo city on first use, reused afterwards; never the development database), with
+Runs on a scratch database of its own (``plategrid_bench_tiles_<size>`` on the configured server:
+created, migrated and loaded with the demo city on first use, reused afterwards), with
 the tiles cached under var/cache/bench-tiles.
 Usage: .venv/bin/python benchmarks/map_tiles.py [--quick] [--size demo|district|city]
        [--tiles N] [--rounds R] [--fresh]
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import os
 import random
 import shutil
 import time
@@ -51,15 +50,14 @@ def main() -> None:
     size = args.size or ("demo" if args.quick else "district")
     per_zoom = args.tiles or (10 if args.quick else 40)
     rounds = args.rounds or (2 if args.quick else 3)
-    database = f"plategrid_bench_tiles_{size}"
-    if "DATABASE_URL" not in os.environ:
-        socket = (ROOT / "var" / "pgsocket").read_text().strip()
-        os.environ["DATABASE_URL"] = (
-            f"postgis://postgres@{socket.replace('/', '%2F')}:55432/{database}"
-        )
     setup_django()
 
     from django.conf import settings
+    from django.db import connection
+
+    # The scratch database, on the server Django is configured for (the local cluster, or
+    # DATABASE_URL's), named before the first connection: never the configured database.
+    connection.settings_dict["NAME"] = f"plategrid_bench_tiles_{size}"
 
     cache_dir = ROOT / "var" / "cache" / "bench-tiles"
     # Before the cache is first used: a folder of its own, and the time-out of the base settings
@@ -69,7 +67,6 @@ def main() -> None:
 
     from django.contrib.auth import get_user_model
     from django.core.handlers.wsgi import WSGIHandler
-    from django.db import connection
     from django.test import Client
 
     from gis.models import Building, Role, ScopeGrant
@@ -200,7 +197,6 @@ def _prepare_database(connection: Any, size: str, *, fresh: bool) -> None:
     (no comment, another size, an interrupted load) is dropped and loaded again.
     """
     import psycopg
-    from django.conf import settings
     from django.core.management import call_command
     from psycopg import sql
 
@@ -209,8 +205,8 @@ def _prepare_database(connection: Any, size: str, *, fresh: bool) -> None:
     for key in ("cursor_factory", "context"):
         params.pop(key, None)
     name = params.pop("dbname")
-    if name == "plategrid":
-        raise SystemExit("refusing to run on the development database plategrid")
+    if not name.startswith("plategrid_bench_tiles_"):
+        raise SystemExit(f"refusing to drop or load {name}: not this benchmark's scratch database")
     with psycopg.connect(**params, dbname="postgres", autocommit=True) as server:
         row = server.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
@@ -220,7 +216,6 @@ def _prepare_database(connection: Any, size: str, *, fresh: bool) -> None:
         if not reuse:
             server.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
             server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    assert settings.DATABASES["default"]["NAME"] == name
     call_command("migrate", verbosity=0)
     if reuse:
         return
