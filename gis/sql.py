@@ -283,7 +283,7 @@ def map_tile(
     """The map's vector tile z/x/y (Mapbox Vector Tile bytes; ``b""`` when nothing is in it).
 
     Layers ``boundary``, ``label``, ``compound``, ``street``, ``building`` and ``plate`` from the
-    zooms in :data:`MIN_ZOOM` (``layers.tiles`` documents their properties), drawn from what the
+    zooms in :data:`MIN_ZOOM` (docs/map.md lists their properties), drawn from what the
     territory code ``prefixes`` let a user read (``gis.querysets.territory_prefixes``: ``None``
     is everything, ``[]`` nothing); ``gcj02`` shifts every feature by the GCJ-02 offset at its
     centroid (``plategrid_gcj02_shift``) for a GCJ-02 basemap.
