@@ -8,6 +8,7 @@ gets a door plate, two entrances and rooms with plans so that the plan has somet
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -238,4 +239,25 @@ def test_english_is_available(signed_in: Any, block: dict[str, Any]) -> None:
         page.select_option("#topbar select[name=language]", "en")
     assert page.get_attribute("html", "lang") == "en"
     assert page.get_attribute("#search", "placeholder").startswith("Door plate")
+    assert_offline(guard)
+
+
+def test_export_view_as_html_map(signed_in: Any, block: dict[str, Any], settings: Any) -> None:
+    page, guard = signed_in(Role.COMMUNITY_WORKER)
+    wait_for_tiles(page)
+    page.evaluate(f"plategridPage.openBuilding({block['building'].pk}, null, true)")
+    page.wait_for_selector("#panel svg.plan")
+    page.wait_for_timeout(500)  # the fit's animation ends with the export link's new box
+    with page.expect_download() as download:
+        page.click("#btn-export")
+    html = open(download.value.path(), encoding="utf-8").read()
+    # folium writes the features as JSON with non-ASCII escaped.
+    assert json.dumps(block["plate"].address)[1:-1] in html
+    # Too many buildings in the box: the refusal is shown, nothing is saved.
+    settings.PLATEGRID_HTML_MAP_MAX_BUILDINGS = 0
+    page.click("#btn-export")
+    page.wait_for_selector("#toast.bad")
+    assert "HTML" in page.inner_text("#toast")
+    guard.failed[:] = [f for f in guard.failed if "/map/export.html" not in f]
+    guard.console_errors[:] = [e for e in guard.console_errors if "400" not in e]
     assert_offline(guard)

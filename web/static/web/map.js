@@ -651,6 +651,19 @@
     $("btn-export").href = cfg.urls.export + "?bbox=" + [a[0], a[1], b[0], b[1]].map(function (n) { return n.toFixed(6); }).join(",");
   });
 
+  // The HTML map is fetched first so that a refusal (too many buildings) is shown, not saved.
+  $("btn-export").addEventListener("click", function (e) {
+    e.preventDefault();
+    var link = this;
+    fetch(link.href, { credentials: "same-origin" }).then(function (r) {
+      if (r.ok) return r.blob().then(function (blob) {
+        var a = h("a", { href: URL.createObjectURL(blob), download: "plategrid-map.html" });
+        document.body.appendChild(a); a.click(); a.remove();
+        setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+      });
+      return r.json().catch(function () { return null; }).then(function (body) { throw new ApiError(r.status, body); });
+    }, function () { throw new ApiError(0, { detail: W.offline }); }).catch(refused);
+  });
   // A link pasted into the address bar of an open map (replaceState above fires no event).
   window.addEventListener("hashchange", readHash);
   buildSwitcher();
