@@ -466,7 +466,22 @@ def save_room(*, actor: Any, data: Data, instance: Room | None = None) -> Room:
     require_write(actor, room.building.community.code)
     _check_room(room)
     with _acting(actor):
-        return _save(room)
+        saved = _save(room)
+    if instance is not None:
+        _readdress_room_plate(actor, saved)
+    return saved
+
+
+def _readdress_room_plate(actor: Any, room: Room) -> None:
+    """A renumbered (or moved) room's own door plate takes the new number in its address."""
+    plate = DoorPlate.objects.filter(room=room).select_related("building").first()
+    if plate is None:
+        return
+    plate.room = room
+    before = plate.address
+    compose_address(plate)
+    if plate.address != before:
+        save_door_plate(actor=actor, data={}, instance=plate)
 
 
 @transaction.atomic
@@ -480,8 +495,8 @@ def split_room(
     exactly two parts; the room keeps the part on the line's left (from its first point to its
     last) and each room's area is its part's. Without a line, the plan (if any) is cut across its
     longer side into two parts of equal area (the room keeps the western or southern one) and the
-    area is halved. Both rooms are saved through :func:`save_room` (same rules, same history);
-    the room's own door plate, if any, takes its new number.
+    area is halved. Both rooms are saved through :func:`save_room` (same rules, same history;
+    the room's own door plate, if any, takes its new number).
     """
     require_write(actor, room.building.community.code)
     first, second = (str(number).strip() for number in numbers)
@@ -532,9 +547,6 @@ def split_room(
             "area_m2": areas[1],
         },
     )
-    own_plate = DoorPlate.objects.filter(room=kept).first()
-    if own_plate is not None:  # its address names the room's number
-        save_door_plate(actor=actor, data={}, instance=own_plate)
     return kept, new
 
 

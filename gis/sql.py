@@ -158,7 +158,10 @@ building AS (
 ),
 plate AS (
   SELECT d.id AS fid, d.id, d.building_id AS building,
-         coalesce(nullif(d.number, ''), d.building_number) AS label,
+         -- A building's number is drawn on its footprint: its own plate's point stays unlabelled.
+         -- Plates of houses on a lane (no building number) and of rooms show their door number.
+         CASE WHEN d.building_number <> '' AND d.room_id IS NULL THEN ''
+              ELSE coalesce(nullif(d.number, ''), d.building_number) END AS label,
          d.population_plate AS population,
          {d.location} AS geom
     FROM geo_doorplate d JOIN geo_building b ON b.id = d.building_id

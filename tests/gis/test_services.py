@@ -187,6 +187,13 @@ def test_door_plate_builds_the_standard_address(territory):
     assert DoorPlate.objects.matching("人民路12号3栋").get() == plate
     assert DoorPlate.objects.matching("人民路 12 号 3幢").get() == plate
 
+    # Renumbering the room (as the map's room form does) re-addresses its plate, with history.
+    services.save_room(actor=None, data={"number": "502"}, instance=room)
+    plate.refresh_from_db()
+    assert plate.address == "樊城区汉江街道人民路社区人民路12号春园小区3栋2单元502室"
+    assert DoorPlate.objects.matching("3栋502").get() == plate
+    assert history.changes_of(DoorPlate, plate.pk)[-1].diff["room_number"] == ("501", "502")
+
 
 def test_writes_outside_the_actor_scope_are_refused(territory, users):
     worker = users[Role.COMMUNITY_WORKER]

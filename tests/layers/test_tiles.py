@@ -188,19 +188,19 @@ def test_plate_points_from_zoom_17(map_data, users):
     assert plates[map_data.plate.pk] == {
         "id": map_data.plate.pk,
         "building": map_data.plated.pk,
-        "label": "12",  # the door number; the building number when there is none
+        "label": "",  # the building number is drawn on the footprint instead
         "population": False,
     }
     assert "plate" not in fetch(client, *tile_of(location.x, location.y, 16))
 
 
-def test_plate_label_falls_back_to_the_building_number(map_data, users):
+def test_a_plate_without_a_building_number_shows_its_door_number(map_data, users):
     plate = map_data.plate
-    DoorPlate.objects.filter(pk=plate.pk).update(number="")
+    DoorPlate.objects.filter(pk=plate.pk).update(building_number="")
     layers = fetch(
         signed_in(users[Role.COMMUNITY_WORKER]), *tile_of(plate.location.x, plate.location.y, 17)
     )
-    assert {p["id"]: p["label"] for p in properties(layers, "plate")}[plate.pk] == "3"
+    assert {p["id"]: p["label"] for p in properties(layers, "plate")}[plate.pk] == "12"
 
 
 @pytest.mark.parametrize(

@@ -174,8 +174,9 @@
   // ---- layers ---------------------------------------------------------------------------------
   var tileVersion = 0;
   function tileUrl() { return cfg.urls.tiles + "?v=" + tileVersion; }
+  // 256-px tiles: tile zoom = view zoom, so each layer appears at the zoom the server sends it.
   var tiles = new ol.source.VectorTile({
-    format: new ol.format.MVT(), url: tileUrl(), maxZoom: 20, transition: 0
+    format: new ol.format.MVT(), url: tileUrl(), maxZoom: 20, tileSize: 256, transition: 0
   });
   function tileLayer(name, style, extra) {
     return new ol.layer.VectorTile(Object.assign({
