@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,3 +28,27 @@ def percentile(values: list[float], q: float) -> float:
 
 def figure(name: str, value: object) -> None:
     print(f"{name}: {value}", flush=True)
+
+
+def wsgi_get(application: Any, path: str, *, cookie: str, query: str = "") -> bytes:
+    """GET ``path`` through the whole WSGI stack (middleware, session, view) as a browser would,
+    without a socket; the body of a 200, else an assertion error with the status."""
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_COOKIE": cookie,
+        "wsgi.input": io.BytesIO(),
+        "wsgi.url_scheme": "http",
+    }
+    status: list[str] = []
+
+    def start_response(code: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
+        status.append(code)
+
+    body = b"".join(application(environ, start_response))
+    assert status[0].startswith("200"), (path, status, body[:300])
+    return body

@@ -15,12 +15,10 @@ Usage: .venv/bin/python benchmarks/api_buildings.py [--quick] [--repeats R]
 from __future__ import annotations
 
 import argparse
-import io
 import time
 from collections.abc import Callable
-from typing import Any
 
-from _setup import figure, percentile, setup_django
+from _setup import figure, percentile, setup_django, wsgi_get
 
 
 def main() -> None:
@@ -89,25 +87,7 @@ def main() -> None:
     )
 
     def api(cookie: str) -> int:
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": "/api/buildings/",
-            "QUERY_STRING": query,
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_COOKIE": cookie,
-            "wsgi.input": io.BytesIO(),
-            "wsgi.url_scheme": "http",
-        }
-        status: list[str] = []
-
-        def start_response(code: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
-            status.append(code)
-
-        body = b"".join(application(environ, start_response))
-        assert status[0].startswith("200"), body[:300]
-        return len(body)
+        return len(wsgi_get(application, "/api/buildings/", cookie=cookie, query=query))
 
     def sql() -> int:
         return len(building_geojson_rows(bbox))

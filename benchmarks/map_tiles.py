@@ -24,7 +24,6 @@ Usage: .venv/bin/python benchmarks/map_tiles.py [--quick] [--size demo|district|
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import random
 import shutil
@@ -33,7 +32,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from _setup import ROOT, figure, percentile, setup_django
+from _setup import ROOT, figure, percentile, setup_django, wsgi_get
 
 ZOOMS = (14, 15, 16)
 SEED = 20091
@@ -104,25 +103,7 @@ def main() -> None:
     application = WSGIHandler()
 
     def view(z: int, x: int, y: int) -> bytes:
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": f"/tiles/{z}/{x}/{y}.mvt",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_COOKIE": cookie,
-            "wsgi.input": io.BytesIO(),
-            "wsgi.url_scheme": "http",
-        }
-        status: list[str] = []
-
-        def start_response(code: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Any:
-            status.append(code)
-
-        body = b"".join(application(environ, start_response))
-        assert status[0].startswith("200"), (status, body[:300])
-        return body
+        return wsgi_get(application, f"/tiles/{z}/{x}/{y}.mvt", cookie=cookie)
 
     def bare_sql(z: int, x: int, y: int, *, gcj02: bool = False) -> bytes:
         sql, params = map_tile_query(z, x, y, prefixes=prefixes, gcj02=gcj02)

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from .address import AddressParts, format_address, parse_address, search_key
 from .models import Building, Community, District, DoorPlate, Room, StreetOffice
+from .services import address_parts
 
 #: Most hits one search returns.
 MAX_LIMIT = 50
@@ -451,15 +452,8 @@ def _room_label(room: Room, plates: dict[tuple[str, int | None], DoorPlate]) -> 
     plate = plates.get(("entrance", room.entrance_id)) or plates.get(("building", room.building_id))
     if plate is None:
         return (room.building.name or f"#{room.building_id}") + format_address(tail)
-    parts = AddressParts(
-        district=plate.district,
-        street_office=plate.street_office,
-        community=plate.community,
-        road=plate.road or None,
-        number=plate.number or None,
-        compound=plate.compound or None,
-        building=plate.building_number or None,
-        entrance=tail.entrance,
-        room=tail.room,
+    # The building's (or entrance's) plate, with this room's entrance and number.
+    parts = dataclasses.replace(
+        address_parts(plate), entrance=tail.entrance, floor=None, room=tail.room
     )
     return format_address(parts)

@@ -676,7 +676,13 @@ def compose_address(plate: DoorPlate) -> None:
     plate.street_office = office.name
     plate.community = community.name
     plate.compound = building.compound.name if building.compound is not None else ""
-    parts = AddressParts(
+    plate.address = format_address(address_parts(plate))
+    plate.search_key = search_key(plate.address)
+
+
+def address_parts(plate: DoorPlate) -> AddressParts:
+    """The standard address parts a door plate's own fields name (its address, in parts)."""
+    return AddressParts(
         district=plate.district,
         street_office=plate.street_office,
         community=plate.community,
@@ -688,8 +694,6 @@ def compose_address(plate: DoorPlate) -> None:
         floor=str(plate.floor) if plate.floor is not None and not plate.room_number else None,
         room=plate.room_number or None,
     )
-    plate.address = format_address(parts)
-    plate.search_key = search_key(plate.address)
 
 
 # ---------------------------------------------------------------------------------------------
