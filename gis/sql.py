@@ -120,6 +120,13 @@ label AS (
               UNION ALL SELECT 'street_office', code, geom FROM geo_streetoffice
               UNION ALL SELECT 'community', code, geom FROM geo_community) g
           ON g.level = n.level AND g.code = n.code
+      UNION ALL  -- compounds' names: once each, not in every tile their polygon reaches
+      SELECT 'compound', c.code, k.name, ST_Transform(
+               CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(k.geom))
+                    ELSE ST_PointOnSurface(k.geom) END, 3857)
+        FROM geo_compound k JOIN geo_community c ON c.id = k.community_id, box
+       WHERE k.geom && box.property AND %(z)s >= %(compound_zoom)s
+         AND c.code LIKE ANY (%(patterns)s::text[])
     ) p, tile
    -- half-open tile: a point on the edge between two tiles is in one of them
    WHERE ST_X(p.point) >= ST_XMin(tile.env) AND ST_X(p.point) < ST_XMax(tile.env)

@@ -122,7 +122,11 @@
   }
   function labelStyle(f, resolution) {
     var level = f.get("level"), z = map.getView().getZoomForResolution(resolution);
-    if ((level === "community" && z < 12) || (level === "street_office" && z < 10)) return null;
+    if (level === "compound") {
+      return layers.compounds.getVisible() && z >= 15 ? new ol.style.Style({ text: text(f.get("name"), {
+        font: "12px 'Noto Sans CJK SC', sans-serif", fill: new ol.style.Fill({ color: "#55606a" }) }) }) : null;
+    }
+    if (!layers.boundaries.getVisible() || (level === "community" && z < 12) || (level === "street_office" && z < 10)) return null;
     return new ol.style.Style({ text: text(f.get("name"), {
       font: (level === "district" ? "bold 16px" : level === "street_office" ? "bold 14px" : "13px") + " 'Noto Sans CJK SC', sans-serif",
       fill: new ol.style.Fill({ color: LEVEL_STYLE[level] ? LEVEL_STYLE[level].color : "#333" })
@@ -145,13 +149,11 @@
     }
     return styles;
   }
-  function compoundStyle(f, resolution) {
-    var styles = [new ol.style.Style({
+  function compoundStyle(f) {  // its name comes once, from the label layer
+    return new ol.style.Style({
       fill: fill(KIND_COLOURS[f.get("kind")] || "#e3e3e3", 0.55),
       stroke: new ol.style.Stroke({ color: "#9aa5ad", width: 1 })
-    })];
-    if (resolution < 3 && f.get("name")) styles.push(new ol.style.Style({ text: text(f.get("name"), { font: "12px 'Noto Sans CJK SC', sans-serif", fill: new ol.style.Fill({ color: "#55606a" }) }) }));
-    return styles;
+    });
   }
   function buildingStyle(f, resolution) {
     var colour = colourBy === "use" ? USE_COLOURS[f.get("use")] : PLATE_COLOURS[f.get("plate")];
@@ -165,8 +167,11 @@
     return styles;
   }
   function plateStyle(f) {
+    // A numbered building's own plate is its footprint's number already: no second mark on it.
+    if (!f.get("label")) return null;
     return new ol.style.Style({
-      image: new ol.style.Circle({ radius: 4, fill: fill(f.get("population") ? PLATE_COLOURS.population : "#2f6f9f", 1), stroke: new ol.style.Stroke({ color: "#fff", width: 1.5 }) }),
+      // The dot never hides a label (a building's number sits right on its plate).
+      image: new ol.style.Circle({ radius: 4, declutterMode: "none", fill: fill(f.get("population") ? PLATE_COLOURS.population : "#2f6f9f", 1), stroke: new ol.style.Stroke({ color: "#fff", width: 1.5 }) }),
       text: f.get("label") ? text(f.get("label"), { offsetY: -12, font: "11px 'Noto Sans CJK SC', sans-serif" }) : undefined
     });
   }
@@ -186,7 +191,7 @@
   }
   var layers = {
     // Decluttered layers share one collision tree per frame: labels never overprint each other.
-    compounds: tileLayer("compound", compoundStyle, { minZoom: 13, declutter: true }),
+    compounds: tileLayer("compound", compoundStyle, { minZoom: 13 }),
     streets: tileLayer("street", streetStyle, { minZoom: 12, declutter: true }),
     buildings: tileLayer("building", buildingStyle, { minZoom: 14, declutter: true }),
     boundaries: tileLayer("boundary", boundaryStyle),
@@ -233,7 +238,7 @@
     if (layers.basemap) names.unshift("basemap");
     names.forEach(function (name) {
       var input = h("input", { type: "checkbox", checked: "checked", "data-layer": name,
-        onchange: function () { layers[name].setVisible(input.checked); if (name === "boundaries") layers.labels.setVisible(input.checked); } });
+        onchange: function () { layers[name].setVisible(input.checked); layers.labels.changed(); } });
       box.appendChild(h("label", { "class": "check" }, [input, " " + W[name]]));
     });
     var select = h("select", { id: "colour-by", "aria-label": W.colour_by, onchange: function () {
