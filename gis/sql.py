@@ -127,6 +127,17 @@ label AS (
         FROM geo_compound k JOIN geo_community c ON c.id = k.community_id, box
        WHERE k.geom && box.property AND %(z)s >= %(compound_zoom)s
          AND c.code LIKE ANY (%(patterns)s::text[])
+      UNION ALL  -- buildings' numbers (楼栋号), likewise once each
+      SELECT 'building', c.code, n.number, ST_Transform(
+               CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(b.footprint))
+                    ELSE ST_PointOnSurface(b.footprint) END, 3857)
+        FROM geo_building b JOIN geo_community c ON c.id = b.community_id, box,
+             LATERAL (SELECT d.building_number AS number FROM geo_doorplate d
+                       WHERE d.building_id = b.id AND d.entrance_id IS NULL AND d.room_id IS NULL
+                         AND d.building_number <> ''
+                       ORDER BY d.id LIMIT 1) n
+       WHERE b.footprint && box.property AND %(z)s >= %(building_zoom)s
+         AND c.code LIKE ANY (%(patterns)s::text[])
     ) p, tile
    -- half-open tile: a point on the edge between two tiles is in one of them
    WHERE ST_X(p.point) >= ST_XMin(tile.env) AND ST_X(p.point) < ST_XMax(tile.env)

@@ -200,6 +200,25 @@ def test_a_compound_is_named_in_one_tile_only(map_data, users):
     ]
 
 
+def test_a_building_number_is_a_label_in_one_tile_only(map_data, users):
+    """A building across a tile edge is drawn in both tiles; its number is labelled in one."""
+    client = signed_in(users[Role.COMMUNITY_WORKER])
+    plated = map_data.plated  # 112.111–112.112: straddles a z18 tile edge
+    _, x0, y = tile_of(112.111, 32.0115, 18)
+    _, x1, _ = tile_of(112.112, 32.0115, 18)
+    assert x1 > x0
+    drawn, numbered = 0, []
+    for x in range(x0, x1 + 1):
+        layers = fetch(client, 18, x, y)
+        drawn += sum(p["id"] == plated.pk for p in properties(layers, "building"))
+        numbered += [p for p in properties(layers, "label") if p["level"] == "building"]
+    assert drawn == x1 - x0 + 1
+    assert numbered == [{"level": "building", "code": plated.community.code, "name": "3"}]
+    # Only buildings whose own plate has a number, and only from the buildings' zoom.
+    low = properties(fetch(client, *tile_of(112.1115, 32.0115, 13)), "label")
+    assert not [p for p in low if p["level"] == "building"]
+
+
 def test_plate_points_from_zoom_17(map_data, users):
     client = signed_in(users[Role.COMMUNITY_WORKER])
     location = map_data.plate.location
@@ -266,7 +285,7 @@ def test_each_boundary_has_its_label_in_exactly_one_tile(map_data, users):
     for x in range(x0, x1 + 1):
         for y in range(y0, y1 + 1):
             for label in properties(fetch(client, z, x, y), "label"):
-                if label["level"] != "compound":  # compounds: their own test
+                if label["level"] in ("district", "street_office", "community"):
                     counts[label["code"]] = counts.get(label["code"], 0) + 1
     home, away = map_data.territory.home.code, map_data.territory.away.code
     assert counts[home] == 1

@@ -122,6 +122,9 @@
   }
   function labelStyle(f, resolution) {
     var level = f.get("level"), z = map.getView().getZoomForResolution(resolution);
+    if (level === "building") {  // a building's number, once (the footprint may span tiles)
+      return layers.buildings.getVisible() && resolution < 1.2 ? new ol.style.Style({ text: text(f.get("name"), { font: "11px 'Noto Sans CJK SC', sans-serif" }) }) : null;
+    }
     if (level === "compound") {
       return layers.compounds.getVisible() && z >= 15 ? new ol.style.Style({ text: text(f.get("name"), {
         font: "12px 'Noto Sans CJK SC', sans-serif", fill: new ol.style.Fill({ color: "#55606a" }) }) }) : null;
@@ -155,16 +158,13 @@
       stroke: new ol.style.Stroke({ color: "#9aa5ad", width: 1 })
     });
   }
-  function buildingStyle(f, resolution) {
+  function buildingStyle(f) {
     var colour = colourBy === "use" ? USE_COLOURS[f.get("use")] : PLATE_COLOURS[f.get("plate")];
     var selected = selectedBuilding === f.get("id");
-    var styles = [new ol.style.Style({
+    return new ol.style.Style({  // its number comes once, from the label layer
       fill: fill(colour || "#ccc", 0.9),
       stroke: new ol.style.Stroke({ color: selected ? "#0b5394" : "#6b5a48", width: selected ? 3 : 0.8 })
-    })];
-    var label = f.get("number");
-    if (label && resolution < 1.2) styles.push(new ol.style.Style({ text: text(label, { font: "11px 'Noto Sans CJK SC', sans-serif" }) }));
-    return styles;
+    });
   }
   function plateStyle(f) {
     // A numbered building's own plate is its footprint's number already: no second mark on it.
@@ -193,7 +193,7 @@
     // Decluttered layers share one collision tree per frame: labels never overprint each other.
     compounds: tileLayer("compound", compoundStyle, { minZoom: 13 }),
     streets: tileLayer("street", streetStyle, { minZoom: 12, declutter: true }),
-    buildings: tileLayer("building", buildingStyle, { minZoom: 14, declutter: true }),
+    buildings: tileLayer("building", buildingStyle, { minZoom: 14 }),
     boundaries: tileLayer("boundary", boundaryStyle),
     plates: tileLayer("plate", plateStyle, { minZoom: 17, declutter: true }),
     labels: tileLayer("label", labelStyle, { declutter: true })
