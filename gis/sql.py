@@ -109,39 +109,53 @@ boundary AS (
                       ELSE geom END AS g
             FROM node WHERE NOT ST_IsEmpty(geom)) s, tile
 ),
+building_row AS (  -- the tile's buildings with their plates summed up: the layer and the labels
+  SELECT b.id, b.use,
+         CASE WHEN p.population THEN 'population' WHEN p.plates > 0 THEN 'plate'
+              ELSE 'none' END AS plate,
+         b.floors_above AS floors, b.name, coalesce(p.number, '') AS number,
+         c.code AS community, b.footprint
+    FROM geo_building b JOIN geo_community c ON c.id = b.community_id
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS plates, bool_or(d.population_plate) AS population,
+             (array_agg(d.building_number ORDER BY d.id)
+               FILTER (WHERE d.entrance_id IS NULL AND d.room_id IS NULL))[1] AS number
+        FROM geo_doorplate d WHERE d.building_id = b.id
+    ) p, box
+   WHERE b.footprint && box.property AND %(z)s >= %(building_zoom)s
+     AND c.code LIKE ANY (%(patterns)s::text[])
+),
 label AS (
-  SELECT level, code, name, ST_AsMVTGeom(point, tile.env, %(extent)s, 0, false) AS geom
+  SELECT level, code, name,
+         CASE WHEN %(linear)s THEN ST_AsMVTGeom(point, tile.bounds, %(extent)s, 0, false)
+              ELSE ST_AsMVTGeom(ST_Transform(point, 3857), tile.env, %(extent)s, 0, false)
+         END AS geom
     FROM (
-      SELECT n.level, n.code, n.name, ST_Transform(
-               CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(g.geom))
-                    ELSE ST_PointOnSurface(g.geom) END, 3857) AS point
+      SELECT n.level, n.code, n.name,
+             CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(g.geom))
+                  ELSE ST_PointOnSurface(g.geom) END AS point
         FROM node n
         JOIN (SELECT 'district' AS level, code, geom FROM geo_district
               UNION ALL SELECT 'street_office', code, geom FROM geo_streetoffice
               UNION ALL SELECT 'community', code, geom FROM geo_community) g
           ON g.level = n.level AND g.code = n.code
       UNION ALL  -- compounds' names: once each, not in every tile their polygon reaches
-      SELECT 'compound', c.code, k.name, ST_Transform(
-               CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(k.geom))
-                    ELSE ST_PointOnSurface(k.geom) END, 3857)
+      SELECT 'compound', c.code, k.name,
+             CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(k.geom))
+                  ELSE ST_PointOnSurface(k.geom) END
         FROM geo_compound k JOIN geo_community c ON c.id = k.community_id, box
        WHERE k.geom && box.property AND %(z)s >= %(compound_zoom)s
          AND c.code LIKE ANY (%(patterns)s::text[])
       UNION ALL  -- buildings' numbers (楼栋号), likewise once each
-      SELECT 'building', c.code, n.number, ST_Transform(
-               CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(b.footprint))
-                    ELSE ST_PointOnSurface(b.footprint) END, 3857)
-        FROM geo_building b JOIN geo_community c ON c.id = b.community_id, box,
-             LATERAL (SELECT d.building_number AS number FROM geo_doorplate d
-                       WHERE d.building_id = b.id AND d.entrance_id IS NULL AND d.room_id IS NULL
-                         AND d.building_number <> ''
-                       ORDER BY d.id LIMIT 1) n
-       WHERE b.footprint && box.property AND %(z)s >= %(building_zoom)s
-         AND c.code LIKE ANY (%(patterns)s::text[])
+      SELECT 'building', r.community, r.number,
+             CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(ST_PointOnSurface(r.footprint))
+                  ELSE ST_PointOnSurface(r.footprint) END
+        FROM building_row r WHERE r.number <> ''
     ) p, tile
-   -- half-open tile: a point on the edge between two tiles is in one of them
-   WHERE ST_X(p.point) >= ST_XMin(tile.env) AND ST_X(p.point) < ST_XMax(tile.env)
-     AND ST_Y(p.point) > ST_YMin(tile.env) AND ST_Y(p.point) <= ST_YMax(tile.env)
+   -- half-open tile: a point on the edge between two tiles is in one of them. In degrees: the
+   -- tile's edges are meridians and parallels, and the points are not projected at all.
+   WHERE ST_X(p.point) >= ST_XMin(tile.bounds) AND ST_X(p.point) < ST_XMax(tile.bounds)
+     AND ST_Y(p.point) > ST_YMin(tile.bounds) AND ST_Y(p.point) <= ST_YMax(tile.bounds)
 ),
 compound AS (
   SELECT k.id AS fid, k.id, k.name, k.kind,
@@ -158,21 +172,9 @@ street AS (
      AND s.district_id LIKE ANY (%(district_patterns)s::text[])
 ),
 building AS (
-  SELECT b.id AS fid, b.id, b.use,
-         CASE WHEN p.population THEN 'population' WHEN p.plates > 0 THEN 'plate'
-              ELSE 'none' END AS plate,
-         b.floors_above AS floors, b.name, coalesce(p.number, '') AS number,
-         c.code AS community,
-         {b.footprint} AS geom
-    FROM geo_building b JOIN geo_community c ON c.id = b.community_id
-    CROSS JOIN LATERAL (
-      SELECT count(*) AS plates, bool_or(d.population_plate) AS population,
-             (array_agg(d.building_number ORDER BY d.id)
-               FILTER (WHERE d.entrance_id IS NULL AND d.room_id IS NULL))[1] AS number
-        FROM geo_doorplate d WHERE d.building_id = b.id
-    ) p, box, tile
-   WHERE b.footprint && box.property AND %(z)s >= %(building_zoom)s
-     AND c.code LIKE ANY (%(patterns)s::text[])
+  SELECT r.id AS fid, r.id, r.use, r.plate, r.floors, r.name, r.number, r.community,
+         {r.footprint} AS geom
+    FROM building_row r, tile
 ),
 plate AS (
   SELECT d.id AS fid, d.id, d.building_id AS building,
