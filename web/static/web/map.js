@@ -265,7 +265,7 @@
 
   // ---- territory tree --------------------------------------------------------------------------
   var treeNodes = [];
-  function buildTree(nodes, parent, depth) {
+  function buildTree(nodes, parent) {
     nodes.forEach(function (node) {
       var li = h("li", { "data-code": node.code, "class": "level-" + node.level }, [
         h("button", { type: "button", onclick: function () { goToNode(node); } }, [
@@ -275,7 +275,7 @@
       treeNodes.push({ li: li, text: (node.name + " " + node.code).toLowerCase() });
       parent.appendChild(li);
       if (node.children && node.children.length) {
-        var ul = h("ul"); li.appendChild(ul); buildTree(node.children, ul, depth + 1);
+        var ul = h("ul"); li.appendChild(ul); buildTree(node.children, ul);
       }
     });
   }
@@ -286,7 +286,7 @@
   function loadTree() {
     return api("GET", "territory/").then(function (data) {
       var ul = $("tree"); ul.textContent = ""; treeNodes = [];
-      buildTree(data.nodes, ul, 0);
+      buildTree(data.nodes, ul);
       // Start on the user's own territory unless the address says where to look.
       if (!location.hash && data.nodes.length) {
         var node = data.nodes[0];
@@ -590,7 +590,7 @@
     api("GET", kind + "/" + id + "/history/").then(function (changes) {
       target.textContent = "";
       if (!changes.length) { target.appendChild(h("p", { "class": "note", text: W.no_history })); return; }
-      var ol_ = h("ol", { "class": "changes" });
+      var changeList = h("ol", { "class": "changes" });
       changes.slice().reverse().forEach(function (c) {
         var when = new Date(c.created_at).toLocaleString(document.documentElement.lang);
         var what = c.label === "insert" ? W.created : c.label === "delete" ? W.deleted : Object.keys(c.diff).map(function (k) {
@@ -605,9 +605,9 @@
             toast(W.undone); afterEdit();
           }).catch(refused);
         } }));
-        ol_.appendChild(item);
+        changeList.appendChild(item);
       });
-      target.appendChild(ol_);
+      target.appendChild(changeList);
     }).catch(function (err) { target.textContent = err.message; });
   }
 
