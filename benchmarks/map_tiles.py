@@ -73,7 +73,7 @@ def main() -> None:
     from gis.sql import map_tile_query
     from layers import tiles
 
-    _prepare_database(connection, size, fresh=args.fresh)
+    prepare_database(connection, size, fresh=args.fresh)
     shutil.rmtree(cache_dir, ignore_errors=True)
 
     # The district administrator of the district with the most buildings.
@@ -171,7 +171,7 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
-def _prepare_database(connection: Any, size: str, *, fresh: bool) -> None:
+def prepare_database(connection: Any, size: str, *, fresh: bool) -> None:
     """Create, migrate and load the scratch database, or reuse it when it holds this size.
 
     A successful load leaves a comment on the database naming the size and seed; anything else
