@@ -14,28 +14,20 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.templatetags.static import static
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from gis.api.views import bbox_values
 from gis.exceptions import PlategridError
 from layers.html_map import Assets, html_map
-from web.api.errors import STATUS_BY_ERROR
+from web.api.errors import domain_error
 
 logger = logging.getLogger("plategrid.exports")
 
 
 def _error(exc: PlategridError) -> JsonResponse:
     """The API's error shape (``detail`` in the request's language, both languages, ``code``)."""
-    status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
-    body = {
-        "detail": exc.render(translation.get_language() or "zh-hans"),
-        "code": exc.code,
-        "detail_zh": exc.render("zh-hans"),
-        "detail_en": exc.render("en"),
-    }
-    if exc.field:
-        body["field"] = exc.field
+    body, status = domain_error(exc)
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 

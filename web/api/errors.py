@@ -32,7 +32,8 @@ STATUS_BY_ERROR: list[tuple[type[PlategridError], int]] = [
 ]
 
 
-def _domain_response(exc: PlategridError) -> Response:
+def domain_error(exc: PlategridError) -> tuple[dict[str, Any], int]:
+    """The body and HTTP status of a domain error (also for the few views outside DRF)."""
     http_status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
     language = translation.get_language() or "zh-hans"
     body: dict[str, Any] = {
@@ -45,6 +46,11 @@ def _domain_response(exc: PlategridError) -> Response:
         body["field"] = exc.field
     if exc.geometry:
         body["geometry"] = exc.geometry
+    return body, http_status
+
+
+def _domain_response(exc: PlategridError) -> Response:
+    body, http_status = domain_error(exc)
     return Response(body, status=http_status)
 
 
