@@ -189,7 +189,7 @@ def partition_area(
 
     geoms = _tile(area_poly, footprints, assignment, n_zones, sample_spacing_m)
     geoms = _keep_buildings_whole(geoms, footprints, assignment, area_poly)
-    geoms, assignment, moved = _make_contiguous(geoms, footprints, assignment)
+    geoms, assignment, moved = _make_contiguous(geoms, footprints, assignment, weight)
     report = _report(area_poly, geoms, footprints, weight, assignment, moved)
     return Partition(zones=list(geoms), assignment=assignment, report=report)
 
@@ -522,6 +522,7 @@ def _make_contiguous(
     zones: NDArray[np.object_],
     footprints: NDArray[np.object_],
     assignment: NDArray[np.int64],
+    weight: NDArray,
 ) -> tuple[NDArray[np.object_], NDArray[np.int64], int]:
     zones = zones.copy()
     assignment = assignment.copy()
@@ -537,13 +538,17 @@ def _make_contiguous(
             held = [
                 np.flatnonzero(shapely.contains(part, points) & (assignment == z)) for part in parts
             ]
-            # Keep the part with the most workload units, then the largest.
-            keep = max(range(len(parts)), key=lambda i: (len(held[i]), parts[i].area))
+            # Keep the part with the most workload (then buildings, then area).
+            keep = max(
+                range(len(parts)),
+                key=lambda i: (weight[held[i]].sum(), len(held[i]), parts[i].area),
+            )
             zones[z] = parts[keep]
             for i, part in enumerate(parts):
                 if i == keep:
                     continue
-                target = _best_neighbour(part, zones, z)
+                workloads = np.bincount(assignment, weight, len(zones))
+                target = _best_neighbour(part, zones, z, workloads if len(held[i]) else None)
                 zones[target] = _polygonal(shapely.union(zones[target], part))
                 assignment[held[i]] = target
                 moved += 1
@@ -552,8 +557,12 @@ def _make_contiguous(
     return np.array([_single(z) for z in zones], dtype=object), assignment, moved
 
 
-def _best_neighbour(part: shapely.Geometry, zones: NDArray[np.object_], own: int) -> int:
-    """The zone (other than ``own``) that shares the longest boundary with ``part``."""
+def _best_neighbour(
+    part: shapely.Geometry, zones: NDArray[np.object_], own: int, workloads: NDArray | None
+) -> int:
+    """The zone (other than ``own``) to give ``part`` to: with ``workloads``, the least loaded
+    of those sharing at least a tenth of the longest shared boundary; else the one sharing the
+    longest boundary."""
     scale = max(np.sqrt(part.area), 1.0) * 1e-6 + 1e-6
     grown = shapely.buffer(part, scale)
     shared = shapely.area(shapely.intersection(grown, zones))
@@ -562,7 +571,10 @@ def _best_neighbour(part: shapely.Geometry, zones: NDArray[np.object_], own: int
         distance = shapely.distance(part, zones)
         distance[own] = np.inf
         return int(np.argmin(distance))
-    return int(np.argmax(shared))
+    if workloads is None:
+        return int(np.argmax(shared))
+    candidates = np.flatnonzero(shared >= 0.1 * shared.max())
+    return int(candidates[np.argmin(workloads[candidates])])
 
 
 def _single(geom: shapely.Geometry) -> shapely.Geometry:
