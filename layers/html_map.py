@@ -28,18 +28,10 @@ from gis.exceptions import InvalidInputError
 from gis.functions import MakeEnvelope
 from gis.models import Building, BuildingUse, Community, Compound, CompoundKind, DoorPlate
 
+from .styles import BUILDING_USE_COLOURS
+
 Bbox = tuple[float, float, float, float]
 
-#: Fill colour of a building by use (also the legend's).
-USE_COLOURS: dict[str, str] = {
-    BuildingUse.RESIDENTIAL: "#4e79a7",
-    BuildingUse.MIXED: "#9c755f",
-    BuildingUse.COMMERCIAL: "#f28e2b",
-    BuildingUse.INDUSTRIAL: "#76706e",
-    BuildingUse.DORMITORY: "#b07aa1",
-    BuildingUse.PUBLIC: "#59a14f",
-    BuildingUse.OTHER: "#bab0ac",
-}
 COMMUNITY_STYLE = {"color": "#d62728", "weight": 2, "dashArray": "6 4", "fill": False}
 COMPOUND_STYLE = {"color": "#8c6d31", "weight": 1, "fillColor": "#e7cb94", "fillOpacity": 0.35}
 PLATE_COLOUR = "#222222"
@@ -208,7 +200,9 @@ def html_map(*, user: Any, bbox: Bbox, assets: Assets, max_buildings: int) -> Ht
 
 
 def _building_style(feature: dict[str, Any]) -> dict[str, Any]:
-    colour = USE_COLOURS.get(feature["properties"]["use_code"], USE_COLOURS[BuildingUse.OTHER])
+    colour = BUILDING_USE_COLOURS.get(
+        feature["properties"]["use_code"], BUILDING_USE_COLOURS[BuildingUse.OTHER]
+    )
     return {"color": "#333333", "weight": 0.5, "fillColor": colour, "fillOpacity": 0.8}
 
 
@@ -240,7 +234,7 @@ def _legend() -> str:
         "",
         '<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
         'background:{}"></span>{}</div>',
-        ((USE_COLOURS[use], label) for use, label in BuildingUse.choices),
+        ((BUILDING_USE_COLOURS[use], label) for use, label in BuildingUse.choices),
     )
     return format_html(
         '<div style="position:fixed;bottom:56px;left:10px;z-index:1000;background:#fff;'

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from gis.models import Building, BuildingUse, Community, CompoundKind, DoorPlate, Room, RoomUse
+from layers import styles
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -50,6 +51,7 @@ def map_config() -> dict[str, Any]:
         "building_uses": dict(BuildingUse.choices),
         "room_uses": dict(RoomUse.choices),
         "compound_kinds": dict(CompoundKind.choices),
+        "colours": styles.palette(),
         "words": _words(),
     }
 

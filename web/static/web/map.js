@@ -6,20 +6,11 @@
   var W = cfg.words;
   var GCJ = cfg.basemap.crs === "gcj02";
 
-  // ---- colours (legend and styles share them) -------------------------------------------------
-  var USE_COLOURS = {
-    residential: "#f2c48d", mixed: "#e8a05c", commercial: "#d9726b", industrial: "#9c8fc4",
-    dormitory: "#f5de7a", "public": "#7fb3d5", other: "#c9c9c9"
-  };
-  var PLATE_COLOURS = { none: "#d9534f", plate: "#f0ad4e", population: "#5cb85c" };
-  var KIND_COLOURS = {
-    closed_property: "#cfe8cf", mixed_residential: "#e6e0c8", urban_village: "#f3d6c6",
-    market: "#f6c9d8", employer: "#d4dcf2", other: "#e3e3e3"
-  };
-  var ROOM_COLOURS = {
-    owner_occupied: "#a9d18e", rented_whole: "#f4b183", rented_shared: "#ff8a65",
-    vacant: "#e7e6e6", commercial: "#9dc3e6", other: "#c9c9c9"
-  };
+  // ---- colours: one palette for every map product (layers/styles.py) ---------------------------
+  var USE_COLOURS = cfg.colours.building_use;
+  var PLATE_COLOURS = cfg.colours.plate_status;
+  var KIND_COLOURS = cfg.colours.compound_kind;
+  var ROOM_COLOURS = cfg.colours.room_use;
   var LEVEL_STYLE = {
     district: { color: "#23415a", width: 3, dash: undefined },
     street_office: { color: "#2f6f9f", width: 2, dash: [8, 6] },
