@@ -52,6 +52,8 @@ from gis.models import (
     Room,
     StreetOffice,
 )
+from grid import services as grid_services
+from grid.models import Assignment, AssignmentRole, Staff, Zone
 
 from ..conftest import Territory
 from ..factories import (
@@ -67,6 +69,7 @@ from ..factories import (
     box,
     mbox,
 )
+from ..grid.factories import AssignmentFactory, StaffFactory
 
 ANONYMOUS = "anonymous"
 ROLES = (
@@ -93,7 +96,8 @@ Y, N = Listed(True), Listed(False)
 # (district_admin, street_supervisor, community_worker, read_only, anonymous).
 Grid = dict[str, tuple[Any, ...]]
 
-# -- property: compounds, buildings, entrances, rooms, door plates, landlords -----------------
+# -- property: compounds, buildings, entrances, rooms, door plates, landlords; and the grids'
+# zones, staff and assignments, scoped the same way through their community ------------------
 PROPERTY_LIST: Grid = {
     "inside": (Y, Y, Y, Y, 403),
     "sibling": (Y, Y, N, N, 403),
@@ -178,7 +182,17 @@ MATRIX: dict[str, dict[str, Grid]] = {
     "community-undo": {"POST": TERRITORY_WRITE},
     **{
         route: grids
-        for basename in ("compound", "building", "entrance", "room", "door-plate", "landlord")
+        for basename in (
+            "compound",
+            "building",
+            "entrance",
+            "room",
+            "door-plate",
+            "landlord",
+            "zone",
+            "staff",
+            "assignment",
+        )
         for route, grids in {
             f"{basename}-list": {"GET": PROPERTY_LIST, "POST": PROPERTY_CREATE},
             f"{basename}-detail": {
@@ -194,6 +208,9 @@ MATRIX: dict[str, dict[str, Grid]] = {
     "search": {"GET": PROPERTY_LIST},
     "territory": {"GET": TERRITORY_LIST},
     "room-split": {"POST": ROOM_SPLIT},
+    # Reports of a territory code (?code= the scope's community): 404 outside the user's scope.
+    "zone-coverage": {"GET": PROPERTY_READ},
+    "staffing-gaps": {"GET": PROPERTY_READ},
     "address-parse": {"GET": SIGNED_IN},
     "me": {"GET": SIGNED_IN},
     "schema": {"GET": PUBLIC},
@@ -287,6 +304,9 @@ MODELS: dict[str, ModelSpec] = {
     "room": ModelSpec(Room, False, ("use", "vacant")),
     "door-plate": ModelSpec(DoorPlate, True, ("population_plate", True)),
     "landlord": ModelSpec(Landlord, False, ("name", "李四")),
+    "zone": ModelSpec(Zone, True, ("name", "改名网格")),
+    "staff": ModelSpec(Staff, False, ("name", "李四")),
+    "assignment": ModelSpec(Assignment, False, ("role", AssignmentRole.YARD_PROPAGANDIST.value)),
 }
 
 
@@ -418,6 +438,15 @@ class World:
             return services.save_door_plate(actor=None, data=data)
         if name == "landlord":
             return LandlordFactory(community=community, name="王芳")
+        if name == "zone":
+            geom = self._box(scope, 112.11, 32.01, 112.12, 32.02, multi=True)
+            data = {"community": community, "name": "第一网格", "geom": geom}
+            return grid_services.save_zone(actor=None, data=data)
+        if name == "staff":
+            return StaffFactory(community=community, name="王芳")
+        if name == "assignment":
+            staff = self.obj("staff", scope)
+            return AssignmentFactory(staff=staff, role=AssignmentRole.CENTRAL_HOUSEHOLD_HEAD)
         raise AssertionError(name)
 
     def disposable(self, name: str, scope: str) -> Any:
@@ -457,6 +486,15 @@ class World:
             return services.save_door_plate(actor=None, data=data)
         if name == "landlord":
             return LandlordFactory(community=community, name="临时房东")
+        if name == "zone":
+            geom = self._box(scope, 112.14, 32.04, 112.145, 32.045, multi=True)
+            data = {"community": community, "name": "临时网格", "geom": geom}
+            return grid_services.save_zone(actor=None, data=data)
+        if name == "staff":
+            return StaffFactory(community=community, name="临时")
+        if name == "assignment":
+            staff = self.obj("staff", scope)
+            return AssignmentFactory(staff=staff, role=AssignmentRole.YARD_PROPAGANDIST)
         raise AssertionError(name)
 
     def create_payload(self, name: str, scope: str) -> dict[str, Any]:
@@ -493,6 +531,13 @@ class World:
             return _feature(props, building.footprint.point_on_surface)
         if name == "landlord":
             return {"name": "李雷", "phone": "13800000000", "community": community.pk}
+        if name == "zone":
+            props = {"name": "新网格", "community": community.code}
+            return _feature(props, self._box(scope, 112.13, 32.03, 112.135, 32.035, multi=False))
+        if name == "staff":
+            return {"name": "李雷", "phone": "13800000000", "community": community.pk}
+        if name == "assignment":
+            return {"staff": self.obj("staff", scope).pk, "role": "central_household_head"}
         raise AssertionError(name)
 
     def patch_payload(self, name: str) -> dict[str, Any]:
@@ -608,6 +653,9 @@ def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
     if cell.route in ("search", "territory", "room-split"):
         return _run_map_route(cell, world, client)
+    if cell.route in ("zone-coverage", "staffing-gaps"):
+        code = world.community(cell.scope or "inside").code
+        return client.get(reverse(cell.route), {"code": code})
     name, _, kind = cell.route.rpartition("-")
     if name not in MODELS:  # me, address parser, schema, docs
         params = {"q": "樊城区人民路12号3栋2单元501室"} if cell.route == "address-parse" else {}

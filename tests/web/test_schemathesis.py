@@ -38,9 +38,11 @@ from schemathesis.checks import not_a_server_error
 
 from gis import history, services
 from gis.models import DoorPlate, Entrance, Role, Room
+from grid.models import Assignment, AssignmentRole
 
 from ..conftest import Territory
 from ..factories import CompoundFactory, EntranceFactory, LandlordFactory, RoomFactory
+from ..grid.factories import AssignmentFactory, StaffFactory, ZoneFactory
 
 PASSWORD = "pw"  # UserFactory gives every user this password
 
@@ -103,12 +105,25 @@ def real_ids(territory: Territory) -> dict[str, tuple[int, int]]:
             actor=None, data={"building": building, "road": "人民路", "number": "12"}
         ),
         "landlords": LandlordFactory(community=territory.home),
+        "zones": ZoneFactory(community=territory.home, code="001"),
+        "staff": (staff := StaffFactory(community=territory.home)),
+        "assignments": AssignmentFactory(staff=staff),
     }
     ids = {}
     for segment, obj in objects.items():
         model = type(obj)
-        field = {Entrance: "number", Room: "use", DoorPlate: "population_plate"}.get(model, "name")
-        value = {Entrance: "1A", Room: "vacant", DoorPlate: True}.get(model, "改名")
+        field = {
+            Entrance: "number",
+            Room: "use",
+            DoorPlate: "population_plate",
+            Assignment: "role",
+        }.get(model, "name")
+        value = {
+            Entrance: "1A",
+            Room: "vacant",
+            DoorPlate: True,
+            Assignment: AssignmentRole.YARD_PROPAGANDIST,
+        }.get(model, "改名")
         model._default_manager.filter(pk=obj.pk).update(**{field: value})
         event_id = history.changes_of(model, obj.pk)[-1].event_id
         ids[segment] = (obj.pk, event_id)

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from gis.api import map_views
 from gis.api import views as gis_views
+from grid.api import views as grid_views
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -18,8 +19,13 @@ router.register("entrances", gis_views.EntranceViewSet, basename="entrance")
 router.register("rooms", gis_views.RoomViewSet, basename="room")
 router.register("door-plates", gis_views.DoorPlateViewSet, basename="door-plate")
 router.register("landlords", gis_views.LandlordViewSet, basename="landlord")
+router.register("zones", grid_views.ZoneViewSet, basename="zone")
+router.register("staff", grid_views.StaffViewSet, basename="staff")
+router.register("assignments", grid_views.AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
+    path("zones/coverage/", grid_views.CoverageView.as_view(), name="zone-coverage"),
+    path("staffing-gaps/", grid_views.StaffingGapsView.as_view(), name="staffing-gaps"),
     *router.urls,
     path("rooms/<int:pk>/split/", map_views.RoomSplitView.as_view(), name="room-split"),
     path("search/", map_views.SearchView.as_view(), name="search"),

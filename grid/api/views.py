@@ -1,0 +1,123 @@
+"""Thin API views of the grids: scoped querysets in, ``grid.services`` for writes and reports."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gis.api.renderers import FastJSONRenderer
+from gis.api.views import LayerViewSet, RegisterViewSet
+from gis.exceptions import InvalidInputError, ScopeError
+from gis.querysets import can_write
+
+from .. import services
+from ..models import Assignment, Staff, Zone
+from . import serializers as s
+
+CODE_PARAM = OpenApiParameter(
+    "code", OpenApiTypes.STR, required=True, description="district, street office or community code"
+)
+
+
+class GridWrites:
+    """Object-level write permission and deletion for grid models (``grid.services``)."""
+
+    def check_object_permissions(self, request: Request, obj: Any) -> None:
+        # DRF's own check, not RegisterViewSet's (which knows only the register's models).
+        GenericAPIView.check_object_permissions(self, request, obj)  # type: ignore[arg-type]
+        if request.method not in SAFE_METHODS:
+            code = services.scope_code(obj)
+            if not can_write(request.user, code):
+                raise ScopeError(_("Your role on %(territory)s is read-only."), territory=code)
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.delete_grid_object(actor=self.request.user, instance=instance)  # type: ignore[attr-defined]
+
+
+class ZoneViewSet(GridWrites, LayerViewSet):
+    """Current responsibility zones as a GeoJSON FeatureCollection (``?bbox=``, ``?zoom=``,
+    ``?community=``); writes validated by ``grid.services.save_zone``."""
+
+    model, saver, geo_field = Zone, staticmethod(services.save_zone), "geom"
+    serializer_class = s.ZoneSerializer
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = Zone.objects.visible_to(self.request.user)
+        if self.action == "list":
+            queryset = queryset.current()
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        community = self.request.query_params.get("community")
+        if community:
+            queryset = queryset.filter(community_id=community)
+        return super().filter_queryset(queryset)
+
+
+class StaffViewSet(GridWrites, RegisterViewSet):
+    model, saver = Staff, staticmethod(services.save_staff)
+    serializer_class = s.StaffSerializer
+
+
+class AssignmentViewSet(GridWrites, RegisterViewSet):
+    model, saver = Assignment, staticmethod(services.save_assignment)
+    serializer_class = s.AssignmentSerializer
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return super().get_queryset().select_related("staff", "zone")
+
+
+def _code(request: Request) -> str:
+    code = request.query_params.get("code", "")
+    if not code:
+        raise InvalidInputError(
+            _("Give a district, street office or community code in ?code=."),
+            code="bad_code",
+            field="code",
+        )
+    return code
+
+
+def _report(report: Any) -> dict[str, Any]:
+    body = dataclasses.asdict(report)
+    body["ok"] = getattr(report, "ok", None)
+    for community, data in zip(report.communities, body["communities"], strict=True):
+        if hasattr(community, "ok"):
+            data["ok"] = community.ok
+        for shortage, row in zip(
+            getattr(community, "shortages", []), data.get("shortages", []), strict=True
+        ):
+            row["missing"] = shortage.missing
+    return body
+
+
+class CoverageView(APIView):
+    """The coverage check of a district, street office or community: per community the uncovered
+    area (m², GeoJSON), zone overlaps, buildings in no zone and buildings cut by a boundary."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(parameters=[CODE_PARAM], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response(_report(services.coverage_check(_code(request), user=request.user)))
+
+
+class StaffingGapsView(APIView):
+    """Zones without a responsible person, buildings without a building head and the roles each
+    community is short of."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(parameters=[CODE_PARAM], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        return Response(_report(services.staffing_gaps(_code(request), user=request.user)))
