@@ -7,8 +7,10 @@ from typing import Any
 
 from django.contrib.gis.gdal.error import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.utils.encoding import smart_str
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
 from ..exceptions import GeometryError
@@ -57,3 +59,20 @@ class PlanGeometryField(GeometryField):
 
     def to_representation(self, value: Any) -> Any:
         return None if value is None else json.loads(value.json)
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A territory node named by its official code (digits only).
+
+    Anything else is "does not exist" before the database is asked: a NUL byte in the lookup
+    would otherwise be a database error (500) instead of a 400.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        text = str(data) if isinstance(data, int) and not isinstance(data, bool) else data
+        if not isinstance(text, str) or not (text.isascii() and text.isdigit()):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return super().to_internal_value(text)

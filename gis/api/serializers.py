@@ -26,7 +26,7 @@ from ..models import (
     StreetOffice,
 )
 from ..querysets import can_write
-from .fields import CleanGeometryField, PlanGeometryField
+from .fields import CleanGeometryField, CodeRelatedField, PlanGeometryField
 
 
 class FeatureSerializer(GeoFeatureModelSerializer):
@@ -58,7 +58,7 @@ class DistrictSerializer(FeatureSerializer):
 
 class StreetOfficeSerializer(FeatureSerializer):
     geom = CleanGeometryField("MultiPolygon")
-    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all())
+    district = CodeRelatedField(queryset=District.objects.all())
 
     class Meta:
         model = StreetOffice
@@ -69,9 +69,7 @@ class StreetOfficeSerializer(FeatureSerializer):
 
 class CommunitySerializer(FeatureSerializer):
     geom = CleanGeometryField("MultiPolygon")
-    street_office = serializers.SlugRelatedField(
-        slug_field="code", queryset=StreetOffice.objects.all()
-    )
+    street_office = CodeRelatedField(queryset=StreetOffice.objects.all())
 
     class Meta:
         model = Community

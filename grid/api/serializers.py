@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from gis.api.fields import CleanGeometryField
+from gis.api.fields import CleanGeometryField, CodeRelatedField
 from gis.api.serializers import FeatureSerializer
 from gis.masking import mask_phone
 from gis.models import Community
@@ -17,7 +17,7 @@ from ..models import Assignment, Staff, Zone
 
 class ZoneSerializer(FeatureSerializer):
     geom = CleanGeometryField("MultiPolygon")
-    community = serializers.SlugRelatedField(slug_field="code", queryset=Community.objects.all())
+    community = CodeRelatedField(queryset=Community.objects.all())
     code = serializers.CharField(required=False, allow_blank=True, max_length=15)
 
     class Meta:

@@ -169,14 +169,18 @@ def test_duplicate_room_is_409(territory, client_for):
     assert Room.objects.filter(number="201").count() == 1
 
 
-def test_unknown_parent_code_is_a_400(territory, client_for):
+@pytest.mark.parametrize(
+    "parent", ["420606009", "420606\x00001", "４２０６０６００１", "42060600a"]
+)
+def test_unknown_parent_code_is_a_400(territory, client_for, parent):
+    """Unknown, and not a code at all (a NUL byte, full-width digits): a 400, never a 500."""
     feature = {
         "type": "Feature",
         "geometry": {
             "type": "MultiPolygon",
             "coordinates": [[[[112.1, 32.0], [112.11, 32.0], [112.11, 32.01], [112.1, 32.0]]]],
         },
-        "properties": {"code": "420606009001", "name": "无", "street_office": "420606009"},
+        "properties": {"code": "420606009001", "name": "无", "street_office": parent},
     }
     response = client_for().post("/api/communities/", feature, format="json")
     assert response.status_code == 400

@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 
 from gis import services
-from gis.models import Building, Role
+from gis.models import Building, BuildingUse, Role
+from layers.styles import BUILDING_USE_COLOURS
 
 from ..conftest import Territory
 from ..factories import BuildingFactory, CompoundFactory, UserFactory, box, mbox
@@ -107,7 +108,8 @@ def test_the_buildings_and_plates_in_the_box_and_in_scope(places, users):
     assert places["away"] not in html and "长虹社区" not in html  # outside the worker's scope
     assert "人民路社区" in html and "春园小区" in html  # the community and the compound
     # Buildings coloured by use, with the legend.
-    assert "#f28e2b" in html and "#4e79a7" in html
+    uses = BUILDING_USE_COLOURS
+    assert uses[BuildingUse.COMMERCIAL] in html and uses[BuildingUse.RESIDENTIAL] in html
     assert "Building use" in html and "commercial" in html
 
 
