@@ -746,6 +746,16 @@ def _scope_code(instance: models.Model) -> tuple[str, bool]:
 @transaction.atomic
 def delete_object(*, actor: Any, instance: models.Model) -> None:
     code, territory = _scope_code(instance)
+    delete_in_scope(actor=actor, instance=instance, code=code, territory=territory)
+    announce_map_change()  # whatever was deleted, door plates may have gone with it
+
+
+@transaction.atomic
+def delete_in_scope(
+    *, actor: Any, instance: models.Model, code: str, territory: bool = False
+) -> None:
+    """Delete ``instance`` if ``actor`` may write at ``code``, with history; a row that others
+    still depend on (``PROTECT``) is a 409 naming how many."""
     require_write(actor, code, territory=territory)
     with _acting(actor), database_rules():
         try:
@@ -760,4 +770,3 @@ def delete_object(*, actor: Any, instance: models.Model) -> None:
                 value=str(instance),
                 count=len(exc.protected_objects),
             ) from exc
-    announce_map_change()  # whatever was deleted, door plates may have gone with it

@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.crs import metric_srid, to_metric
-from gis.exceptions import ConflictError, NotFoundError, PlategridError, TerritoryError
+from gis.exceptions import NotFoundError, PlategridError, TerritoryError
 from gis.geometry import clean_geometry
 from gis.models import Building, Community, Room, RoomUse
-from gis.services import _acting, _apply, database_rules, require_write
+from gis.services import _acting, _apply, database_rules, delete_in_scope, require_write
 
 from . import conf, sql
 from .exceptions import (
@@ -369,23 +369,9 @@ def scope_code(instance: models.Model) -> str:
     raise PlategridError(_("%(value)s cannot be deleted here."), value=type(instance).__name__)
 
 
-@transaction.atomic
 def delete_grid_object(*, actor: Any, instance: models.Model) -> None:
     """Delete a zone, staff member or assignment (a zone still assigned is refused: 409)."""
-    require_write(actor, scope_code(instance))
-    with _acting(actor), database_rules():
-        try:
-            instance.delete()
-        except models.ProtectedError as exc:
-            raise ConflictError(
-                _(
-                    "%(value)s cannot be deleted: %(count)s other records still depend on it. "
-                    "End or move them first."
-                ),
-                code="protected",
-                value=str(instance),
-                count=len(exc.protected_objects),
-            ) from exc
+    delete_in_scope(actor=actor, instance=instance, code=scope_code(instance))
 
 
 # ---------------------------------------------------------------------------------------------
