@@ -49,7 +49,7 @@ Data = Mapping[str, Any]
 
 
 @contextlib.contextmanager
-def _acting(actor: Any) -> Iterator[None]:
+def acting(actor: Any) -> Iterator[None]:
     """Attach the actor to every history event written inside; one transaction."""
     user_id = getattr(actor, "pk", None)
     with transaction.atomic(), pghistory.context(user=user_id):
@@ -113,7 +113,8 @@ def require_write(actor: Any, code: str, *, territory: bool = False) -> None:
         )
 
 
-def _apply(instance: M, data: Data) -> M:
+def apply_data(instance: M, data: Data) -> M:
+    """Set the fields in ``data`` on ``instance``; an existing node's official code is fixed."""
     old_code = getattr(instance, "code", None)
     if instance.pk is not None and "code" in data and data["code"] != old_code:
         raise TerritoryError(
@@ -131,7 +132,8 @@ def _apply(instance: M, data: Data) -> M:
     return instance
 
 
-def _save(instance: M) -> M:
+def save_instance(instance: M) -> M:
+    """Save with the database's rules as domain errors; announce a change of a mapped table."""
     with database_rules():
         instance.save()
     if is_mapped(instance):
@@ -205,39 +207,39 @@ def _check_code(code: str, *, digits: int, parent_code: str | None, label: Any) 
 
 @transaction.atomic
 def save_district(*, actor: Any, data: Data, instance: District | None = None) -> District:
-    district = _apply(instance or District(), data)
+    district = apply_data(instance or District(), data)
     _check_code(district.code, digits=6, parent_code=None, label=_("district"))
     district.geom = clean_geometry(district.geom, geom_type="MultiPolygon")
     require_write(actor, district.code, territory=True)
-    with _acting(actor):
-        return _save(district)
+    with acting(actor):
+        return save_instance(district)
 
 
 @transaction.atomic
 def save_street_office(
     *, actor: Any, data: Data, instance: StreetOffice | None = None
 ) -> StreetOffice:
-    office = _apply(instance or StreetOffice(), data)
+    office = apply_data(instance or StreetOffice(), data)
     district = office.district
     _check_code(office.code, digits=9, parent_code=district.code, label=_("street office"))
     office.geom = clean_geometry(office.geom, geom_type="MultiPolygon")
     check_inside(office.geom, district.geom, child_label=office.name, parent_label=district.name)
     require_write(actor, office.code, territory=True)
-    with _acting(actor):
-        return _save(office)
+    with acting(actor):
+        return save_instance(office)
 
 
 @transaction.atomic
 def save_community(*, actor: Any, data: Data, instance: Community | None = None) -> Community:
-    community = _apply(instance or Community(), data)
+    community = apply_data(instance or Community(), data)
     office = community.street_office
     _check_code(community.code, digits=12, parent_code=office.code, label=_("community"))
     community.geom = clean_geometry(community.geom, geom_type="MultiPolygon")
     check_inside(community.geom, office.geom, child_label=community.name, parent_label=office.name)
     require_write(actor, community.code, territory=True)
     boundary_changed = instance is not None and "geom" in data
-    with _acting(actor):
-        _save(community)
+    with acting(actor):
+        save_instance(community)
         if boundary_changed:
             rederive_building_communities(community)
     return community
@@ -282,22 +284,22 @@ def community_at(geom: GEOSGeometry) -> Community:
 def save_compound(*, actor: Any, data: Data, instance: Compound | None = None) -> Compound:
     if instance is not None:
         require_write(actor, instance.community.code)
-    compound = _apply(instance or Compound(), data)
+    compound = apply_data(instance or Compound(), data)
     compound.geom = clean_geometry(compound.geom, geom_type="MultiPolygon")
     community = compound.community
     check_inside(
         compound.geom, community.geom, child_label=compound.name, parent_label=community.name
     )
     require_write(actor, community.code)
-    with _acting(actor):
-        return _save(compound)
+    with acting(actor):
+        return save_instance(compound)
 
 
 @transaction.atomic
 def save_landlord(*, actor: Any, data: Data, instance: Landlord | None = None) -> Landlord:
     if instance is not None:
         require_write(actor, instance.community.code)
-    landlord = _apply(instance or Landlord(), data)
+    landlord = apply_data(instance or Landlord(), data)
     phone = (landlord.phone or "").replace(" ", "").replace("-", "")
     if phone and not (phone.lstrip("+").isdigit() and 5 <= len(phone) <= 20):
         raise InvalidInputError(
@@ -308,8 +310,8 @@ def save_landlord(*, actor: Any, data: Data, instance: Landlord | None = None) -
         )
     landlord.phone = phone
     require_write(actor, landlord.community.code)
-    with _acting(actor):
-        return _save(landlord)
+    with acting(actor):
+        return save_instance(landlord)
 
 
 def district_at(geom: GEOSGeometry) -> District:
@@ -340,19 +342,19 @@ def save_street(*, actor: Any, data: Data, instance: Street | None = None) -> St
     """A street centreline; its district is the one holding the middle of the line."""
     if instance is not None:
         require_write(actor, instance.district_id)
-    street = _apply(instance or Street(), data)
+    street = apply_data(instance or Street(), data)
     street.centerline = clean_geometry(street.centerline, geom_type="LineString")  # type: ignore[assignment]
     street.district = district_at(street.centerline)
     require_write(actor, street.district_id)
-    with _acting(actor):
-        return _save(street)
+    with acting(actor):
+        return save_instance(street)
 
 
 @transaction.atomic
 def save_building(*, actor: Any, data: Data, instance: Building | None = None) -> Building:
     if instance is not None:
         require_write(actor, instance.community.code)
-    building = _apply(instance or Building(), data)
+    building = apply_data(instance or Building(), data)
     building.footprint = clean_geometry(building.footprint, geom_type="Polygon")
     community = community_at(building.footprint)
     require_write(actor, community.code)
@@ -361,8 +363,8 @@ def save_building(*, actor: Any, data: Data, instance: Building | None = None) -
     if instance is not None and {"floors_above", "floors_below"} & data.keys():
         _check_floors_hold_rooms(building)
     building.community = community
-    with _acting(actor):
-        _save(building)
+    with acting(actor):
+        save_instance(building)
     building.refresh_from_db(fields=["centroid", "community"])
     return building
 
@@ -404,13 +406,13 @@ def _check_floors_hold_rooms(building: Building) -> None:
 
 @transaction.atomic
 def save_entrance(*, actor: Any, data: Data, instance: Entrance | None = None) -> Entrance:
-    entrance = _apply(instance or Entrance(), data)
+    entrance = apply_data(instance or Entrance(), data)
     require_write(actor, entrance.building.community.code)
     entrance.number = str(entrance.number).strip()
     if entrance.location is not None:
         entrance.location = clean_geometry(entrance.location, geom_type="Point")
-    with _acting(actor):
-        return _save(entrance)
+    with acting(actor):
+        return save_instance(entrance)
 
 
 def _check_room(room: Room) -> None:
@@ -461,12 +463,12 @@ def _check_room(room: Room) -> None:
 def save_room(*, actor: Any, data: Data, instance: Room | None = None) -> Room:
     if instance is not None:
         require_write(actor, instance.building.community.code)
-    room = _apply(instance or Room(), data)
+    room = apply_data(instance or Room(), data)
     room.number = str(room.number).strip()
     require_write(actor, room.building.community.code)
     _check_room(room)
-    with _acting(actor):
-        saved = _save(room)
+    with acting(actor):
+        saved = save_instance(room)
     if instance is not None:
         _readdress_room_plate(actor, saved)
     return saved
@@ -617,7 +619,7 @@ def _halve_area(area: Decimal) -> tuple[Decimal, Decimal]:
 def save_door_plate(*, actor: Any, data: Data, instance: DoorPlate | None = None) -> DoorPlate:
     if instance is not None:
         require_write(actor, instance.building.community.code)
-    plate = _apply(instance or DoorPlate(), data)
+    plate = apply_data(instance or DoorPlate(), data)
     building = plate.building
     require_write(actor, building.community.code)
     _prepare_plate(plate)
@@ -627,8 +629,8 @@ def save_door_plate(*, actor: Any, data: Data, instance: DoorPlate | None = None
             code="plate_date_without_plate",
             field="population_plate_on",
         )
-    with _acting(actor):
-        return _save(plate)
+    with acting(actor):
+        return save_instance(plate)
 
 
 def _prepare_plate(plate: DoorPlate) -> None:
@@ -722,7 +724,7 @@ def bulk_add(objects: list[M], *, actor: Any = None, batch_size: int = 2000) -> 
                 setattr(obj, field, clean_geometry(value, geom_type=geom_type))
         if isinstance(obj, DoorPlate):
             _prepare_plate(obj)
-    with _acting(actor), database_rules():
+    with acting(actor), database_rules():
         model._default_manager.bulk_create(objects, batch_size=batch_size)
     if is_mapped(model):
         announce_map_change()
@@ -757,7 +759,7 @@ def delete_in_scope(
     """Delete ``instance`` if ``actor`` may write at ``code``, with history; a row that others
     still depend on (``PROTECT``) is a 409 naming how many."""
     require_write(actor, code, territory=territory)
-    with _acting(actor), database_rules():
+    with acting(actor), database_rules():
         try:
             instance.delete()
         except models.ProtectedError as exc:

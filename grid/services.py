@@ -25,7 +25,14 @@ from gis.crs import metric_srid, to_metric
 from gis.exceptions import NotFoundError, PlategridError, TerritoryError
 from gis.geometry import clean_geometry
 from gis.models import Building, Community, Room, RoomUse
-from gis.services import _acting, _apply, database_rules, delete_in_scope, require_write
+from gis.services import (
+    acting,
+    apply_data,
+    database_rules,
+    delete_in_scope,
+    require_write,
+    save_instance,
+)
 
 from . import conf, sql
 from .exceptions import (
@@ -46,12 +53,6 @@ HOUSEHOLD_USES = (RoomUse.OWNER_OCCUPIED, RoomUse.RENTED_WHOLE, RoomUse.RENTED_S
 
 def _geojson(geom: GEOSGeometry) -> dict[str, Any]:
     return json.loads(geom.json)
-
-
-def _save(instance: models.Model) -> Any:
-    with database_rules():
-        instance.save()
-    return instance
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ def save_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
             )
     if "geom" in data:  # a Polygon or GeoJSON becomes the stored MultiPolygon
         data = {**data, "geom": clean_geometry(data["geom"], geom_type="MultiPolygon")}
-    zone = _apply(instance or Zone(), data)
+    zone = apply_data(instance or Zone(), data)
     zone.geom = clean_geometry(zone.geom, geom_type="MultiPolygon")
     community = zone.community
     require_write(actor, community.code)
@@ -102,8 +103,8 @@ def save_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
     check_zone_inside(zone, community)
     check_zone_overlaps(zone)
     check_buildings_not_cut(zone)
-    with _acting(actor):
-        return _save(zone)
+    with acting(actor):
+        return save_instance(zone)
 
 
 def _check_zone_code(code: Any, community: Community) -> None:
@@ -247,8 +248,8 @@ def retire_zone(*, actor: Any, zone: Zone) -> Zone:
     if zone.valid_to is not None:
         return zone
     zone.valid_to = timezone.now()
-    with _acting(actor):
-        return _save(zone)
+    with acting(actor):
+        return save_instance(zone)
 
 
 @transaction.atomic
@@ -275,7 +276,7 @@ def renumber_zones(*, actor: Any, community: Community) -> dict[str, str]:
             community=community.code,
         )
     changes: dict[str, str] = {}
-    with _acting(actor), database_rules():
+    with acting(actor), database_rules():
         for zone, temporary in zip(moving, spare, strict=False):
             Zone.objects.filter(pk=zone.pk).update(code=temporary)
         for zone in moving:
@@ -292,10 +293,10 @@ def renumber_zones(*, actor: Any, community: Community) -> dict[str, str]:
 def save_staff(*, actor: Any, data: Data, instance: Staff | None = None) -> Staff:
     if instance is not None:
         require_write(actor, instance.community.code)
-    staff = _apply(instance or Staff(), data)
+    staff = apply_data(instance or Staff(), data)
     require_write(actor, staff.community.code)
-    with _acting(actor):
-        return _save(staff)
+    with acting(actor):
+        return save_instance(staff)
 
 
 @transaction.atomic
@@ -304,7 +305,7 @@ def save_assignment(*, actor: Any, data: Data, instance: Assignment | None = Non
     member's community, and the zone current."""
     if instance is not None:
         require_write(actor, instance.staff.community.code)
-    assignment = _apply(instance or Assignment(), data)
+    assignment = apply_data(instance or Assignment(), data)
     community = assignment.staff.community
     require_write(actor, community.code)
     role = assignment.role
@@ -354,8 +355,8 @@ def save_assignment(*, actor: Any, data: Data, instance: Assignment | None = Non
             ends=assignment.ends_on.isoformat(),
             starts=str(assignment.starts_on),
         )
-    with _acting(actor):
-        return _save(assignment)
+    with acting(actor):
+        return save_instance(assignment)
 
 
 def scope_code(instance: models.Model) -> str:
