@@ -43,15 +43,17 @@ class CleanGeometryField(GeometryField):
 class PlanGeometryField(GeometryField):
     """A room plan: a GeoJSON Polygon in metres in the building's own frame (no SRID)."""
 
+    unreadable = _("The room plan cannot be read as a GeoJSON polygon: %(reason)s.")
+
     def to_internal_value(self, value: Any) -> GEOSGeometry:
         try:
             text = value if isinstance(value, str) else json.dumps(value)
             geom = GEOSGeometry(text)
         except (GEOSException, GDALException, ValueError, TypeError) as exc:
             raise GeometryError(
-                _("The room plan cannot be read as a GeoJSON polygon: %(reason)s."),
+                self.unreadable,
                 code="malformed_geojson",
-                field="plan_geom",
+                field=self.field_name,
                 reason=str(exc)[:200],
             ) from exc
         geom.srid = 0
@@ -59,6 +61,13 @@ class PlanGeometryField(GeometryField):
 
     def to_representation(self, value: Any) -> Any:
         return None if value is None else json.loads(value.json)
+
+
+@extend_schema_field({**_GEOJSON_SCHEMA, "description": "LineString in metres, floor-plan frame."})
+class PlanLineField(PlanGeometryField):
+    """A cut line across a room plan: a GeoJSON LineString in the same frame as the plan."""
+
+    unreadable = _("The cut line cannot be read as a GeoJSON LineString: %(reason)s.")
 
 
 class CodeRelatedField(serializers.SlugRelatedField):

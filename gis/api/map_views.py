@@ -6,16 +6,12 @@ writes through ``gis.services``.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
-from django.contrib.gis.gdal.error import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
@@ -24,10 +20,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import services
-from ..exceptions import GeometryError, InvalidInputError, NotFoundError
+from ..exceptions import InvalidInputError, NotFoundError
 from ..models import Room
 from ..search import MAX_LIMIT, Query, search
 from ..territory_tree import CODE_LENGTHS, territory_tree
+from .fields import PlanLineField
 from .renderers import FastJSONRenderer
 from .serializers import RoomSerializer
 
@@ -112,29 +109,6 @@ class TerritoryView(APIView):
                 value=code,
             )
         return Response(nodes[0].as_dict())
-
-
-@extend_schema_field(
-    {"type": "object", "description": "GeoJSON LineString in the plan's metres (no SRID)."}
-)
-class PlanLineField(serializers.Field):
-    """A cut line: GeoJSON in metres in the building's own floor-plan frame."""
-
-    def to_internal_value(self, data: Any) -> GEOSGeometry:
-        try:
-            line = GEOSGeometry(data if isinstance(data, str) else json.dumps(data))
-        except (GEOSException, GDALException, ValueError, TypeError) as exc:
-            raise GeometryError(
-                _("The cut line cannot be read as a GeoJSON LineString: %(reason)s."),
-                code="malformed_geojson",
-                field="line",
-                reason=str(exc)[:200],
-            ) from exc
-        line.srid = 0
-        return line
-
-    def to_representation(self, value: Any) -> Any:
-        return json.loads(value.json)
 
 
 class RoomSplitSerializer(serializers.Serializer):
