@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.db.models.functions import Area, Intersection, PointOnSurface, Transform
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import models, transaction
@@ -34,7 +35,7 @@ from gis.services import (
     save_instance,
 )
 
-from . import conf, sql
+from . import sql
 from .exceptions import (
     AssignmentError,
     BuildingCutError,
@@ -156,7 +157,7 @@ def check_zone_inside(zone: Zone, community: Community) -> None:
     # metres: reprojecting first would bend straight edges and leave slivers along shared lines.
     outside = zone.geom.difference(community.geom)
     outside_m2 = to_metric(outside).area if not outside.empty else 0.0
-    tolerance = conf.value("GRID_OUTSIDE_TOLERANCE_M2")
+    tolerance = settings.GRID_OUTSIDE_TOLERANCE_M2
     if outside_m2 > tolerance:
         raise ZoneOutsideCommunityError(
             _(
@@ -183,7 +184,7 @@ def check_zone_overlaps(zone: Zone) -> None:
         .annotate(overlap_m2=Area(Transform("overlap", metric_srid())))
         .order_by("code")
     )
-    tolerance = conf.value("GRID_OVERLAP_TOLERANCE_M2")
+    tolerance = settings.GRID_OVERLAP_TOLERANCE_M2
     hits = [other for other in others if other.overlap_m2.sq_m > tolerance]
     if not hits:
         return
@@ -216,7 +217,7 @@ def check_buildings_not_cut(zone: Zone) -> None:
         )
         .order_by("pk")
     )
-    tolerance = conf.value("GRID_BUILDING_CUT_TOLERANCE_M2")
+    tolerance = settings.GRID_BUILDING_CUT_TOLERANCE_M2
     cut = [
         b
         for b in buildings
@@ -453,9 +454,9 @@ def coverage_check(code: str, *, user: Any = None) -> CoverageReport:
     starts with ``code`` (a district, street office or community; only those visible to ``user``
     when given). Three SQL statements for the whole territory (``grid.sql``)."""
     communities = {c.code: c for c in _communities(code, user)}
-    uncovered_tol = conf.value("GRID_UNCOVERED_TOLERANCE_M2")
-    overlap_tol = conf.value("GRID_OVERLAP_TOLERANCE_M2")
-    cut_tol = conf.value("GRID_BUILDING_CUT_TOLERANCE_M2")
+    uncovered_tol = settings.GRID_UNCOVERED_TOLERANCE_M2
+    overlap_tol = settings.GRID_OVERLAP_TOLERANCE_M2
+    cut_tol = settings.GRID_BUILDING_CUT_TOLERANCE_M2
     report: dict[str, CommunityCoverage] = {}
     for c_code, name, count, area, uncovered, geojson in sql.uncovered_rows(code):
         if c_code in communities:
@@ -545,24 +546,24 @@ def staffing_gaps(code: str, *, user: Any = None) -> StaffingReport:
             ),
         )
     )
-    size = conf.value("GRID_HOUSEHOLD_SIZE")
+    size = settings.GRID_HOUSEHOLD_SIZE
     report: dict[str, CommunityStaffing] = {}
     for row in rows:
         residents = round(row.households * size)
         needed = [
             (
                 AssignmentRole.YARD_PROPAGANDIST,
-                math.ceil(residents / conf.value("GRID_RESIDENTS_PER_PROPAGANDIST")),
+                math.ceil(residents / settings.GRID_RESIDENTS_PER_PROPAGANDIST),
                 row.propagandists,
             ),
             (
                 AssignmentRole.CENTRAL_HOUSEHOLD_HEAD,
-                math.ceil(row.households / conf.value("GRID_HOUSEHOLDS_PER_CENTRAL_HEAD")),
+                math.ceil(row.households / settings.GRID_HOUSEHOLDS_PER_CENTRAL_HEAD),
                 row.central_heads,
             ),
             (
                 AssignmentRole.INFORMATION_OFFICER,
-                int(conf.value("GRID_INFORMATION_OFFICERS_PER_COMMUNITY")),
+                settings.GRID_INFORMATION_OFFICERS_PER_COMMUNITY,
                 row.officers,
             ),
         ]

@@ -205,6 +205,20 @@ STORAGE_SRID = 4326
 METRIC_SRID = int(os.environ.get("PLATEGRID_METRIC_SRID", "4546"))
 # A child territory may stick out of its parent by this share of its area (digitising slivers).
 TERRITORY_SLIVER_TOLERANCE = 0.005
+# Responsibility zones (grid.services), m²: the area of a zone allowed outside its community, the
+# overlap of two current zones still accepted, the part of a footprint allowed outside the zone
+# holding most of it, and the uncovered community area below which the coverage check is silent.
+GRID_OUTSIDE_TOLERANCE_M2 = 1.0
+GRID_OVERLAP_TOLERANCE_M2 = 1.0
+GRID_BUILDING_CUT_TOLERANCE_M2 = 1.0
+GRID_UNCOVERED_TOLERANCE_M2 = 1.0
+# Staffing: people per household (7th national census, 2020: 2.62), and the seeds' ratios: one
+# yard propagandist per N residents, one central household head per N households, N information
+# officers per community.
+GRID_HOUSEHOLD_SIZE = 2.62
+GRID_RESIDENTS_PER_PROPAGANDIST = 3000
+GRID_HOUSEHOLDS_PER_CENTRAL_HEAD = 100
+GRID_INFORMATION_OFFICERS_PER_COMMUNITY = 2
 # The map's optional raster basemap under our own layers: an intranet XYZ tile URL template
 # ("http://tianditu.example.internal/vec_w/{z}/{x}/{y}.png"; empty: no raster basemap), the
 # coordinate system its tiles are drawn in ("wgs84" — also CGCS2000, Tianditu — or "gcj02": the
