@@ -36,18 +36,15 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 def map_config() -> dict[str, Any]:
     """What the map's script needs: URLs, the basemap, the code lists and its words."""
-    basemap = {"url": "", "crs": "wgs84", "attribution": "", "max_zoom": 19}
-    basemap.update(getattr(settings, "PLATEGRID_BASEMAP", {}))
+    # Reversed, with the tile's numbers as the placeholders OpenLayers fills in.
+    tiles = reverse("layers:tile", kwargs={"z": 0, "x": 1, "y": 2})
     return {
         "urls": {
-            "api": "/api/",
-            "tiles": "/tiles/{z}/{x}/{y}.mvt",
-            "export": "/map/export.html",
-            "index": reverse("index"),
+            "api": reverse("me").removesuffix("me/"),
+            "tiles": tiles.replace("0/1/2", "{z}/{x}/{y}"),
+            "export": reverse("map-export"),
         },
-        "basemap": basemap,
-        # Centre of the demo city until the territory tree says where the user's territory is.
-        "start": {"lon": 112.14, "lat": 32.04, "zoom": 12},
+        "basemap": settings.PLATEGRID_BASEMAP,
         "building_uses": dict(BuildingUse.choices),
         "room_uses": dict(RoomUse.choices),
         "compound_kinds": dict(CompoundKind.choices),

@@ -44,10 +44,8 @@
   function ApiError(status, body) {
     this.status = status;
     this.code = body && body.code;
+    // The API's detail names the field and says what is wrong (web/api/errors.py).
     this.message = status === 404 ? W.not_found : (body && body.detail) || (W.error + " (" + status + ")");
-    if (body && body.errors) {
-      this.message += " " + Object.keys(body.errors).map(function (k) { return k + ": " + body.errors[k]; }).join("; ");
-    }
   }
   function api(method, path, body) {
     var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
@@ -210,7 +208,8 @@
   var map = new ol.Map({
     target: "map",
     layers: baseLayers,
-    view: new ol.View({ center: toView([cfg.start.lon, cfg.start.lat]), zoom: cfg.start.zoom, maxZoom: 21, constrainResolution: false }),
+    // No centre until the address or the user's territory gives one (readHash, loadTree).
+    view: new ol.View({ maxZoom: 21, constrainResolution: false }),
     controls: ol.control.defaults.defaults({ attributionOptions: { collapsible: true } }).extend([
       new ol.control.ScaleLine()
     ])
@@ -395,9 +394,10 @@
     // On a phone the panel is a sheet over the lower map: keep the building above it.
     var sheet = window.matchMedia("(max-width: 40rem)").matches ? panel.offsetHeight : 0;
     var padding = [60, 60, 60 + sheet, 60];
-    var visible = view.calculateExtent([size[0] - 120, Math.max(1, size[1] - 120 - sheet)]);
-    if (fit || !ol.extent.containsExtent(visible, shape.getExtent())) {
-      view.fit(shape.getExtent(), { padding: padding, maxZoom: Math.max(18, view.getZoom()), duration: 300 });
+    var shown = view.getCenter() && !fit &&
+      ol.extent.containsExtent(view.calculateExtent([size[0] - 120, Math.max(1, size[1] - 120 - sheet)]), shape.getExtent());
+    if (!shown) {
+      view.fit(shape.getExtent(), { padding: padding, maxZoom: Math.max(18, view.getZoom() || 0), duration: 300 });
     }
   }
   function props(data) { return data.properties || data; }
@@ -626,8 +626,11 @@
 
   // ---- the address bar keeps the view and the open building -------------------------------------
   function setHash() {
-    var v = map.getView(), c = fromView(v.getCenter());
-    var parts = ["map=" + v.getZoom().toFixed(2) + "/" + c[0].toFixed(6) + "/" + c[1].toFixed(6)];
+    var v = map.getView(), parts = [];
+    if (v.getCenter()) {
+      var c = fromView(v.getCenter());
+      parts.push("map=" + v.getZoom().toFixed(2) + "/" + c[0].toFixed(6) + "/" + c[1].toFixed(6));
+    }
     if (selectedBuilding) parts.push("b=" + selectedBuilding);
     if (selectedRoom) parts.push("r=" + selectedRoom);
     history.replaceState(null, "", "#" + parts.join("&"));
