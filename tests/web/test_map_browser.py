@@ -97,6 +97,22 @@ def wait_for_tiles(page: Any) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def wait_for_fit(page: Any, building: Any) -> None:
+    """Wait until the map has come to rest on ``building``: the view's box (the export link's,
+    written on every ``moveend``) holds the footprint and is a few hundred metres wide at most."""
+    x0, y0, x1, y1 = building.footprint.extent
+    page.wait_for_function(
+        """([x0, y0, x1, y1]) => {
+          const href = document.getElementById("btn-export").getAttribute("href");
+          const box = new URL(href, location.href).searchParams.get("bbox");
+          if (!box) return false;
+          const [a, b, c, d] = box.split(",").map(Number);
+          return a <= x0 && b <= y0 && c >= x1 && d >= y1 && c - a < 0.01;
+        }""",
+        arg=[x0, y0, x1, y1],
+    )
+
+
 def test_search_plan_edit_history_undo(signed_in: Any, block: dict[str, Any]) -> None:
     page, guard = signed_in(Role.COMMUNITY_WORKER)
     assert page.url.split("#")[0].endswith("/map/")
@@ -208,6 +224,7 @@ def test_move_plate_on_the_map(signed_in: Any, block: dict[str, Any]) -> None:
     wait_for_tiles(page)
     page.evaluate(f"plategridPage.openBuilding({block['building'].pk}, null, true)")
     page.wait_for_selector("#panel .plates button:has-text('移动门牌')")
+    wait_for_fit(page, block["building"])  # the click below lands on the building
     page.click("#panel .plates button:has-text('移动门牌')")
     page.wait_for_selector("#hint:not([hidden])")
     box = page.locator("#map").bounding_box()
@@ -247,7 +264,7 @@ def test_export_view_as_html_map(signed_in: Any, block: dict[str, Any], settings
     wait_for_tiles(page)
     page.evaluate(f"plategridPage.openBuilding({block['building'].pk}, null, true)")
     page.wait_for_selector("#panel svg.plan")
-    page.wait_for_timeout(500)  # the fit's animation ends with the export link's new box
+    wait_for_fit(page, block["building"])
     with page.expect_download() as download:
         page.click("#btn-export")
     html = open(download.value.path(), encoding="utf-8").read()
