@@ -30,7 +30,6 @@ from .models import (
     Room,
     StreetOffice,
 )
-from .signals import announce_map_change
 
 SAVERS: dict[type[models.Model], Any] = {
     District: services.save_district,
@@ -134,8 +133,6 @@ def undo_change(
     """Undo one recorded change: an insert is deleted, an update's fields are put back, a
     deleted object is restored. Returns the object as it now is (``None`` after undoing an insert).
     """
-    # The services it calls announce a change of a mapped table too; this covers every model.
-    announce_map_change()
     events = event_model(model)._default_manager
     # Only a change of this very object: an event id of another object is "not found".
     event = events.filter(pgh_id=event_id, pgh_obj_id=pk).first()
