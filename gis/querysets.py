@@ -47,6 +47,12 @@ def can_write(user: Any, code: str, *, territory: bool = False) -> bool:
     return prefixes is None or any(code.startswith(p) for p in prefixes)
 
 
+def ancestor_codes(prefixes: Iterable[str]) -> list[str]:
+    """The district and street office codes above the territory codes ``prefixes``: shown
+    (read-only) to users scoped below them, as the outline their territory sits in."""
+    return sorted({p[:n] for p in prefixes for n in (6, 9) if n < len(p)})
+
+
 def _write_roles(territory: bool) -> tuple[str, ...]:
     from .models import WRITE_ROLES, Role
 
@@ -73,8 +79,7 @@ class ScopedQuerySet(models.QuerySet):
         for prefix in prefixes:
             condition |= Q(**{f"{self.scope_path}__startswith": prefix})
         if self.show_ancestors and action is Action.READ:
-            ancestors = {p[:n] for p in prefixes for n in (6, 9) if n < len(p)}
-            condition |= Q(**{f"{self.scope_path}__in": ancestors})
+            condition |= Q(**{f"{self.scope_path}__in": ancestor_codes(prefixes)})
         return self.filter(condition)
 
 

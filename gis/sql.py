@@ -12,6 +12,7 @@ from django.db import connection, connections
 from django.db.models import QuerySet
 
 from . import coords
+from .querysets import ancestor_codes
 
 
 def building_geojson_rows(bbox: tuple[float, float, float, float]) -> list[tuple[int, str]]:
@@ -237,14 +238,15 @@ def _scope_params(prefixes: Sequence[str] | None) -> dict[str, list[str]]:
     """The scope as the statement filters it (territory codes are digits: no LIKE escapes).
 
     Property (compounds, buildings, plates): communities whose code starts with a prefix.
-    Boundaries: those nodes, their descendants and their ancestors (as ``visible_to``).
+    Boundaries: those nodes, their descendants and their ancestors (``ancestor_codes``, as
+    ``visible_to``).
     Streets: the districts of the prefixes.
     """
     if prefixes is None:
         return {"patterns": ["%"], "ancestors": [], "district_patterns": ["%"]}
     return {
         "patterns": [f"{p}%" for p in prefixes],
-        "ancestors": sorted({p[:n] for p in prefixes for n in (6, 9) if n < len(p)}),
+        "ancestors": ancestor_codes(prefixes),
         "district_patterns": sorted({p[:6] for p in prefixes}),
     }
 
