@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Area, Intersection, PointOnSurface, Transform
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GeometryCollection, GEOSGeometry
 from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -54,6 +54,11 @@ HOUSEHOLD_USES = (RoomUse.OWNER_OCCUPIED, RoomUse.RENTED_WHOLE, RoomUse.RENTED_S
 
 def _geojson(geom: GEOSGeometry) -> dict[str, Any]:
     return json.loads(geom.json)
+
+
+def _union_geojson(geometries: list[GEOSGeometry]) -> dict[str, Any]:
+    """The union of ``geometries`` (the offending parts an error shows) as GeoJSON."""
+    return _geojson(GeometryCollection(*geometries, srid=geometries[0].srid).unary_union)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,9 +193,6 @@ def check_zone_overlaps(zone: Zone) -> None:
     hits = [other for other in others if other.overlap_m2.sq_m > tolerance]
     if not hits:
         return
-    overlap = hits[0].overlap
-    for other in hits[1:]:
-        overlap = overlap.union(other.overlap)
     raise ZoneOverlapError(
         _(
             "Zone %(zone)s overlaps zones %(others)s by %(area)s m² (at most %(tolerance)s m² "
@@ -201,7 +203,7 @@ def check_zone_overlaps(zone: Zone) -> None:
         others=", ".join(other.code for other in hits),
         area=f"{sum(other.overlap_m2.sq_m for other in hits):.1f}",
         tolerance=f"{tolerance:g}",
-        geometry=_geojson(overlap),
+        geometry=_union_geojson([other.overlap for other in hits]),
     )
 
 
@@ -225,9 +227,6 @@ def check_buildings_not_cut(zone: Zone) -> None:
     ]
     if not cut:
         return
-    geometry: GEOSGeometry = cut[0].footprint.clone()
-    for building in cut[1:]:
-        geometry = geometry.union(building.footprint)
     raise BuildingCutError(
         _(
             "The boundary of zone %(zone)s cuts through %(count)s building(s): %(buildings)s. "
@@ -237,7 +236,7 @@ def check_buildings_not_cut(zone: Zone) -> None:
         zone=zone.code or zone.name,
         count=len(cut),
         buildings=", ".join(f"{b.name or '#'}[{b.pk}]" for b in cut[:20]),
-        geometry=_geojson(geometry),
+        geometry=_union_geojson([b.footprint for b in cut]),
     )
 
 
