@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import Area, Intersection, PointOnSurface, Transform
 from django.contrib.gis.geos import GeometryCollection, GEOSGeometry
 from django.db import models, transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Case, Count, Exists, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -275,14 +275,15 @@ def renumber_zones(*, actor: Any, community: Community) -> dict[str, str]:
             _("Community %(community)s has too many zones to renumber them."),
             community=community.code,
         )
-    changes: dict[str, str] = {}
-    with acting(actor), database_rules():
-        for zone, temporary in zip(moving, spare, strict=False):
-            Zone.objects.filter(pk=zone.pk).update(code=temporary)
-        for zone in moving:
-            changes[zone.code] = wanted[zone.pk]
-            Zone.objects.filter(pk=zone.pk).update(code=wanted[zone.pk])
-    return changes
+    if moving:
+        temporary = {z.pk: code for z, code in zip(moving, spare, strict=False)}
+        final = {z.pk: wanted[z.pk] for z in moving}
+        with acting(actor), database_rules():
+            # Two statements: the unique index is checked row by row, so codes cannot swap in one.
+            for codes in (temporary, final):
+                cases = [When(pk=pk, then=Value(code)) for pk, code in codes.items()]
+                Zone.objects.filter(pk__in=codes).update(code=Case(*cases))
+    return {z.code: wanted[z.pk] for z in moving}
 
 
 # ---------------------------------------------------------------------------------------------
