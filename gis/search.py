@@ -30,7 +30,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from django.contrib.gis.db.models.functions import Envelope, PointOnSurface
-from django.contrib.gis.geos import GEOSGeometry, Point
+from django.contrib.gis.geos import Point
 from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Concat, Length, StrIndex
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from .address import AddressParts, format_address, parse_address, search_key
 from .models import Building, Community, District, DoorPlate, Room, StreetOffice
 from .services import address_parts
+from .territory_tree import Bbox, bbox_of
 
 #: Most hits one search returns.
 MAX_LIMIT = 50
@@ -67,9 +68,6 @@ class Match(IntEnum):
     PREFIX = 1
     CONTAINS = 2
     PARTS = 3
-
-
-Bbox = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -168,13 +166,6 @@ def _point(geom: Point) -> tuple[float, float]:
     return round(geom.x, 7), round(geom.y, 7)
 
 
-def _bbox(geom: GEOSGeometry | None) -> Bbox | None:
-    if geom is None:
-        return None
-    x0, y0, x1, y1 = geom.extent
-    return round(x0, 7), round(y0, 7), round(x1, 7), round(y1, 7)
-
-
 # ---------------------------------------------------------------------------------------------
 # Territory nodes: by name or by code
 
@@ -224,7 +215,7 @@ def _territory(user: Any, query: Query, limit: int) -> list[Hit]:
                     code=node_code,
                     lon=lon,
                     lat=lat,
-                    bbox=_bbox(box),
+                    bbox=bbox_of(box),
                     match=Match(match),
                 )
             )
@@ -284,7 +275,7 @@ def _door_plates(user: Any, query: Query, limit: int) -> list[tuple[Hit, bool]]:
             code=None,
             lon=lon,
             lat=lat,
-            bbox=_bbox(box),
+            bbox=bbox_of(box),
             match=Match(match),
         )
         hits.append((hit, entrance is None and room is None))
@@ -359,7 +350,7 @@ def _buildings(user: Any, query: Query, limit: int) -> list[Hit]:
                 code=None,
                 lon=lon,
                 lat=lat,
-                bbox=_bbox(building.footprint),
+                bbox=bbox_of(building.footprint),
                 match=match,
             )
         )
@@ -416,7 +407,7 @@ def _rooms(user: Any, query: Query, limit: int) -> list[Hit]:
                 code=None,
                 lon=lon,
                 lat=lat,
-                bbox=_bbox(building.footprint),
+                bbox=bbox_of(building.footprint),
                 match=match,
             )
         )

@@ -44,7 +44,8 @@ class TerritoryNode:
         }
 
 
-def _bbox(geom: GEOSGeometry | None) -> Bbox | None:
+def bbox_of(geom: GEOSGeometry | None) -> Bbox | None:
+    """``geom``'s extent (west, south, east, north) to 7 decimals (1 cm), as the API sends it."""
     if geom is None:
         return None
     x0, y0, x1, y1 = geom.extent
@@ -74,7 +75,7 @@ def territory_tree(user: Any, *, under: str | None = None) -> list[TerritoryNode
         columns = ["code", "name", "_box", *([parent_field] if parent_field else [])]
         rows = queryset.annotate(_box=Envelope("geom")).order_by("code").values_list(*columns)
         for code, name, box, *parent in rows:
-            node = TerritoryNode(level=level, code=code, name=name, bbox=_bbox(box))
+            node = TerritoryNode(level=level, code=code, name=name, bbox=bbox_of(box))
             nodes[code] = node
             mother = nodes.get(parent[0]) if parent else None
             (mother.children if mother is not None else roots).append(node)
