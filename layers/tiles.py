@@ -74,17 +74,16 @@ def scope_key(prefixes: list[str] | None) -> str:
 
 def current_epoch() -> str:
     """The epoch in the shared cache, started afresh when missing (first use, cache cleared)."""
-    cache = tile_cache()
-    epoch = cache.get(EPOCH_KEY)
-    if epoch is None:
-        cache.add(EPOCH_KEY, secrets.token_hex(8), timeout=None)
-        epoch = cache.get(EPOCH_KEY)
-    return str(epoch)
+    return str(tile_cache().get_or_set(EPOCH_KEY, _new_epoch, timeout=None))
 
 
 def bump_epoch(**_kwargs: Any) -> None:
     """Make every cached tile stale (receiver of ``gis.signals.map_data_changed``)."""
-    tile_cache().set(EPOCH_KEY, secrets.token_hex(8), timeout=None)
+    tile_cache().set(EPOCH_KEY, _new_epoch(), timeout=None)
+
+
+def _new_epoch() -> str:
+    return secrets.token_hex(8)
 
 
 def cache_key(prefixes: list[str] | None, z: int, x: int, y: int, *, shift: str, epoch: str) -> str:
