@@ -380,7 +380,8 @@ def delete_grid_object(*, actor: Any, instance: models.Model) -> None:
 # Reports
 
 
-def _communities(code: str, user: Any = None) -> list[Community]:
+def _community_codes(code: str, user: Any = None) -> list[str]:
+    """The codes of the communities under ``code`` (visible to ``user`` when given), in order."""
     if not code.isdigit() or len(code) not in (6, 9, 12):
         raise ZoneError(
             _("%(value)s is not a district, street office or community code (6, 9 or 12 digits)."),
@@ -391,12 +392,12 @@ def _communities(code: str, user: Any = None) -> list[Community]:
     queryset = Community.objects.filter(code__startswith=code)
     if user is not None:
         queryset = queryset.visible_to(user)
-    communities = list(queryset.order_by("code"))
-    if not communities:
+    codes = list(queryset.order_by("code").values_list("code", flat=True))
+    if not codes:
         raise NotFoundError(
             _("No community with a code starting %(value)s in your territory."), value=code
         )
-    return communities
+    return codes
 
 
 @dataclass
@@ -453,28 +454,25 @@ def coverage_check(code: str, *, user: Any = None) -> CoverageReport:
     """Gaps, overlaps, buildings in no zone and buildings cut, for every community whose code
     starts with ``code`` (a district, street office or community; only those visible to ``user``
     when given). Three SQL statements for the whole territory (``grid.sql``)."""
-    communities = {c.code: c for c in _communities(code, user)}
+    codes = _community_codes(code, user)
     uncovered_tol = settings.GRID_UNCOVERED_TOLERANCE_M2
     overlap_tol = settings.GRID_OVERLAP_TOLERANCE_M2
     cut_tol = settings.GRID_BUILDING_CUT_TOLERANCE_M2
     report: dict[str, CommunityCoverage] = {}
-    for c_code, name, count, area, uncovered, geojson in sql.uncovered_rows(code):
-        if c_code in communities:
-            shown = geojson if uncovered > uncovered_tol else None
-            report[c_code] = CommunityCoverage(
-                c_code,
-                name,
-                count,
-                area,
-                uncovered if shown else 0.0,
-                json.loads(shown) if shown else None,
-            )
-    for c_code, a, b, area, geojson in sql.overlap_rows(code):
-        if c_code in report and area > overlap_tol:
+    for c_code, name, count, area, uncovered, geojson in sql.uncovered_rows(codes):
+        shown = geojson if uncovered > uncovered_tol else None
+        report[c_code] = CommunityCoverage(
+            c_code,
+            name,
+            count,
+            area,
+            uncovered if shown else 0.0,
+            json.loads(shown) if shown else None,
+        )
+    for c_code, a, b, area, geojson in sql.overlap_rows(codes):
+        if area > overlap_tol:
             report[c_code].overlaps.append(ZoneOverlap((a, b), area, json.loads(geojson)))
-    for c_code, pk, name, total, zones, parts in sql.building_zone_rows(code):
-        if c_code not in report:
-            continue
+    for c_code, pk, name, total, zones, parts in sql.building_zone_rows(codes):
         held = [z for z, part in zip(zones, parts, strict=True) if part > cut_tol]
         main = parts[0] if parts else 0.0
         issue = BuildingIssue(pk, name, total, held, total - main)
@@ -527,7 +525,7 @@ def staffing_gaps(code: str, *, user: Any = None) -> StaffingReport:
     ``GRID_HOUSEHOLDS_PER_CENTRAL_HEAD`` households, ``GRID_INFORMATION_OFFICERS_PER_COMMUNITY``
     information officers. Households are lived-in dwelling rooms (:data:`HOUSEHOLD_USES`);
     residents are households × ``GRID_HOUSEHOLD_SIZE``. One query per list, not per community."""
-    codes = [c.code for c in _communities(code, user)]
+    codes = _community_codes(code, user)
     current = Assignment.objects.current()
     households = Room.objects.filter(use__in=HOUSEHOLD_USES)
     rows = (

@@ -1,12 +1,13 @@
 """Raw spatial SQL of the coverage check, for what the ORM cannot say in one statement:
 a per-community union and difference, a self-join of zones and a building × zone area table.
 
-Each function covers every community whose code starts with ``prefix`` in one query; ``%s``
-parameters only; areas in m² in ``settings.METRIC_SRID``.
+Each function covers the communities named by ``codes`` in one query; ``%s`` parameters only;
+areas in m² in ``settings.METRIC_SRID``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -14,13 +15,7 @@ from django.db import connection
 from gis.crs import metric_srid
 
 
-def _like(prefix: str) -> str:
-    if not prefix.isdigit():
-        raise ValueError(f"territory code prefix must be digits, got {prefix!r}")
-    return prefix + "%"
-
-
-def uncovered_rows(prefix: str) -> list[tuple[str, str, int, float, float, str | None]]:
+def uncovered_rows(codes: Sequence[str]) -> list[tuple[str, str, int, float, float, str | None]]:
     """Per community: ``(code, name, current zones, area_m2, uncovered_m2, uncovered GeoJSON)``,
     where uncovered is the community's boundary minus the union of its current zones."""
     sql = """
@@ -34,16 +29,16 @@ def uncovered_rows(prefix: str) -> list[tuple[str, str, int, float, float, str |
                  WHERE g.community_code = c.code AND g.valid_to IS NULL) z
           CROSS JOIN LATERAL (
                 SELECT COALESCE(ST_Difference(c.geom, z.geom), c.geom) AS geom) u
-         WHERE c.code LIKE %s
+         WHERE c.code = ANY(%s)
          ORDER BY c.code
     """
     srid = metric_srid()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [srid, srid, _like(prefix)])
+        cursor.execute(sql, [srid, srid, list(codes)])
         return cursor.fetchall()
 
 
-def overlap_rows(prefix: str) -> list[tuple[str, str, str, float, str]]:
+def overlap_rows(codes: Sequence[str]) -> list[tuple[str, str, str, float, str]]:
     """Pairs of current zones of one community that overlap:
     ``(community code, zone code, other zone code, overlap_m2, overlap GeoJSON)``."""
     sql = """
@@ -54,15 +49,17 @@ def overlap_rows(prefix: str) -> list[tuple[str, str, str, float, str]]:
                           AND b.valid_to IS NULL AND ST_Intersects(a.geom, b.geom)
           CROSS JOIN LATERAL (
                 SELECT ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 3) AS geom) o
-         WHERE a.valid_to IS NULL AND a.community_code LIKE %s AND NOT ST_IsEmpty(o.geom)
+         WHERE a.valid_to IS NULL AND a.community_code = ANY(%s) AND NOT ST_IsEmpty(o.geom)
          ORDER BY a.community_code, a.code, b.code
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [metric_srid(), _like(prefix)])
+        cursor.execute(sql, [metric_srid(), list(codes)])
         return cursor.fetchall()
 
 
-def building_zone_rows(prefix: str) -> list[tuple[str, int, str, float, list[Any], list[Any]]]:
+def building_zone_rows(
+    codes: Sequence[str],
+) -> list[tuple[str, int, str, float, list[Any], list[Any]]]:
     """Every building of the communities with the current zones holding part of its footprint:
     ``(community code, building id, building name, footprint_m2, [zone codes], [part_m2])``,
     parts largest first (empty arrays for a building in no zone)."""
@@ -71,7 +68,7 @@ def building_zone_rows(prefix: str) -> list[tuple[str, int, str, float, list[Any
             SELECT b.id, b.name, b.footprint, c.code AS community_code,
                    ST_Area(ST_Transform(b.footprint, %s)) AS area_m2
               FROM geo_building b JOIN geo_community c ON c.id = b.community_id
-             WHERE c.code LIKE %s
+             WHERE c.code = ANY(%s)
         ), parts AS (
             SELECT b.id, z.code,
                    ST_Area(ST_Transform(ST_Intersection(b.footprint, z.geom), %s)) AS part_m2
@@ -89,5 +86,5 @@ def building_zone_rows(prefix: str) -> list[tuple[str, int, str, float, list[Any
     """
     srid = metric_srid()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [srid, _like(prefix), srid])
+        cursor.execute(sql, [srid, list(codes), srid])
         return cursor.fetchall()
