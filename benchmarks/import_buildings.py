@@ -17,6 +17,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 from _setup import figure, setup_django
 
@@ -37,14 +38,16 @@ def main() -> None:
 
     import geopandas as gpd
     from django.conf import settings
+    from django.contrib.gis.geos import Polygon
     from django.core.files import File
     from django.core.management import call_command
     from django.db import connection, transaction
 
     from data.city.generate import generate
-    from data.city.load import _geos, load_territory
+    from data.city.load import load_territory
     from data.jobs import run_import, submit_import
     from gis import services
+    from gis.geometry import from_shapely
     from gis.models import Building, Community, District, StreetOffice
 
     _create_database(connection.settings_dict)
@@ -67,7 +70,7 @@ def main() -> None:
         services.bulk_add(
             [
                 Building(
-                    footprint=_geos(b.footprint),
+                    footprint=cast(Polygon, from_shapely(b.footprint)),
                     name=b.name,
                     floors_above=b.floors_above,
                     use=b.use,

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any, Literal, overload
 
+import shapely
 from django.contrib.gis.gdal.error import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Point, Polygon
 from django.utils.translation import gettext_lazy as _
@@ -177,3 +178,10 @@ def clean_geometry(value: Any, *, geom_type: str) -> GEOSGeometry:
             geometry=json.loads(geom.json),
         )
     return geom
+
+
+def from_shapely(geom: shapely.Geometry, *, srid: int = STORAGE_SRID) -> GEOSGeometry:
+    """The GEOS twin of a shapely geometry (its own subclass: Polygon, LineString…), in
+    ``srid``: where vectorised work (shapely) hands a geometry to the ORM. Not checked: what is
+    stored goes through :func:`clean_geometry` or the services."""
+    return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=srid)

@@ -27,11 +27,10 @@ import pghistory.config
 import pghistory.trigger
 import pgtrigger
 import shapely
-from django.contrib.gis.geos import GEOSGeometry
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from psycopg import sql
 
-from gis.geometry import clean_geometry
+from gis.geometry import clean_geometry, from_shapely
 from gis.services import database_rules
 
 _TYPE_IDS = {
@@ -282,9 +281,7 @@ def geometry_ewkb(
     if bad.any():
         first = array[np.flatnonzero(bad)[0]]
         if srid:
-            clean_geometry(
-                GEOSGeometry(memoryview(shapely.to_wkb(first)), srid=srid), geom_type=geom_type
-            )
+            clean_geometry(from_shapely(first, srid=srid), geom_type=geom_type)
         reason = shapely.is_valid_reason(first) if first.geom_type == geom_type else first.geom_type
         raise ValueError(f"not a storable {geom_type}: {reason} ({first.wkt[:200]})")
     if srid:

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import pghistory
 import shapely
-from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from gis import services
 from gis.exceptions import InvalidInputError
+from gis.geometry import from_shapely
 from gis.models import (
     Building,
     Community,
@@ -92,11 +92,6 @@ PLATE_FIELDS = (
 )
 
 
-def _geos(geom: shapely.Geometry, srid: int = 4326) -> Any:
-    """The GEOS twin of a shapely geometry (its own subclass: Polygon, LineString…)."""
-    return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=srid)
-
-
 @transaction.atomic
 def load_city(
     city: City,
@@ -123,7 +118,11 @@ def load_territory(city: City) -> dict[str, Community]:
     for outline in city.districts:
         districts[outline.code] = services.save_district(
             actor=None,
-            data={"code": outline.code, "name": outline.name, "geom": _geos(outline.boundary)},
+            data={
+                "code": outline.code,
+                "name": outline.name,
+                "geom": from_shapely(outline.boundary),
+            },
         )
     offices: dict[str, StreetOffice] = {}
     for office in city.offices:
@@ -133,7 +132,7 @@ def load_territory(city: City) -> dict[str, Community]:
                 "code": office.code,
                 "name": office.name,
                 "district": districts[office.district],
-                "geom": _geos(office.boundary),
+                "geom": from_shapely(office.boundary),
             },
         )
     communities: dict[str, Community] = {}
@@ -145,7 +144,7 @@ def load_territory(city: City) -> dict[str, Community]:
                 "name": community.name,
                 "street_office": offices[community.office],
                 "committee": community.committee,
-                "geom": _geos(community.boundary),
+                "geom": from_shapely(community.boundary),
             },
         )
     return communities

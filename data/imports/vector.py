@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gis import services
 from gis.exceptions import GeometryError, InvalidInputError, PlategridError
+from gis.geometry import from_shapely
 from gis.models import (
     Building,
     BuildingUse,
@@ -243,10 +244,6 @@ def source_id(feature: Feature, options: Options) -> str:
     )
 
 
-def _geos(geom: shapely.Geometry) -> GEOSGeometry:
-    return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=4326)
-
-
 def _shape(feature: Feature, report: Report, sid: str, *, kind: str) -> shapely.Geometry:
     """The feature's geometry as one ``kind`` ("Polygon", "MultiPolygon", "LineString"),
     repaired when ``make_valid`` can repair it (the repair is reported), else an error."""
@@ -351,7 +348,7 @@ def _update(
     the geometry (in ``geometry_field``) unless it is the same; nothing when nothing differs."""
     changed = {k: v for k, v in values.items() if getattr(stored, k) != v}
     if not _same(getattr(stored, geometry_field), geom):
-        changed[geometry_field] = _geos(geom)
+        changed[geometry_field] = from_shapely(geom)
     if not changed:
         return "unchanged"
     save(actor=actor, data=changed, instance=stored)
@@ -520,7 +517,9 @@ def import_buildings(
         if stored is None:
             if sid.startswith(OWN_ID_PREFIX):
                 raise _gone(sid)
-            new.add(feature, sid, {**values, "footprint": _geos(footprint), "source_id": sid})
+            new.add(
+                feature, sid, {**values, "footprint": from_shapely(footprint), "source_id": sid}
+            )
             return None
         services.require_write(options.actor, stored.community.code)
         return _update(
@@ -565,7 +564,7 @@ def import_streets(
         if stored is None:
             if sid.startswith(OWN_ID_PREFIX):
                 raise _gone(sid)
-            data = {**values, "centerline": _geos(line), "source_id": sid}
+            data = {**values, "centerline": from_shapely(line), "source_id": sid}
             services.save_street(actor=options.actor, data=data)
             return "created"
         services.require_write(options.actor, stored.district_id)
@@ -648,7 +647,7 @@ def import_boundaries(
                 values["committee"] = _choice(committee, CommunityCommittee, "committee")
         stored = model.objects.filter(code=code).first()  # type: ignore[attr-defined]
         if stored is None:
-            save(actor=options.actor, data={**values, "geom": _geos(geom)})
+            save(actor=options.actor, data={**values, "geom": from_shapely(geom)})
             return "created"
         return _update(stored, values, "geom", geom, save, options.actor)
 
