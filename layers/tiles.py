@@ -32,9 +32,9 @@ from gis.sql import map_tile
 
 CACHE_ALIAS = "tiles"
 EPOCH_KEY = "epoch"
-#: Bumped when the tiles' layers or properties change: tiles cached by an older version are
-#: not served.
-TILE_FORMAT = 1
+#: Bumped when the tiles' layers or properties, or the form a tile is cached in, change: tiles
+#: cached by an older version are not served.
+TILE_FORMAT = 2
 CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 #: How long a user's scope is remembered between tile requests (:func:`scope_of`): a grant
 #: changed without Django's signals (raw SQL, ``QuerySet.update``) applies to tiles within it.
@@ -141,11 +141,9 @@ def tile_for(user: Any, z: int, x: int, y: int) -> Tile:
     shift = display_shift()
     key = cache_key(prefixes, z, x, y, shift=shift, epoch=current_epoch())
     cache = tile_cache()
-    cached = cache.get(key)
-    if cached is not None:
-        body, etag = cached
-        return Tile(body, etag)
-    body = map_tile(z, x, y, prefixes=prefixes, gcj02=shift == "gcj02")
-    tile = Tile(body, _etag(body))
-    cache.set(key, (tile.body, tile.etag))
+    tile = cache.get(key)
+    if tile is None:
+        body = map_tile(z, x, y, prefixes=prefixes, gcj02=shift == "gcj02")
+        tile = Tile(body, _etag(body))
+        cache.set(key, tile)
     return tile
