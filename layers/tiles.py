@@ -120,13 +120,9 @@ def scope_of(user: Any) -> list[str] | None:
 def forget_grants(*, instance: Any, **_kwargs: Any) -> None:
     """Receiver of ``post_save``/``post_delete`` of ``ScopeGrant``: the user's scope is read
     afresh, now and again after the commit (a request may have read the old grants meanwhile)."""
-    key = _grants_key(instance.user_id)
-    tile_cache().delete(key)
-    transaction.on_commit(partial(_forget, key))
-
-
-def _forget(key: str) -> None:
-    tile_cache().delete(key)
+    forget = partial(tile_cache().delete, _grants_key(instance.user_id))
+    forget()
+    transaction.on_commit(forget)
 
 
 def tile_for(user: Any, z: int, x: int, y: int) -> Tile:
