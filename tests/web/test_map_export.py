@@ -68,6 +68,13 @@ def _client(user: Any, language: str = "en") -> Client:
     return client
 
 
+def _exported_text(user: Any, language: str = "en") -> str:
+    """The exported page of ``BBOX`` for ``user``, as :func:`_text`."""
+    response = _client(user, language).get("/map/export.html", {"bbox": BBOX})
+    assert response.status_code == 200, response.content[:300]
+    return _text(response.content.decode())
+
+
 def test_the_file_links_only_our_own_leaflet(places, users):
     response = _client(users[Role.COMMUNITY_WORKER]).get("/map/export.html", {"bbox": BBOX})
     assert response.status_code == 200, response.content[:300]
@@ -98,11 +105,7 @@ def test_the_linked_assets_are_served(places, users):
 
 
 def test_the_buildings_and_plates_in_the_box_and_in_scope(places, users):
-    html = _text(
-        _client(users[Role.COMMUNITY_WORKER])
-        .get("/map/export.html", {"bbox": BBOX})
-        .content.decode()
-    )
+    html = _exported_text(users[Role.COMMUNITY_WORKER])
     assert places["inside"] in html and places["shop"] in html
     assert places["far"] not in html  # outside the box
     assert places["away"] not in html and "长虹社区" not in html  # outside the worker's scope
@@ -114,19 +117,12 @@ def test_the_buildings_and_plates_in_the_box_and_in_scope(places, users):
 
 
 def test_a_wider_scope_sees_more(places, users):
-    html = _text(
-        _client(users[Role.STREET_SUPERVISOR])
-        .get("/map/export.html", {"bbox": BBOX})
-        .content.decode()
-    )
+    html = _exported_text(users[Role.STREET_SUPERVISOR])
     assert places["away"] in html and places["inside"] in html
 
 
 def test_chinese_by_default(places, users):
-    response = _client(users[Role.COMMUNITY_WORKER], language="zh-hans").get(
-        "/map/export.html", {"bbox": BBOX}
-    )
-    html = _text(response.content.decode())
+    html = _exported_text(users[Role.COMMUNITY_WORKER], language="zh-hans")
     assert "商业" in html  # the legend's building use
 
 
@@ -168,8 +164,5 @@ def test_signed_out_is_sent_to_sign_in(places):
 
 
 def test_a_user_without_grants_gets_an_empty_map(places):
-    nobody = UserFactory(username="nobody")
-    response = _client(nobody).get("/map/export.html", {"bbox": BBOX})
-    assert response.status_code == 200
-    html = _text(response.content.decode())
+    html = _exported_text(UserFactory(username="nobody"))
     assert not any(address in html for address in places.values())
