@@ -44,28 +44,27 @@ _TYPE_IDS = {
 class Copier:
     """COPY rows of one model at a time into its table, on the connection ``using``.
 
-    History: the insert event of each copied row is written by one ``INSERT … SELECT`` after the
-    COPY (what pghistory's statement-level trigger does) instead of by the row-level trigger
-    once per row, which costs ~10 times more (the trigger also upserts the history context per
-    row). The row trigger is skipped for the COPY with ``pgtrigger.ignore``, or switched off for
-    a whole load with :meth:`row_history_off`. Every other trigger fires. Errors the database
-    raises (a rule the rows break) come out as the services' domain errors
-    (``gis.exceptions``), and the transaction is left as it was before the COPY.
+    History: inside :meth:`row_history_off` (a bulk load), the insert event of each copied row
+    is written by one ``INSERT … SELECT`` after the COPY (what pghistory's statement-level
+    trigger does) instead of by the row-level trigger once per row, which costs ~10 times more
+    (the trigger also upserts the history context per row). Outside it, COPY fires the row
+    trigger like any insert. Every other trigger fires. Errors the database raises (a rule the
+    rows break) come out as the services' domain errors (``gis.exceptions``), and the
+    transaction is left as it was before the COPY.
     """
 
     def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
         self.connection = connections[using]
-        self._row_history_off: set[type[models.Model]] = set()
+        self._row_history_off: dict[type[models.Model], _InsertHistory] = {}
 
     @contextlib.contextmanager
     def row_history_off(self, tracked: Iterable[type[models.Model]]) -> Iterator[None]:
         """Switch the row-level insert-event triggers of ``tracked`` off inside the block, for a
         bulk load into their tables: ``ALTER TABLE … DISABLE TRIGGER`` in the caller's
         transaction (undone with it if anything fails; the tables are locked against other
-        writers until it ends), then ``ENABLE`` at the end of the block. Skipping an ignored
-        trigger still costs ~15 µs a row (~12 % of the city's load); switched off, it costs
-        nothing. Only rows copied by this copier may be written inside the block: their events
-        are written by :meth:`copy`; any other insert would go unrecorded.
+        writers until it ends), then ``ENABLE`` at the end of the block. Only rows copied by
+        this copier may be written inside the block: their events are written by :meth:`copy`;
+        any other insert would go unrecorded.
 
         Deferred constraints are checked at the end of the block (``SET CONSTRAINTS ALL
         IMMEDIATE``): PostgreSQL alters no table with checks still pending."""
@@ -73,11 +72,11 @@ class Copier:
         with self.connection.cursor() as cursor:
             for model, history in histories.items():
                 cursor.execute(history.switch(model, on=False))
-        self._row_history_off = set(histories)
+        self._row_history_off = histories
         try:
             yield
         finally:
-            self._row_history_off = set()
+            self._row_history_off = {}
         with self.connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for model, history in histories.items():
@@ -91,34 +90,17 @@ class Copier:
         the primary key (see :meth:`reserve_ids`): the history events are found by it."""
         if not rows:
             return 0
-        pk = fields.index(model._meta.pk.name)
-        statement = copy_statement(model, fields)
-        history = _InsertHistory.of(model)
-        ignoring = history is not None and model not in self._row_history_off
-        ignore: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
-        if history and ignoring:
-            ignore = pgtrigger.ignore(history.trigger)
-        # The ignore context is left after the savepoint: on an error, rolled back first.
-        with ignore, database_rules(), self.connection.wrap_database_errors:
+        history = self._row_history_off.get(model)
+        with database_rules(), self.connection.wrap_database_errors:
             with self.connection.cursor() as cursor:
-                if ignoring:
-                    # pgtrigger puts what to ignore in front of each statement Django executes,
-                    # for the rest of the transaction; COPY is not one of them: this one is.
-                    cursor.execute("SELECT 'ignore the row-level history trigger during COPY'")
-                self._copy_rows(cursor, statement, rows)
+                with cursor.copy(copy_statement(model, fields)) as copy:
+                    for row in rows:
+                        copy.write_row(row)
                 if history:
-                    self._record_inserts(cursor, history, [row[pk] for row in rows])
+                    pk = fields.index(model._meta.pk.name)
+                    keys = [row[pk] for row in rows]
+                    cursor.execute(history.statement, [min(keys), max(keys), keys])
         return len(rows)
-
-    def _copy_rows(
-        self, cursor: Any, statement: sql.Composed, rows: Sequence[tuple[Any, ...]]
-    ) -> None:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    def _record_inserts(self, cursor: Any, history: _InsertHistory, keys: list[Any]) -> None:
-        cursor.execute(history.statement, [min(keys), max(keys), keys])
 
     def reserve_ids(self, model: type[models.Model], count: int) -> list[int]:
         """``count`` new primary keys from ``model``'s identity sequence, so that rows copied
@@ -152,7 +134,6 @@ class _InsertHistory:
     """The row-level insert-event trigger of a tracked model (pghistory), and the statement
     that writes the same events for a set of rows given by their keys."""
 
-    trigger: str  # pgtrigger URI, e.g. "geo.Room:insert_insert"
     name: str  # the trigger's name in the database, e.g. "pgtrigger_insert_insert_a4ce4"
     statement: str  # a string: Django's execute wrappers (pghistory's) expect one
 
@@ -177,9 +158,8 @@ class _InsertHistory:
                 and trigger.label == "insert"
                 and trigger.event_model is not None
             ):
-                uri = f"{model._meta.label}:{trigger.name}"
                 name = trigger.get_pgid(model)  # type: ignore[arg-type]  # takes the class
-                return cls(uri, name, _insert_events(model, trigger.event_model))
+                return cls(name, _insert_events(model, trigger.event_model))
         return None
 
 
