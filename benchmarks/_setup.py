@@ -30,9 +30,22 @@ def figure(name: str, value: object) -> None:
     print(f"{name}: {value}", flush=True)
 
 
-def wsgi_get(application: Any, path: str, *, cookie: str, query: str = "") -> bytes:
+def session_key(user: Any) -> str:
+    """The session cookie's value of ``user`` signed in (Django must be set up)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def wsgi_get(application: Any, path: str, *, session: str, query: str = "") -> bytes:
     """GET ``path`` through the whole WSGI stack (middleware, session, view) as a browser would,
-    without a socket; the body of a 200, else an assertion error with the status."""
+    signed in with the session ``session`` (:func:`session_key`), without a socket; the body of
+    a 200, else an assertion error with the status."""
+    from django.conf import settings
+
     environ = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": path,
@@ -40,7 +53,7 @@ def wsgi_get(application: Any, path: str, *, cookie: str, query: str = "") -> by
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "8000",
         "HTTP_HOST": "127.0.0.1",
-        "HTTP_COOKIE": cookie,
+        "HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={session}",
         "wsgi.input": io.BytesIO(),
         "wsgi.url_scheme": "http",
     }

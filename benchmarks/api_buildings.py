@@ -18,7 +18,7 @@ import argparse
 import time
 from collections.abc import Callable
 
-from _setup import figure, percentile, setup_django, wsgi_get
+from _setup import figure, percentile, session_key, setup_django, wsgi_get
 
 
 def main() -> None:
@@ -28,7 +28,6 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
 
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.gis.db.models import Extent
     from django.contrib.gis.db.models.functions import Distance
@@ -36,7 +35,6 @@ def main() -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.management import call_command
     from django.db.models import Count
-    from django.test import Client
 
     from gis.models import Building, Role, ScopeGrant
     from gis.sql import building_geojson_rows
@@ -69,36 +67,32 @@ def main() -> None:
     application = WSGIHandler()
     query = f"bbox={bbox_text}&page_size=5000"
 
-    def session_cookie(username: str, **flags: bool) -> str:
+    def session_of(username: str, **flags: bool) -> str:
         user, _ = get_user_model().objects.update_or_create(username=username, defaults=flags)
-        client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(user)
-        return (
-            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        )
+        return session_key(user)
 
-    superuser_cookie = session_cookie("benchmark-superuser", is_superuser=True)
+    superuser_session = session_of("benchmark-superuser", is_superuser=True)
     # A district administrator: the scope filter (community code prefix) is part of the query.
-    scoped_cookie = session_cookie("benchmark-district")
+    scoped_session = session_of("benchmark-district")
     ScopeGrant.objects.get_or_create(
         user=get_user_model().objects.get(username="benchmark-district"),
         role=Role.DISTRICT_ADMIN,
         territory_code=district_code,
     )
 
-    def api(cookie: str) -> int:
-        return len(wsgi_get(application, "/api/buildings/", cookie=cookie, query=query))
+    def api(session: str) -> int:
+        return len(wsgi_get(application, "/api/buildings/", session=session, query=query))
 
     def sql() -> int:
         return len(building_geojson_rows(bbox))
 
-    api_bytes = api(superuser_cookie)
-    assert api(scoped_cookie) == api_bytes, "the district administrator sees other buildings"
+    api_bytes = api(superuser_session)
+    assert api(scoped_session) == api_bytes, "the district administrator sees other buildings"
     sql()
     runs: dict[str, Callable[[], int]] = {
         "sql": sql,
-        "api": lambda: api(superuser_cookie),
-        "api_scoped": lambda: api(scoped_cookie),
+        "api": lambda: api(superuser_session),
+        "api_scoped": lambda: api(scoped_session),
     }
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):  # interleaved, so that drifts of the machine hit all three alike

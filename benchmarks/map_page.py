@@ -25,7 +25,7 @@ import statistics
 import time
 from typing import Any
 
-from _setup import ROOT, figure, percentile, setup_django
+from _setup import ROOT, figure, percentile, session_key, setup_django
 
 # Frame intervals, collected in the page.
 FRAMES_JS = """() => {
@@ -75,7 +75,6 @@ def tour(size: str, *, quick: bool) -> dict[str, Any]:
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.db import connection
     from django.db.models import Count
-    from django.test import Client
     from django.test.testcases import LiveServerThread
     from map_tiles import prepare_database
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -98,9 +97,7 @@ def tour(size: str, *, quick: bool) -> dict[str, Any]:
     ScopeGrant.objects.get_or_create(
         user=user, role=Role.DISTRICT_ADMIN, territory_code=community[:6]
     )
-    client = Client()
-    client.force_login(user)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    session = session_key(user)
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
     server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from _setup import ROOT, figure, percentile, setup_django, wsgi_get
+from _setup import ROOT, figure, percentile, session_key, setup_django, wsgi_get
 
 ZOOMS = (14, 15, 16)
 SEED = 20091
@@ -66,7 +66,6 @@ def main() -> None:
 
     from django.contrib.auth import get_user_model
     from django.core.handlers.wsgi import WSGIHandler
-    from django.test import Client
 
     from gis.models import Building, Role, ScopeGrant
     from gis.querysets import territory_prefixes
@@ -83,9 +82,7 @@ def main() -> None:
     )
     user, _ = get_user_model().objects.get_or_create(username="benchmark-tiles-district")
     ScopeGrant.objects.get_or_create(user=user, role=Role.DISTRICT_ADMIN, territory_code=district)
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    session = session_key(user)
     prefixes = territory_prefixes(user)
 
     # Tiles that hold buildings of the district: those of a random sample of its buildings.
@@ -103,7 +100,7 @@ def main() -> None:
     application = WSGIHandler()
 
     def view(z: int, x: int, y: int) -> bytes:
-        return wsgi_get(application, f"/tiles/{z}/{x}/{y}.mvt", cookie=cookie)
+        return wsgi_get(application, f"/tiles/{z}/{x}/{y}.mvt", session=session)
 
     def bare_sql(z: int, x: int, y: int, *, gcj02: bool = False) -> bytes:
         sql, params = map_tile_query(z, x, y, prefixes=prefixes, gcj02=gcj02)
