@@ -1,4 +1,5 @@
-"""The grid admin pages open (with the local map widget) and save through the services."""
+"""The grid admin pages open (with the local map widget) and save through the services
+(registered in ``gis.history.SAVERS`` by ``grid.apps``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from grid.models import Assignment
+
 from ..conftest import Territory
-from ..factories import UserFactory
+from ..factories import UserFactory, mbox
 from .factories import StaffFactory, ZoneFactory
 
 
@@ -30,3 +33,22 @@ def test_admin_pages_open(admin_client: Client, territory: Territory, model: str
         assert page.status_code == 200
         if model == "staff":
             assert "139****5678" in page.content.decode()
+
+
+def test_admin_assignment_is_validated_by_the_service(
+    admin_client: Client, territory: Territory
+) -> None:
+    staff = StaffFactory(community=territory.home)
+    away = ZoneFactory(community=territory.away, code="001", geom=mbox(112.1, 32.06, 112.11, 32.07))
+    form = {"staff": staff.pk, "zone": away.pk, "building": "", "role": "responsible"}
+    form |= {"starts_on": "2026-01-01", "ends_on": ""}
+    response = admin_client.post(reverse("admin:grid_assignment_add"), form)
+    assert response.status_code == 200
+    # The AssignmentError of grid.services.save_assignment (zone_not_in_community).
+    assert f"责任区 {away.code} 不是该工作人员所在社区" in response.content.decode()
+    assert not Assignment.objects.exists()
+
+    home = ZoneFactory(community=territory.home, code="001")
+    response = admin_client.post(reverse("admin:grid_assignment_add"), {**form, "zone": home.pk})
+    assert response.status_code == 302
+    assert Assignment.objects.get().zone == home
