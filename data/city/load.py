@@ -200,7 +200,7 @@ def _property(
         for pk, x in zip(landlord_ids, city.landlords, strict=True)
     ]
 
-    rows = _Rows(copier, city, compound_ids, compounds, landlords)
+    rows = _Rows(copier, city, compounds, landlords)
     batches = range(0, len(city.buildings), BUILDINGS_PER_BATCH)
     counts = {"entrances": 0, "rooms": 0, "door_plates": 0}
     # The next batch's rows are made in a thread while the database stores this batch: waiting
@@ -257,12 +257,10 @@ class _Rows:
         self,
         copier: Copier,
         city: City,
-        compound_ids: list[int],
         compounds: list[Compound],
         landlords: list[tuple[int, int, str]],
     ) -> None:
-        self.city, self.compound_ids, self.compounds = city, compound_ids, compounds
-        self.landlords = landlords
+        self.city, self.compounds, self.landlords = city, compounds, landlords
         buildings = city.buildings
         self.building_ids = copier.reserve_ids(Building, len(buildings))
         self.plate_ids = copier.reserve_ids(DoorPlate, len(buildings))
@@ -285,7 +283,7 @@ class _Rows:
                 b.floors_above,
                 b.floors_below,
                 b.use,
-                self.compound_ids[b.compound],
+                self.compounds[b.compound].pk,
                 b.source_id,
             )
             for pk, b, footprint in zip(ids, records, footprints, strict=True)
