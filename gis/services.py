@@ -176,7 +176,7 @@ def check_inside(
     return ratio
 
 
-def _check_code(code: str, *, digits: int, parent_code: str | None, label: Any) -> None:
+def check_code(code: str, *, digits: int, parent_code: str | None, label: Any) -> None:
     if not (isinstance(code, str) and len(code) == digits and code.isdigit()):
         raise TerritoryError(
             _("The %(label)s code %(value)s must have exactly %(digits)s digits."),
@@ -208,7 +208,7 @@ def _check_code(code: str, *, digits: int, parent_code: str | None, label: Any) 
 @transaction.atomic
 def save_district(*, actor: Any, data: Data, instance: District | None = None) -> District:
     district = apply_data(instance or District(), data)
-    _check_code(district.code, digits=6, parent_code=None, label=_("district"))
+    check_code(district.code, digits=6, parent_code=None, label=_("district"))
     district.geom = clean_geometry(district.geom, geom_type="MultiPolygon")
     require_write(actor, district.code, territory=True)
     with acting(actor):
@@ -221,7 +221,7 @@ def save_street_office(
 ) -> StreetOffice:
     office = apply_data(instance or StreetOffice(), data)
     district = office.district
-    _check_code(office.code, digits=9, parent_code=district.code, label=_("street office"))
+    check_code(office.code, digits=9, parent_code=district.code, label=_("street office"))
     office.geom = clean_geometry(office.geom, geom_type="MultiPolygon")
     check_inside(office.geom, district.geom, child_label=office.name, parent_label=district.name)
     require_write(actor, office.code, territory=True)
@@ -233,7 +233,7 @@ def save_street_office(
 def save_community(*, actor: Any, data: Data, instance: Community | None = None) -> Community:
     community = apply_data(instance or Community(), data)
     office = community.street_office
-    _check_code(community.code, digits=12, parent_code=office.code, label=_("community"))
+    check_code(community.code, digits=12, parent_code=office.code, label=_("community"))
     community.geom = clean_geometry(community.geom, geom_type="MultiPolygon")
     check_inside(community.geom, office.geom, child_label=community.name, parent_label=office.name)
     require_write(actor, community.code, territory=True)

@@ -29,6 +29,7 @@ from gis.models import Building, Community, Room, RoomUse
 from gis.services import (
     acting,
     apply_data,
+    check_code,
     database_rules,
     delete_in_scope,
     require_write,
@@ -101,7 +102,9 @@ def save_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
     require_write(actor, community.code)
     if instance is None:
         if zone.code:
-            _check_zone_code(zone.code, community)
+            check_code(
+                zone.code, digits=15, parent_code=community.code, label=Zone._meta.verbose_name
+            )
         else:
             zone.code = next_zone_code(community)
         previous = Zone.objects.filter(code=zone.code).aggregate(v=models.Max("version"))["v"]
@@ -111,27 +114,6 @@ def save_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
     check_buildings_not_cut(zone)
     with acting(actor):
         return save_instance(zone)
-
-
-def _check_zone_code(code: Any, community: Community) -> None:
-    if not (isinstance(code, str) and len(code) == 15 and code.isdigit()):
-        raise ZoneError(
-            _(
-                "The zone code %(value)s must have 15 digits: the community code and a 3-digit "
-                "sequence. Leave it empty to number the zone automatically."
-            ),
-            code="bad_code",
-            field="code",
-            value=repr(code),
-        )
-    if not code.startswith(community.code):
-        raise ZoneError(
-            _("The zone code %(value)s does not extend its community's code %(parent)s."),
-            code="code_not_extending_parent",
-            field="code",
-            value=code,
-            parent=community.code,
-        )
 
 
 def next_zone_code(community: Community) -> str:

@@ -10,7 +10,7 @@ import datetime
 
 import pytest
 
-from gis.exceptions import NotFoundError, ScopeError
+from gis.exceptions import NotFoundError, ScopeError, TerritoryError
 from gis.models import Role, RoomUse
 from grid import services
 from grid.exceptions import (
@@ -42,7 +42,7 @@ def test_new_zones_are_numbered_in_sequence(territory: Territory) -> None:
 
 
 def test_a_given_code_must_extend_the_community(territory: Territory) -> None:
-    with pytest.raises(ZoneError, match="does not extend its community's code 420606001001"):
+    with pytest.raises(TerritoryError, match="does not extend its parent's code 420606001001"):
         _zone(territory, box(112.10, 32.00, 112.11, 32.05), code="420606001002001")
 
 
