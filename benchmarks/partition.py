@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections import defaultdict
 
@@ -38,8 +39,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the demo city, fewer cases")
     args = parser.parse_args()
-    import sys
-
     sys.path.insert(0, str(ROOT))
     results = []
     results += district_case("demo" if args.quick else "district")
@@ -82,7 +81,7 @@ def district_case(size: str) -> list:
 
     def metric(geoms):
         return shapely.transform(
-            np.asarray(geoms, dtype=object), _projector(forward), interleaved=False
+            np.asarray(geoms, dtype=object), forward.transform, interleaved=False
         )
 
     footprints = metric([b.footprint for b in city.buildings])
@@ -140,13 +139,6 @@ def district_case(size: str) -> list:
     figure("district.pp_median_worst", f"{min(r.pp_median for r in reports):.3f}")
     figure("district.buildings_cut", sum(r.buildings_cut for r in reports))
     return results
-
-
-def _projector(transformer: Transformer):
-    def project(x, y):
-        return transformer.transform(x, y)
-
-    return project
 
 
 def synthetic_case(count: int, zones: int) -> tuple:
