@@ -60,7 +60,9 @@ class ZoneViewSet(GridWrites, LayerViewSet):
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         community = self.request.query_params.get("community")
         if community:
-            queryset = queryset.filter(community_id=community)
+            # Not a code (a NUL byte would be a database error): no community, no zone.
+            is_code = community.isascii() and community.isdigit()
+            queryset = queryset.filter(community_id=community) if is_code else queryset.none()
         return super().filter_queryset(queryset)
 
 

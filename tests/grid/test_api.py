@@ -45,6 +45,10 @@ def test_list_is_a_feature_collection_of_current_zones_in_scope(
     assert worker_api.get(reverse("zone-detail", args=[away.pk])).status_code == 404
     far = worker_api.get(reverse("zone-list"), {"bbox": "112.13,32.0,112.14,32.01"}).json()
     assert far["features"] == []
+    own = worker_api.get(reverse("zone-list"), {"community": territory.home.code}).json()
+    assert [f["id"] for f in own["features"]] == [home.pk]
+    bad = worker_api.get(reverse("zone-list"), {"community": "420606\x00001001"})
+    assert bad.status_code == 200 and bad.json()["features"] == []
 
 
 def test_create_numbers_the_zone_and_refusals_use_the_error_shape(
