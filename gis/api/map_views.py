@@ -1,32 +1,24 @@
-"""API views for the map page: search, the territory tree, and splitting a room.
+"""API views for the map page: search and the territory tree.
 
-Thin like the register's views: scoped reads from ``gis.search`` and ``gis.territory_tree``,
-writes through ``gis.services``.
+Thin like the register's views: scoped reads from ``gis.search`` and ``gis.territory_tree``.
+Splitting a room is an action of the rooms' viewset (``RoomViewSet.split``).
 """
 
 from __future__ import annotations
 
 import re
 
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
-from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import services
 from ..exceptions import InvalidInputError, NotFoundError
-from ..models import Room
 from ..search import MAX_LIMIT, Query, search
 from ..territory_tree import CODE_LENGTHS, territory_tree
-from .fields import PlanLineField
 from .renderers import FastJSONRenderer
-from .serializers import RoomSerializer
 
 _TERRITORY_CODE_RE = re.compile("|".join(f"[0-9]{{{n}}}" for n in CODE_LENGTHS))
 MAX_QUERY_CHARS = 100
@@ -109,40 +101,3 @@ class TerritoryView(APIView):
                 value=code,
             )
         return Response(nodes[0].as_dict())
-
-
-class RoomSplitSerializer(serializers.Serializer):
-    numbers = serializers.ListField(
-        child=serializers.CharField(max_length=20), min_length=2, max_length=2
-    )
-    line = PlanLineField(required=False, allow_null=True)
-
-
-class RoomSplitResultSerializer(serializers.Serializer):
-    rooms = RoomSerializer(many=True)
-
-
-class RoomSplitView(GenericAPIView):
-    """Split a room in two (``gis.services.split_room``): the room keeps ``numbers[0]``, a new
-    room ``numbers[1]`` takes the other part. Answers 201 with both rooms."""
-
-    renderer_classes = [FastJSONRenderer]
-    parser_classes = [JSONParser]
-    serializer_class = RoomSplitSerializer
-
-    def get_queryset(self) -> QuerySet[Room]:
-        return Room.objects.visible_to(self.request.user).select_related("building__community")
-
-    @extend_schema(request=RoomSplitSerializer, responses={201: RoomSplitResultSerializer})
-    def post(self, request: Request, pk: int) -> Response:
-        room = self.get_object()  # out of scope: 404
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        rooms = services.split_room(
-            actor=request.user,
-            room=room,
-            numbers=(data["numbers"][0], data["numbers"][1]),
-            line=data.get("line"),
-        )
-        return Response({"rooms": RoomSerializer(rooms, many=True).data}, status=201)

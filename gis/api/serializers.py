@@ -26,7 +26,7 @@ from ..models import (
     StreetOffice,
 )
 from ..querysets import can_write
-from .fields import CleanGeometryField, CodeRelatedField, PlanGeometryField
+from .fields import CleanGeometryField, CodeRelatedField, PlanGeometryField, PlanLineField
 
 
 class FeatureSerializer(GeoFeatureModelSerializer):
@@ -148,6 +148,19 @@ class RoomSerializer(serializers.ModelSerializer):
             "landlord",
         ]
         validators: list[object] = []
+
+
+class RoomSplitSerializer(serializers.Serializer):
+    """The body of ``POST /api/rooms/{id}/split/`` (``gis.services.split_room``)."""
+
+    numbers = serializers.ListField(
+        child=serializers.CharField(max_length=20), min_length=2, max_length=2
+    )
+    line = PlanLineField(required=False, allow_null=True)
+
+
+class RoomSplitResultSerializer(serializers.Serializer):
+    rooms = RoomSerializer(many=True)
 
 
 class DoorPlateSerializer(FeatureSerializer):

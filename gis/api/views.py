@@ -294,6 +294,23 @@ class RoomViewSet(RegisterViewSet):
             queryset = queryset.filter(building_id=int(building))
         return queryset
 
+    @extend_schema(request=s.RoomSplitSerializer, responses={201: s.RoomSplitResultSerializer})
+    @action(detail=True, methods=["post"])
+    def split(self, request: Request, pk: str | None = None) -> Response:
+        """Split a room in two (``gis.services.split_room``): the room keeps ``numbers[0]``, a
+        new room ``numbers[1]`` takes the other part. Answers 201 with both rooms."""
+        room = self.get_object()  # scope (404) and write permission (403)
+        body = s.RoomSplitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        first, second = body.validated_data["numbers"]
+        rooms = services.split_room(
+            actor=request.user,
+            room=room,
+            numbers=(first, second),
+            line=body.validated_data.get("line"),
+        )
+        return Response({"rooms": s.RoomSerializer(rooms, many=True).data}, status=201)
+
 
 class LandlordViewSet(RegisterViewSet):
     model, saver = Landlord, staticmethod(services.save_landlord)

@@ -27,7 +27,6 @@ urlpatterns = [
     path("zones/coverage/", grid_views.CoverageView.as_view(), name="zone-coverage"),
     path("staffing-gaps/", grid_views.StaffingGapsView.as_view(), name="staffing-gaps"),
     *router.urls,
-    path("rooms/<int:pk>/split/", map_views.RoomSplitView.as_view(), name="room-split"),
     path("search/", map_views.SearchView.as_view(), name="search"),
     path("territory/", map_views.TerritoryView.as_view(), name="territory"),
     path("address/parse/", gis_views.AddressParseView.as_view(), name="address-parse"),
