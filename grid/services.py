@@ -120,9 +120,9 @@ def next_zone_code(community: Community) -> str:
     """The community code followed by the sequence after the highest ever used (retired zones'
     codes are not handed to new zones); when 999 is taken, the lowest sequence no current zone
     holds."""
-    codes = set(Zone.objects.filter(community=community).values_list("code", flat=True))
-    sequences = {int(code[12:]) for code in codes}
-    following = max(sequences, default=0) + 1
+    # Every code is the community's 12 digits and 3 more: the highest code has the highest sequence.
+    highest = Zone.objects.filter(community=community).aggregate(code=models.Max("code"))["code"]
+    following = int(highest[12:]) + 1 if highest else 1
     if following <= 999:
         return f"{community.code}{following:03d}"
     current = {
