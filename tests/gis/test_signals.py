@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from gis import services
-from gis.models import Building
+from gis import history, services
+from gis.models import Building, Room
 from gis.signals import map_data_changed
 
 from ..factories import RoomFactory, box
@@ -63,6 +63,26 @@ def test_room_edits_are_not_announced_but_deletes_are(
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_object(actor=None, instance=room)  # its door plate would go with it
     assert len(received) == 1
+
+
+def test_undo_announces_as_the_services_it_calls_do(
+    territory, received, django_capture_on_commit_callbacks
+):
+    room = RoomFactory(building=territory.home_building)
+    services.save_room(actor=None, data={"use": "vacant"}, instance=room)
+    change = history.changes_of(Room, room.pk)[-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        history.undo_change(actor=None, model=Room, pk=room.pk, event_id=change.event_id)
+    assert received == []  # a room's edit is not drawn
+    with django_capture_on_commit_callbacks(execute=True):  # its own transaction
+        building = services.save_building(
+            actor=None, data={"footprint": box(112.12, 32.02, 112.121, 32.021)}
+        )
+    received.clear()
+    change = history.changes_of(Building, building.pk)[-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        history.undo_change(actor=None, model=Building, pk=building.pk, event_id=change.event_id)
+    assert len(received) == 1  # undoing the insert deletes the building
 
 
 def test_bulk_add_is_announced(territory, received, django_capture_on_commit_callbacks):
