@@ -436,16 +436,8 @@ def _check_room(room: Room) -> None:
             field="entrance",
             value=room.entrance.number,
         )
-    if room.landlord is not None and room.landlord.community_id != building.community_id:
-        raise InvalidInputError(
-            _(
-                "Landlord %(value)s is registered in another community: register them in this "
-                "building's community first."
-            ),
-            code="landlord_elsewhere",
-            field="landlord",
-            value=room.landlord.name,
-        )
+    if room.landlord is not None:
+        check_landlord(room.landlord, building.community_id)
     if room.plan_geom is not None:
         plan = room.plan_geom
         if plan.geom_type != "Polygon" or plan.empty or not plan.valid:
@@ -457,6 +449,21 @@ def _check_room(room: Room) -> None:
                 reason=reason,
             )
         plan.srid = 0
+
+
+def check_landlord(landlord: Landlord, community_id: int) -> None:
+    """Raise unless ``landlord`` is registered in the community ``community_id``, the one of the
+    building a room of theirs is in (the bulk loaders check their rooms with it too)."""
+    if landlord.community_id != community_id:
+        raise InvalidInputError(
+            _(
+                "Landlord %(value)s is registered in another community: register them in this "
+                "building's community first."
+            ),
+            code="landlord_elsewhere",
+            field="landlord",
+            value=landlord.name,
+        )
 
 
 @transaction.atomic

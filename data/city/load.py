@@ -21,10 +21,8 @@ import numpy as np
 import pghistory
 import shapely
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
 
 from gis import services
-from gis.exceptions import InvalidInputError
 from gis.geometry import from_shapely
 from gis.models import (
     Building,
@@ -194,9 +192,9 @@ def _property(
             for pk, x in zip(landlord_ids, city.landlords, strict=True)
         ],
     )
-    # Per landlord (by index in the city): its key, its community's key, its name.
+    # What rooms need of a landlord: its key, and its community and name for the services' check.
     landlords = [
-        (pk, communities[x.community].pk, x.name)
+        Landlord(pk=pk, name=x.name, community_id=communities[x.community].pk)
         for pk, x in zip(landlord_ids, city.landlords, strict=True)
     ]
 
@@ -258,7 +256,7 @@ class _Rows:
         copier: Copier,
         city: City,
         compounds: list[Compound],
-        landlords: list[tuple[int, int, str]],
+        landlords: list[Landlord],
     ) -> None:
         self.city, self.compounds, self.landlords = city, compounds, landlords
         buildings = city.buildings
@@ -316,7 +314,7 @@ def _room_rows(
     community_ids: list[int],
     first_entrance_ids: list[int],
     room_ids: list[int],
-    landlords: list[tuple[int, int, str]],
+    landlords: list[Landlord],
 ) -> list[tuple[Any, ...]]:
     """The rooms of ``records`` (entrances' keys are consecutive within a building)."""
     # Plans in metres (``RoomRec.plan``), made for the whole batch at once.
@@ -333,18 +331,9 @@ def _room_rows(
         for r in b.rooms:
             landlord = None
             if r.landlord is not None:
-                landlord, landlord_community, name = landlords[r.landlord]
-                if landlord_community != community_id:
-                    # The rule ``save_room`` applies to a room's landlord.
-                    raise InvalidInputError(
-                        _(
-                            "Landlord %(value)s is registered in another community: register "
-                            "them in this building's community first."
-                        ),
-                        code="landlord_elsewhere",
-                        field="landlord",
-                        value=name,
-                    )
+                owner = landlords[r.landlord]
+                services.check_landlord(owner, community_id)
+                landlord = owner.pk
             entrance = entrance_1 + r.entrance - 1
             plan = next(plans)
             rows.append(

@@ -179,6 +179,17 @@ def test_a_room_on_a_floor_its_building_lacks_is_refused() -> None:
     assert _nothing_stored()
 
 
+def test_a_landlord_of_another_community_is_refused() -> None:
+    city = small()
+    building, room = next((b, r) for b in city.buildings for r in b.rooms if r.landlord is not None)
+    community = city.compounds[building.compound].community
+    room.landlord = next(i for i, x in enumerate(city.landlords) if x.community != community)
+    with pytest.raises(InvalidInputError, match="registered in another community") as error:
+        load_city(city)
+    assert error.value.code == "landlord_elsewhere"
+    assert _nothing_stored()
+
+
 def test_a_second_plate_with_the_same_address_is_refused() -> None:
     city = small()
     first, second = city.buildings[0], city.buildings[1]
