@@ -59,10 +59,11 @@ def main() -> None:
     connection.settings_dict["NAME"] = f"plategrid_bench_tiles_{size}"
 
     cache_dir = ROOT / "var" / "cache" / "bench-tiles"
-    # Before the cache is first used: a folder of its own, and the time-out of the base settings
-    # (the test settings, which the benchmarks start from, keep no tiles).
-    settings.CACHES["tiles"]["LOCATION"] = str(cache_dir)
-    settings.CACHES["tiles"]["TIMEOUT"] = 3600
+    # Before the cache is first used: the tiles' cache of the base settings (the test settings,
+    # which the benchmarks start from, keep no tiles), in a folder of its own.
+    from web.settings import base
+
+    settings.CACHES["tiles"] = {**base.CACHES["tiles"], "LOCATION": str(cache_dir)}
 
     from django.contrib.auth import get_user_model
     from django.core.handlers.wsgi import WSGIHandler

@@ -11,12 +11,15 @@ import pytest
 from django.core.cache import BaseCache, caches
 from django.test import Client
 
+from web.settings import base
+
 
 @pytest.fixture(autouse=True)
 def tile_cache(settings: Any, tmp_path: Path) -> BaseCache:
+    """The tiles' cache of the base settings (the test settings keep none), in ``tmp_path``."""
     settings.CACHES = {
         **settings.CACHES,
-        "tiles": {**settings.CACHES["tiles"], "LOCATION": str(tmp_path / "tiles"), "TIMEOUT": 3600},
+        "tiles": {**base.CACHES["tiles"], "LOCATION": str(tmp_path / "tiles")},
     }
     return caches["tiles"]
 

@@ -19,10 +19,8 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PLATEGRID_TEST_DB", "tes
 # Jobs run where they are queued: a test sees the finished job. One test runs the real worker.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
-# Tiles in a folder per test database (runs side by side do not share tiles), and never kept:
-# the database is rolled back after each test, the files would not be. tests/layers turns the
-# cache on in a folder of each test's own.
-CACHES["tiles"]["LOCATION"] = str(
-    BASE_DIR / "var" / "test-cache" / DATABASES["default"]["TEST"]["NAME"] / "tiles"
-)
-CACHES["tiles"]["TIMEOUT"] = 0
+# Nothing of the map is kept between tests: the database is rolled back after each test, a
+# file cache would not be (with a TIMEOUT of 0 it still kept the epoch and users' remembered
+# grants, which a later run's users, with the same ids, would be served). tests/layers turns the
+# base settings' file cache on in a folder of each test's own.
+CACHES = {**CACHES, "tiles": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
