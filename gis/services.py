@@ -24,7 +24,7 @@ from . import plans
 from .address import AddressParts, format_address, search_key
 from .crs import to_metric
 from .exceptions import ConflictError, InvalidInputError, PlategridError, ScopeError, TerritoryError
-from .geometry import clean_geometry
+from .geometry import clean_geometry, from_shapely
 from .models import (
     Building,
     Community,
@@ -559,12 +559,6 @@ def split_room(
     return kept, new
 
 
-def _plan_geometry(geom: Any) -> GEOSGeometry:
-    plan = GEOSGeometry(memoryview(shapely.to_wkb(geom)))
-    plan.srid = 0
-    return plan
-
-
 def _cut_plan(
     plan: GEOSGeometry, line: GEOSGeometry, *, room: str
 ) -> tuple[GEOSGeometry, GEOSGeometry]:
@@ -593,7 +587,7 @@ def _cut_plan(
             room=room,
             count=exc.parts,
         ) from exc
-    return _plan_geometry(pieces[0]), _plan_geometry(pieces[1])
+    return from_shapely(pieces[0], srid=0), from_shapely(pieces[1], srid=0)
 
 
 def _halve_plan(plan: GEOSGeometry, *, room: str) -> tuple[GEOSGeometry, GEOSGeometry]:
@@ -610,7 +604,7 @@ def _halve_plan(plan: GEOSGeometry, *, room: str) -> tuple[GEOSGeometry, GEOSGeo
             room=room,
             count=exc.parts,
         ) from exc
-    return _plan_geometry(pieces[0]), _plan_geometry(pieces[1])
+    return from_shapely(pieces[0], srid=0), from_shapely(pieces[1], srid=0)
 
 
 def _area_m2(geom: GEOSGeometry) -> Decimal:
