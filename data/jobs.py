@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -302,7 +303,7 @@ ISSUE_COLUMNS = (
 
 def write_issues_csv(job: ImportJob, out: SupportsWrite[str]) -> None:
     """Write every rejected or repaired row of ``job`` to ``out`` as CSV, with the row as read
-    (the report page's download and ``import_data --report``). Starts with a byte order mark:
+    (the report page's download and ``import_data --report``), the row as JSON. Starts with a byte order mark:
     Excel on Chinese Windows reads UTF-8 only with one."""
     out.write("\ufeff")
     writer = csv.writer(out)
@@ -317,6 +318,6 @@ def write_issues_csv(job: ImportJob, out: SupportsWrite[str]) -> None:
                 issue.field,
                 issue.message_zh,
                 issue.message_en,
-                issue.data,
+                json.dumps(issue.data, ensure_ascii=False, default=str),
             ]
         )

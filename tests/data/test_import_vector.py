@@ -5,7 +5,9 @@ Each test checks the report row by row and that the database holds exactly the g
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -485,6 +487,8 @@ def test_command_line_import_and_export(territory: Territory, tmp_path: Path) ->
     assert "row 2 rejected outside_every_community" in out.getvalue()
     lines = report.read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 2 and lines[1].startswith("2,cli-2,rejected,outside_every_community")
+    row = next(csv.reader(lines[1:]))[-1]  # the row as read, as JSON (not a Python repr)
+    assert json.loads(row)["name"] == "far"
     with pytest.raises(CommandError, match="EPSG"):
         call_command(
             "import_data",
