@@ -9,16 +9,13 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gis.api.renderers import FastJSONRenderer
 from gis.api.views import LayerViewSet, RegisterViewSet
-from gis.exceptions import InvalidInputError, ScopeError
-from gis.querysets import can_write
+from gis.exceptions import InvalidInputError
 
 from .. import services
 from ..models import Assignment, Staff, Zone
@@ -30,15 +27,10 @@ CODE_PARAM = OpenApiParameter(
 
 
 class GridWrites:
-    """Object-level write permission and deletion for grid models (``grid.services``)."""
+    """The scope and deletion of grid models (``grid.services``) for RegisterViewSet's checks."""
 
-    def check_object_permissions(self, request: Request, obj: Any) -> None:
-        # DRF's own check, not RegisterViewSet's (which knows only the register's models).
-        GenericAPIView.check_object_permissions(self, request, obj)  # type: ignore[arg-type]
-        if request.method not in SAFE_METHODS:
-            code = services.scope_code(obj)
-            if not can_write(request.user, code):
-                raise ScopeError(_("Your role on %(territory)s is read-only."), territory=code)
+    def scope_of(self, obj: Any) -> tuple[str, bool]:
+        return services.scope_code(obj), False
 
     def perform_destroy(self, instance: Any) -> None:
         services.delete_grid_object(actor=self.request.user, instance=instance)  # type: ignore[attr-defined]

@@ -623,7 +623,7 @@ def _tree_codes(nodes: list[dict[str, Any]]) -> set[str]:
 
 
 def _run_map_route(cell: Cell, world: World, client: APIClient) -> Any:
-    """Search, the territory tree and the room split (``gis.api.map_views``)."""
+    """Search, the territory tree (``gis.api.map_views``) and the room split (``RoomViewSet``)."""
     scope = cell.scope or "inside"
     if cell.route == "search":
         plate = world.obj("door-plate", scope)
