@@ -52,3 +52,26 @@ def test_admin_assignment_is_validated_by_the_service(
     response = admin_client.post(reverse("admin:grid_assignment_add"), {**form, "zone": home.pk})
     assert response.status_code == 302
     assert Assignment.objects.get().zone == home
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        # Each breaks a check constraint too; the admin shows the service's message, not the
+        # constraint's name.
+        ({"zone": ""}, "请选择责任区"),
+        ({"ends_on": "2025-12-31"}, "早于开始日期"),
+    ],
+)
+def test_admin_shows_the_service_message_not_the_constraint(
+    admin_client: Client, territory: Territory, changes: dict[str, str], message: str
+) -> None:
+    staff = StaffFactory(community=territory.home)
+    zone = ZoneFactory(community=territory.home, code="001")
+    form = {"staff": staff.pk, "zone": zone.pk, "building": "", "role": "responsible"}
+    form |= {"starts_on": "2026-01-01", "ends_on": ""} | changes
+    page = admin_client.post(reverse("admin:grid_assignment_add"), form).content.decode()
+    assert message in page
+    assert "assignment_zone_role_has_zone" not in page
+    assert "assignment_ends_after_start" not in page
+    assert not Assignment.objects.exists()
