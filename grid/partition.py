@@ -35,7 +35,7 @@ compactness are targets, not guarantees; both are measured in :class:`PartitionR
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +52,8 @@ __all__ = [
 
 #: Relative area under which an overlap between two buildings is ignored (touching walls).
 _OVERLAP_EPS = 1e-6
+#: Progress steps after the bisection's zones: tiling, whole buildings, contiguity, report.
+_LATER_STEPS = 4
 
 
 class PartitionError(ValueError):
@@ -113,6 +115,7 @@ def partition_area(
     balance_tolerance: float = 0.02,
     sample_spacing_m: float = 4.0,
     tolerance_m: float = 0.5,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Partition:
     """Split ``area`` into zones that tile it, each a single polygon, cutting no building.
 
@@ -137,6 +140,10 @@ def partition_area(
         Spacing of the points sampled on footprints for the Voronoi tiling.
     tolerance_m : float
         How far a footprint may stick out of the area.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each zone of step 1 is assigned and after each
+        later step; ``total`` is the same in every call (the number of zones plus the later
+        steps), ``done`` grows and the last call is ``(total, total)``.
 
     Returns
     -------
@@ -172,6 +179,15 @@ def partition_area(
             "ask for fewer zones",
             code="too_many_zones",
         )
+    total_steps = n_zones + _LATER_STEPS
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total_steps)
+
     segments = _barrier_segments(barriers, area_poly)
     unit_zone = np.zeros(len(unit_weight), dtype=np.int64)
     balance_weight = unit_weight if unit_weight.sum() > 0 else np.ones_like(unit_weight)
@@ -184,13 +200,18 @@ def partition_area(
         segments,
         balance_tolerance,
         unit_zone,
+        step,
     )
     assignment = unit_zone[unit_of]
 
     geoms = _tile(area_poly, footprints, assignment, n_zones, sample_spacing_m)
+    step()
     geoms = _keep_buildings_whole(geoms, footprints, assignment, area_poly)
+    step()
     geoms, assignment, moved = _make_contiguous(geoms, footprints, assignment, weight)
+    step()
     report = _report(area_poly, geoms, footprints, weight, assignment, moved)
+    step()
     return Partition(zones=list(geoms), assignment=assignment, report=report)
 
 
@@ -383,10 +404,13 @@ def _bisect(
     segments: NDArray | None,
     tolerance: float,
     out: NDArray,
+    step: Callable[[], None],
 ) -> None:
-    """Assign zones ``first_zone … first_zone + k - 1`` to the units ``idx``."""
+    """Assign zones ``first_zone … first_zone + k - 1`` to the units ``idx``; ``step()`` is called
+    once per zone assigned."""
     if k == 1:
         out[idx] = first_zone
+        step()
         return
     k1 = k // 2
     pts, w = xy[idx], weight[idx]
@@ -417,8 +441,8 @@ def _bisect(
     if best is None:  # pragma: no cover - there is always at least one direction
         raise PartitionError("no cutting direction", code="direction")
     _, order, cut = best
-    _bisect(idx[order[:cut]], k1, first_zone, xy, weight, segments, tolerance, out)
-    _bisect(idx[order[cut:]], k - k1, first_zone + k1, xy, weight, segments, tolerance, out)
+    _bisect(idx[order[:cut]], k1, first_zone, xy, weight, segments, tolerance, out, step)
+    _bisect(idx[order[cut:]], k - k1, first_zone + k1, xy, weight, segments, tolerance, out, step)
 
 
 def _barrier_share(

@@ -192,3 +192,15 @@ def test_docstring_examples() -> None:
 
     results = doctest.testmod(grid.partition)
     assert results.attempted > 0 and results.failed == 0
+
+
+@pytest.mark.parametrize("zones", [1, 7])
+def test_progress_is_called_in_order_and_ends_at_the_total(zones: int) -> None:
+    calls: list[tuple[int, int]] = []
+    partition_area(AREA, regular_grid(), zones=zones, progress=lambda d, t: calls.append((d, t)))
+    totals = {total for _, total in calls}
+    assert len(totals) == 1
+    total = totals.pop()
+    assert total > zones
+    assert [done for done, _ in calls] == list(range(1, total + 1))
+    assert calls[-1] == (total, total)
