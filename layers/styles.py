@@ -39,6 +39,20 @@ ROOM_USE_COLOURS: dict[str, str] = {
     RoomUse.COMMERCIAL: "#9dc3e6",
     RoomUse.OTHER: "#c9c9c9",
 }
+#: Responsibility zone fills (network map): light, distinct, printable; neighbouring zones take
+#: different entries (``layers.network.zone_colours``).
+ZONE_COLOURS: tuple[str, ...] = (
+    "#a6cee3",
+    "#b2df8a",
+    "#fdbf6f",
+    "#cab2d6",
+    "#fb9a99",
+    "#ffff99",
+    "#8dd3c7",
+    "#d9d9d9",
+    "#fccde5",
+    "#bc9e82",
+)
 
 
 def palette() -> dict[str, dict[str, str]]:
