@@ -9,6 +9,8 @@ class ZoneError(InvalidInputError):
     """A zone cannot be saved as drawn (400)."""
 
     default_code = "invalid_zone"
+    #: The zones the error is about (codes, or labels such as "new-1" for zones not saved yet).
+    zones: tuple[str, ...] = ()
 
 
 class ZoneOutsideCommunityError(ZoneError, TerritoryError):
@@ -31,3 +33,22 @@ class ZoneCodeError(ConflictError):
     """No free sequence number is left in the community (409)."""
 
     default_code = "zone_codes_exhausted"
+
+
+class ZoneShapeError(InvalidInputError):
+    """A cut or merge of zone shapes that cannot be done as asked (400)."""
+
+    default_code = "invalid_shape"
+
+
+class PartitionJobError(InvalidInputError):
+    """Parameters an automatic partition cannot run with, or a proposal that cannot be applied
+    (400)."""
+
+    default_code = "invalid_partition"
+
+
+class PartitionAppliedError(ConflictError):
+    """The partition was applied already (409)."""
+
+    default_code = "partition_applied"

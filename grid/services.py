@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import Area, Intersection, PointOnSurface, Transform
+from django.contrib.gis.db.models.functions import (
+    Area,
+    AsGeoJSON,
+    Intersection,
+    PointOnSurface,
+    Transform,
+)
 from django.contrib.gis.geos import GeometryCollection, GEOSGeometry
 from django.db import models, transaction
 from django.db.models import Case, Count, Exists, OuterRef, Subquery, Value, When
@@ -45,7 +51,7 @@ from .exceptions import (
     ZoneOutsideCommunityError,
     ZoneOverlapError,
 )
-from .models import ZONE_ROLES, Assignment, AssignmentRole, Staff, Zone
+from .models import ZONE_ROLES, Assignment, AssignmentRole, Staff, Zone, ZoneKind
 
 Data = Mapping[str, Any]
 
@@ -73,6 +79,18 @@ def save_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
     A new zone without a code gets the next free sequence of its community (:func:`next_zone_code`);
     a new zone reusing the code of a retired one continues its version count.
     """
+    zone = prepare_zone(actor=actor, data=data, instance=instance)
+    problems = zone_problems(zone)
+    if problems:
+        raise problems[0]
+    with acting(actor):
+        return save_instance(zone)
+
+
+def prepare_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
+    """``instance`` (or a new zone) with ``data`` applied, not saved and not validated: scope
+    checked, geometry cleaned, a new zone numbered and versioned. :func:`save_zone` and
+    :func:`apply_zone_changes` share it."""
     if instance is not None:
         require_write(actor, instance.community_id)
         if instance.valid_to is not None:
@@ -109,11 +127,26 @@ def save_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
             zone.code = next_zone_code(community)
         previous = Zone.objects.filter(code=zone.code).aggregate(v=models.Max("version"))["v"]
         zone.version = (previous or 0) + 1
-    check_zone_inside(zone, community)
-    check_zone_overlaps(zone)
-    check_buildings_not_cut(zone)
-    with acting(actor):
-        return save_instance(zone)
+    return zone
+
+
+def zone_problems(zone: Zone, *, exclude: Collection[int] = ()) -> list[ZoneError]:
+    """Every reason ``zone`` cannot stand as drawn, in the order of the checks (inside its
+    community, no overlap with current zones other than those in ``exclude``, no building cut);
+    empty when it can. :func:`save_zone` raises the first, :func:`apply_zone_changes` reports
+    them all."""
+    checks: list[Callable[[], None]] = [
+        lambda: check_zone_inside(zone, zone.community),
+        lambda: check_zone_overlaps(zone, exclude=exclude),
+        lambda: check_buildings_not_cut(zone),
+    ]
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except ZoneError as error:
+            problems.append(error)
+    return problems
 
 
 def next_zone_code(community: Community) -> str:
@@ -146,7 +179,7 @@ def check_zone_inside(zone: Zone, community: Community) -> None:
     outside_m2 = to_metric(outside).area if not outside.empty else 0.0
     tolerance = settings.GRID_OUTSIDE_TOLERANCE_M2
     if outside_m2 > tolerance:
-        raise ZoneOutsideCommunityError(
+        error = ZoneOutsideCommunityError(
             _(
                 "Zone %(zone)s leaves its community %(community)s: %(area)s m² lie outside (at most "
                 "%(tolerance)s m² allowed). Redraw the zone inside the community boundary."
@@ -158,15 +191,19 @@ def check_zone_inside(zone: Zone, community: Community) -> None:
             tolerance=f"{tolerance:g}",
             geometry=_geojson(outside),
         )
+        error.zones = (zone.code,)
+        raise error
 
 
-def check_zone_overlaps(zone: Zone) -> None:
-    """Refuse a zone overlapping other current zones of its community by more than
-    ``GRID_OVERLAP_TOLERANCE_M2``; the error names them and carries the overlap as GeoJSON."""
+def check_zone_overlaps(zone: Zone, *, exclude: Collection[int] = ()) -> None:
+    """Refuse a zone overlapping other current zones of its community (but those whose ids are
+    in ``exclude``) by more than ``GRID_OVERLAP_TOLERANCE_M2``; the error names them and carries
+    the overlap as GeoJSON."""
     others = (
         Zone.objects.current()
         .filter(community_id=zone.community_id, geom__intersects=zone.geom)
         .exclude(pk=zone.pk)
+        .exclude(pk__in=list(exclude))
         .annotate(overlap=Intersection("geom", zone.geom))
         .annotate(overlap_m2=Area(Transform("overlap", metric_srid())))
         .order_by("code")
@@ -175,7 +212,7 @@ def check_zone_overlaps(zone: Zone) -> None:
     hits = [other for other in others if other.overlap_m2.sq_m > tolerance]
     if not hits:
         return
-    raise ZoneOverlapError(
+    error = ZoneOverlapError(
         _(
             "Zone %(zone)s overlaps zones %(others)s by %(area)s m² (at most %(tolerance)s m² "
             "allowed). Move the shared boundary so that each place belongs to one zone."
@@ -187,6 +224,8 @@ def check_zone_overlaps(zone: Zone) -> None:
         tolerance=f"{tolerance:g}",
         geometry=_union_geojson([other.overlap for other in hits]),
     )
+    error.zones = (zone.code, *(other.code for other in hits))
+    raise error
 
 
 def check_buildings_not_cut(zone: Zone) -> None:
@@ -209,7 +248,7 @@ def check_buildings_not_cut(zone: Zone) -> None:
     ]
     if not cut:
         return
-    raise BuildingCutError(
+    error = BuildingCutError(
         _(
             "The boundary of zone %(zone)s cuts through %(count)s building(s): %(buildings)s. "
             "Draw the boundary around each building so that it lies in one zone."
@@ -220,6 +259,8 @@ def check_buildings_not_cut(zone: Zone) -> None:
         buildings=", ".join(f"{b.name or '#'}[{b.pk}]" for b in cut[:20]),
         geometry=_union_geojson([b.footprint for b in cut]),
     )
+    error.zones = (zone.code,)
+    raise error
 
 
 @transaction.atomic
@@ -266,6 +307,260 @@ def renumber_zones(*, actor: Any, community: Community) -> dict[str, str]:
                 cases = [When(pk=pk, then=Value(code)) for pk, code in codes.items()]
                 Zone.objects.filter(pk__in=codes).update(code=Case(*cases))
     return {z.code: wanted[z.pk] for z in moving}
+
+
+# ---------------------------------------------------------------------------------------------
+# Several zone changes at once (the zone-drawing page)
+
+
+@dataclass
+class ZoneChangeProblem:
+    """One reason the changes cannot be saved: the error, the zones it is about (codes, or
+    ``new-1``, ``new-2``… for zones the request creates) and the index of the change."""
+
+    error: ZoneError
+    zones: list[str]
+    change: int
+
+
+@dataclass
+class ZoneChangeResult:
+    ok: bool
+    saved: bool
+    problems: list[ZoneChangeProblem]
+    #: The community's coverage after the changes (as they would be, for a dry run).
+    coverage: CommunityCoverage
+    #: The community's current zones after the changes, a GeoJSON FeatureCollection.
+    zones: dict[str, Any]
+
+
+class _Undo(Exception):
+    """Rolls back the savepoint of a dry run or of changes that did not pass validation."""
+
+
+@dataclass
+class _Change:
+    index: int
+    kind: str  # "update", "create" or "retire"
+    data: dict[str, Any]
+    zone_id: int = 0  # 0: a new zone
+
+
+def _bad_change(index: int, message: Any, field_name: str = "", **params: Any) -> ZoneError:
+    where = f"changes.{index}" + (f".{field_name}" if field_name else "")
+    return ZoneError(message, code="bad_change", field=where, change=index, **params)
+
+
+def _read_changes(changes: Any) -> list[_Change]:
+    """The changes of a request, checked for shape (not for geometry rules)."""
+    if not isinstance(changes, list) or not changes:
+        raise ZoneError(
+            _("Give the changes as a non-empty list (update, create or retire)."),
+            code="bad_change",
+            field="changes",
+        )
+    read: list[_Change] = []
+    seen: set[int] = set()
+    kinds = ", ".join(ZoneKind.values)
+    for i, raw in enumerate(changes):
+        if not isinstance(raw, dict):
+            raise _bad_change(i, _("Change %(change)s is not an object."))
+        zone_id = raw.get("id")
+        if zone_id is not None:
+            if isinstance(zone_id, bool) or not isinstance(zone_id, int):
+                raise _bad_change(
+                    i,
+                    _("Change %(change)s: the zone id %(value)s is not a number."),
+                    "id",
+                    value=repr(zone_id)[:30],
+                )
+            if zone_id in seen:
+                raise _bad_change(
+                    i,
+                    _("Change %(change)s changes zone %(value)s again: one change per zone."),
+                    "id",
+                    value=zone_id,
+                )
+            seen.add(zone_id)
+        data: dict[str, Any] = {}
+        if "retire" in raw:
+            if raw["retire"] is not True or zone_id is None or set(raw) != {"id", "retire"}:
+                raise _bad_change(
+                    i,
+                    _('Change %(change)s: a retirement is {"id": <zone id>, "retire": true}.'),
+                    "retire",
+                )
+            read.append(_Change(i, "retire", data, int(zone_id)))
+            continue
+        unknown = set(raw) - {"id", "geom", "name", "kind"}
+        if unknown:
+            raise _bad_change(
+                i,
+                _("Change %(change)s has unknown fields: %(value)s."),
+                value=", ".join(sorted(map(str, unknown))),
+            )
+        if "geom" in raw:
+            try:
+                data["geom"] = clean_geometry(raw["geom"], geom_type="MultiPolygon")
+            except PlategridError as error:
+                error.field = f"changes.{i}.geom"
+                raise
+        if "name" in raw:
+            name = raw["name"]
+            if not isinstance(name, str) or not name.strip() or len(name) > 100:
+                raise _bad_change(
+                    i, _("Change %(change)s: give a name of 1 to 100 characters."), "name"
+                )
+            data["name"] = name.strip()
+        if "kind" in raw:
+            if raw["kind"] not in ZoneKind.values:
+                raise _bad_change(
+                    i,
+                    _("Change %(change)s: unknown zone kind %(value)s, use one of %(allowed)s."),
+                    "kind",
+                    value=repr(raw["kind"])[:30],
+                    allowed=kinds,
+                )
+            data["kind"] = raw["kind"]
+        if zone_id is None and ("geom" not in data or "name" not in data):
+            raise _bad_change(i, _("Change %(change)s: a new zone needs a geom and a name."))
+        if zone_id is not None and not data:
+            raise _bad_change(i, _("Change %(change)s changes nothing: give a geom, name or kind."))
+        kind = "update" if zone_id is not None else "create"
+        read.append(_Change(i, kind, data, int(zone_id or 0)))
+    return read
+
+
+def _relabel(error: ZoneError, labels: Mapping[str, str]) -> list[str]:
+    """The zones of ``error`` with the temporary codes of new zones replaced by their labels,
+    in the message too."""
+    for name, value in error.params.items():
+        if isinstance(value, str):
+            for code, label in labels.items():
+                value = value.replace(code, label)
+            error.params[name] = value
+    return [labels.get(code, code) for code in error.zones]
+
+
+def _zone_collection(community: Community, new_ids: Collection[int]) -> dict[str, Any]:
+    """The community's current zones as a FeatureCollection (7 decimals); the zones of
+    ``new_ids`` (not saved by a dry run) without id and code."""
+    rows = (
+        Zone.objects.current()
+        .filter(community=community)
+        .annotate(geojson=AsGeoJSON("geom", precision=7))
+        .order_by("code")
+        .values_list("pk", "code", "name", "kind", "version", "geojson")
+    )
+    features = []
+    for pk, code, name, kind, version, geojson in rows:
+        new = pk in new_ids
+        properties = {
+            "id": None if new else pk,
+            "code": "" if new else code,
+            "name": name,
+            "kind": kind,
+            "version": version,
+        }
+        features.append(
+            {
+                "type": "Feature",
+                "id": properties["id"],
+                "geometry": json.loads(geojson),
+                "properties": properties,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _relabel_coverage(coverage: CommunityCoverage, labels: Mapping[str, str]) -> None:
+    for overlap in coverage.overlaps:
+        a, b = overlap.zones
+        overlap.zones = (labels.get(a, a), labels.get(b, b))
+    for issue in [*coverage.buildings_cut, *coverage.buildings_in_no_zone]:
+        issue.zones = [labels.get(code, code) for code in issue.zones]
+
+
+def apply_zone_changes(
+    *, actor: Any, community: str, changes: Any, dry_run: bool
+) -> ZoneChangeResult:
+    """Apply zone updates, creations and retirements together, then validate every zone updated
+    or created against the final state and collect every problem (outside the community,
+    overlaps — each overlapping pair once —, buildings cut).
+
+    Everything runs in one savepoint: kept only when there is no problem and ``dry_run`` is
+    false. The result carries the coverage and the zones after the changes either way.
+    A zone id that is not a current zone of the community (or not visible to ``actor``) raises
+    :class:`NotFoundError`; a community outside the actor's write scope :class:`ScopeError`.
+    """
+    if not isinstance(community, str) or not (
+        community.isascii() and community.isdigit() and len(community) == 12
+    ):
+        raise ZoneError(
+            _("%(value)s is not a community code (12 digits)."),
+            code="bad_code",
+            field="community",
+            value=repr(community)[:30],
+        )
+    communities = Community.objects.all() if actor is None else Community.objects.visible_to(actor)
+    place = communities.filter(code=community).first()
+    if place is None:
+        raise NotFoundError(
+            _("No community with the code %(value)s in your territory."), value=community
+        )
+    require_write(actor, place.code)
+    read = _read_changes(changes)
+    wanted = [c.zone_id for c in read if c.zone_id]
+    zones = Zone.objects.current().filter(community=place, pk__in=wanted).in_bulk()
+    missing = [pk for pk in wanted if pk not in zones]
+    if missing:
+        raise NotFoundError(
+            _("Zone %(value)s is not a current zone of %(community)s in your territory."),
+            value=missing[0],
+            community=place.code,
+        )
+    outcome: list[ZoneChangeResult] = []
+    try:
+        with transaction.atomic():
+            outcome.append(_apply_changes(actor, place, read, zones, dry_run))
+            if not outcome[0].saved:
+                raise _Undo
+    except _Undo:
+        pass
+    return outcome[0]
+
+
+def _apply_changes(
+    actor: Any, community: Community, read: list[_Change], zones: dict[int, Zone], dry_run: bool
+) -> ZoneChangeResult:
+    touched: list[tuple[int, Zone]] = []
+    labels: dict[str, str] = {}
+    with acting(actor):
+        for change in read:
+            if change.kind == "retire":
+                retire_zone(actor=actor, zone=zones[change.zone_id])
+                continue
+            if change.kind == "update":
+                zone = prepare_zone(actor=actor, data=change.data, instance=zones[change.zone_id])
+            else:
+                data = {"community": community, "kind": ZoneKind.RESIDENT_GROUP, **change.data}
+                zone = prepare_zone(actor=actor, data=data)
+                labels[zone.code] = f"new-{len(labels) + 1}"
+            save_instance(zone)
+            touched.append((change.index, zone))
+    problems: list[ZoneChangeProblem] = []
+    validated: list[int] = []
+    for index, zone in touched:
+        for error in zone_problems(zone, exclude=validated):
+            problems.append(ZoneChangeProblem(error, _relabel(error, labels), index))
+        validated.append(zone.pk)
+    ok = not problems
+    saved = ok and not dry_run
+    coverage = coverage_check(community.code).communities[0]
+    new_ids = {zone.pk for _, zone in touched if zone.code in labels} if not saved else set()
+    if not saved:
+        _relabel_coverage(coverage, labels)
+    return ZoneChangeResult(ok, saved, problems, coverage, _zone_collection(community, new_ids))
 
 
 # ---------------------------------------------------------------------------------------------

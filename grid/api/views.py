@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,8 +17,9 @@ from rest_framework.views import APIView
 from gis.api.renderers import FastJSONRenderer
 from gis.api.views import LayerViewSet, RegisterViewSet
 from gis.exceptions import InvalidInputError
+from web.api.errors import domain_error
 
-from .. import services
+from .. import services, shapes
 from ..models import Assignment, Staff, Zone
 from . import serializers as s
 
@@ -115,3 +117,69 @@ class StaffingGapsView(APIView):
     @extend_schema(parameters=[CODE_PARAM], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         return Response(_report(services.staffing_gaps(_code(request), user=request.user)))
+
+
+class ZoneChangesView(APIView):
+    """Several zone updates, creations and retirements in one transaction, every problem
+    reported at once (``grid.services.apply_zone_changes``); ``dry_run`` only validates."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        dry_run = body.get("dry_run", False)
+        if not isinstance(dry_run, bool):
+            raise InvalidInputError(
+                _("dry_run is true or false, not %(value)s."),
+                code="bad_dry_run",
+                field="dry_run",
+                value=repr(dry_run)[:30],
+            )
+        result = services.apply_zone_changes(
+            actor=request.user,
+            community=body.get("community", ""),
+            changes=body.get("changes"),
+            dry_run=dry_run,
+        )
+        coverage = dataclasses.asdict(result.coverage)
+        coverage["ok"] = result.coverage.ok
+        errors = [
+            {**domain_error(p.error)[0], "zones": p.zones, "change": p.change}
+            for p in result.problems
+        ]
+        payload = {
+            "ok": result.ok,
+            "saved": result.saved,
+            "errors": errors,
+            "coverage": coverage,
+            "zones": result.zones,
+        }
+        failed = not result.ok and not dry_run
+        return Response(payload, status=400 if failed else 200)
+
+
+class ZoneCutView(APIView):
+    """Cut a zone along a line (``grid.shapes.cut_zone``): the pieces, largest first. Writes
+    nothing, so any signed-in user may use it."""
+
+    renderer_classes = [FastJSONRenderer]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        pieces = shapes.cut_zone(body.get("geom"), body.get("line"))
+        return Response({"pieces": [shapes.geojson(piece) for piece in pieces]})
+
+
+class ZoneMergeView(APIView):
+    """Merge neighbouring zones into one polygon (``grid.shapes.merge_zones``). Writes nothing."""
+
+    renderer_classes = [FastJSONRenderer]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        return Response({"geom": shapes.geojson(shapes.merge_zones(body.get("geoms")))})

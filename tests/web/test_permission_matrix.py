@@ -155,6 +155,13 @@ ROOM_SPLIT: Grid = {
     "outside": (404, 404, 404, 403, 403),
 }
 
+# -- the zone-drawing page: several zone changes at once (a dry run here, which writes nothing)
+ZONE_CHANGES: Grid = {
+    "inside": (200, 200, 200, 403, 403),
+    "sibling": (200, 200, 404, 403, 403),
+    "outside": (404, 404, 404, 403, 403),
+}
+
 SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
 PUBLIC: Grid = {ANY_SCOPE: (200, 200, 200, 200, 200)}
 
@@ -210,6 +217,10 @@ MATRIX: dict[str, dict[str, Grid]] = {
     "room-split": {"POST": ROOM_SPLIT},
     # Reports of a territory code (?code= the scope's community): 404 outside the user's scope.
     "zone-coverage": {"GET": PROPERTY_READ},
+    "zone-changes": {"POST": ZONE_CHANGES},
+    # Geometry tools of the zone page: they write nothing, any signed-in user may use them.
+    "zone-cut": {"POST": SIGNED_IN},
+    "zone-merge": {"POST": SIGNED_IN},
     "staffing-gaps": {"GET": PROPERTY_READ},
     "address-parse": {"GET": SIGNED_IN},
     "me": {"GET": SIGNED_IN},
@@ -649,6 +660,30 @@ def _run_map_route(cell: Cell, world: World, client: APIClient) -> Any:
     return response
 
 
+def _run_zone_tool(cell: Cell, world: World, client: APIClient) -> Any:
+    """The zone page's routes: a dry run creating a zone in the scope's community, a cut and a
+    merge of two boxes."""
+    scope = cell.scope or "inside"
+    if cell.route == "zone-changes":
+        geom = world._box(scope, 112.13, 32.03, 112.135, 32.035, multi=False)
+        body = {
+            "community": world.community(scope).code,
+            "dry_run": True,
+            "changes": [{"geom": _geojson(geom), "name": "新网格"}],
+        }
+        before = Zone.objects.count()
+        response = client.post(reverse(cell.route), body, format="json")
+        assert Zone.objects.count() == before, "a dry run wrote a zone"
+        return response
+    west, east = box(112.10, 32.0, 112.12, 32.05), box(112.12, 32.0, 112.14, 32.05)
+    if cell.route == "zone-cut":
+        line = {"type": "LineString", "coordinates": [[112.11, 31.9], [112.11, 32.1]]}
+        body = {"geom": _geojson(west), "line": line}
+    else:
+        body = {"geoms": [_geojson(west), _geojson(east)]}
+    return client.post(reverse(cell.route), body, format="json")
+
+
 def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
     if cell.route in ("search", "territory", "room-split"):
@@ -656,6 +691,8 @@ def _run(cell: Cell, world: World) -> Any:
     if cell.route in ("zone-coverage", "staffing-gaps"):
         code = world.community(cell.scope or "inside").code
         return client.get(reverse(cell.route), {"code": code})
+    if cell.route in ("zone-changes", "zone-cut", "zone-merge"):
+        return _run_zone_tool(cell, world, client)
     name, _, kind = cell.route.rpartition("-")
     if name not in MODELS:  # me, address parser, schema, docs
         params = {"q": "樊城区人民路12号3栋2单元501室"} if cell.route == "address-parse" else {}
