@@ -278,6 +278,11 @@ def _place(labels: list[_Label], frame: BaseGeometry) -> list[tuple[_Label, floa
     return placed
 
 
+def sheet(zones: int) -> str:
+    """The paper of a network map of ``zones`` zones: "A4", or "A3" above :data:`A3_ZONES`."""
+    return "A3" if zones > A3_ZONES else "A4"
+
+
 def _nice_length(max_m: float) -> float:
     """The largest 1, 2 or 5 × 10ⁿ metres not above ``max_m``."""
     power = 10 ** math.floor(math.log10(max_m))
@@ -330,7 +335,7 @@ def network_svg(
         .values_list("name", "metric")
     ]
 
-    paper_w, paper_h = A3 if len(network.zones) > A3_ZONES else A4
+    paper_w, paper_h = A3 if sheet(len(network.zones)) == "A3" else A4
     frame = box(MARGIN_MM, MARGIN_MM, paper_w - MARGIN_MM - PANEL_MM - 4, paper_h - MARGIN_MM)
     minx, miny, maxx, maxy = outline.bounds
     inner_w, inner_h = frame.bounds[2] - frame.bounds[0] - 8, frame.bounds[3] - frame.bounds[1] - 8
