@@ -9,9 +9,7 @@ territory (or the ``?code=`` under it), and the map from ``layers.network``, all
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
@@ -77,19 +75,25 @@ def _territory_codes(request: HttpRequest) -> list[str]:
 
 
 def _reports(
-    codes: Iterable[str], user: Any, *, coverage: bool
+    request: HttpRequest, *, coverage: bool
 ) -> tuple[list[CommunityCoverage], list[CommunityStaffing]]:
-    """The coverage (when asked) and staffing reports of every community under ``codes``.
+    """The coverage (when asked) and staffing reports of every community of the page's territory
+    (:func:`_territory_codes`): a fixed number of queries per territory code.
 
-    A code with no community in the user's territory is skipped when it is the user's own
-    territory; a code the user asked for raises ``NotFoundError`` (404).
+    A code the user typed with no community in their territory raises ``NotFoundError`` (404); a
+    grant of the user's own with no community yet is skipped.
     """
+    asked = bool(request.GET.get("code", "").strip())
     covered: list[CommunityCoverage] = []
     staffed: list[CommunityStaffing] = []
-    for code in codes:
-        if coverage:
-            covered.extend(coverage_check(code, user=user).communities)
-        staffed.extend(staffing_gaps(code, user=user).communities)
+    for code in _territory_codes(request):
+        try:
+            if coverage:
+                covered.extend(coverage_check(code, user=request.user).communities)
+            staffed.extend(staffing_gaps(code, user=request.user).communities)
+        except NotFoundError:
+            if asked:
+                raise
     return covered, staffed
 
 
@@ -122,14 +126,11 @@ def grid_index(request: HttpRequest) -> HttpResponse:
     """``/grids/``: the user's communities by street office with zones, uncovered area, buildings
     in no zone or cut, zones without a responsible person and staff shortages."""
     try:
-        codes = _territory_codes(request)
-        coverage, staffing = _reports(codes, request.user, coverage=True)
+        coverage, staffing = _reports(request, coverage=True)
     except PageError as error:
         return _refusal(request, error)
     except NotFoundError as error:
-        if request.GET.get("code"):
-            return _refusal(request, PageError(error.render(_language()), 404))
-        coverage, staffing = [], []
+        return _refusal(request, PageError(error.render(_language()), 404))
     roles = dict(AssignmentRole.choices)
     by_code = {s.code: s for s in staffing}
     offices = dict(
@@ -179,14 +180,11 @@ def grid_staffing(request: HttpRequest) -> HttpResponse:
     with households and no building head (the first :data:`BUILDINGS_LISTED` with their
     address) and the roles short of the ratios."""
     try:
-        codes = _territory_codes(request)
-        _coverage, staffing = _reports(codes, request.user, coverage=False)
+        _coverage, staffing = _reports(request, coverage=False)
     except PageError as error:
         return _refusal(request, error)
     except NotFoundError as error:
-        if request.GET.get("code"):
-            return _refusal(request, PageError(error.render(_language()), 404))
-        staffing = []
+        return _refusal(request, PageError(error.render(_language()), 404))
     listed = [b["id"] for s in staffing for b in s.buildings_without_head[:BUILDINGS_LISTED]]
     own_plate = DoorPlate.objects.filter(building=OuterRef("pk"), room__isnull=True).order_by(
         "entrance_id", Length("address"), "pk"

@@ -187,3 +187,14 @@ def test_staffing_page_lists_the_exact_gaps(territory: Territory, world: Network
 def test_index_page_links_the_grids(territory: Territory, users):
     html = _client(users[Role.READ_ONLY], "en").get(reverse("index")).content.decode()
     assert f'<a href="{reverse("grids")}">Responsibility grids</a>' in html
+
+
+def test_a_grant_without_communities_is_skipped(territory: Territory, world: NetworkWorld):
+    both = UserFactory(
+        username="two-grants",
+        grants=[(Role.COMMUNITY_WORKER, territory.home.code), (Role.COMMUNITY_WORKER, "420699")],
+    )
+    response = _client(both).get(reverse("grids"))
+    assert response.status_code == 200
+    assert _rows(response.content.decode()) == ["420606001001"]
+    assert _client(both).get(reverse("grids"), {"code": "420699"}).status_code == 404
