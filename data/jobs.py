@@ -13,18 +13,18 @@ import csv
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DatabaseError, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.exceptions import InvalidInputError, PlategridError
+from gis.progress import ProgressWriter
 
 from .imports import vector
 from .imports.report import Report
@@ -140,36 +140,6 @@ def submit_import(
     return job
 
 
-class _ProgressWriter:
-    """Writes a running job's progress through its own autocommit connection, at most every
-    ``interval`` seconds: the import's transaction is not visible to the page until it ends."""
-
-    def __init__(self, job: ImportJob, interval: float = 0.5) -> None:
-        self.job_id = job.pk
-        self.interval = interval
-        self.last = 0.0
-        self.connection = connections.create_connection("default")
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < self.interval and done < total:
-            return
-        self.last = now
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute("SET lock_timeout = '200ms'")
-                cursor.execute(
-                    "UPDATE data_importjob SET progress_done = %s, progress_total = %s "
-                    "WHERE id = %s",
-                    [done, total, self.job_id],
-                )
-        except DatabaseError:  # progress is a courtesy: never fail an import over it
-            logger.warning("import %s: progress not written", self.job_id, exc_info=True)
-
-    def close(self) -> None:
-        self.connection.close()
-
-
 Runner = Callable[[Path, ImportJob, Report, vector.Options, Callable[[int, int], None]], None]
 
 
@@ -241,7 +211,7 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if not claimed:
         return job
-    writer = _ProgressWriter(job)
+    writer = ProgressWriter(ImportJob, job.pk)
 
     def report_progress(done: int, total: int) -> None:
         writer(done, total)

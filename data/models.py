@@ -15,19 +15,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gis.progress import JobStatus
+
+__all__ = ["ImportIssue", "ImportJob", "ImportKind", "IssueSeverity", "JobStatus"]
+
 
 class ImportKind(models.TextChoices):
     BUILDINGS = "buildings", _("buildings")
     STREETS = "streets", _("streets")
     BOUNDARIES = "boundaries", _("boundaries (districts, street offices, communities)")
     ROOMS = "rooms", _("rooms and door plates (register table)")
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    SUCCEEDED = "succeeded", _("finished")
-    FAILED = "failed", _("failed")
 
 
 def _upload_to(job: ImportJob, filename: str) -> str:

@@ -9,6 +9,8 @@ measured in ``settings.METRIC_SRID`` by the services.
 
 from __future__ import annotations
 
+import uuid
+
 import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -16,7 +18,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import SRID, Building, Community, _digits, _history, _valid_geometry
+from gis.models import SRID, Building, Community, Compound, _digits, _history, _valid_geometry
+from gis.progress import JobStatus
 
 from . import querysets
 
@@ -176,3 +179,108 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} · {self.get_role_display()}"
+
+
+class WorkloadMeasure(models.TextChoices):
+    ROOMS = "rooms", _("rooms")
+    HOUSEHOLDS = "households", _("households (lived-in dwelling rooms)")
+    BUILDINGS = "buildings", _("buildings")
+
+
+class PartitionJob(models.Model):
+    """An automatic partition of a community (or of one compound in it) into proposed zones,
+    computed in the background (``grid.jobs``) and applied, or not, by a user afterwards."""
+
+    objects = querysets.PartitionJobQuerySet.as_manager()
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    community = models.ForeignKey(
+        Community,
+        models.CASCADE,
+        to_field="code",
+        db_column="community_code",
+        related_name="partition_jobs",
+        verbose_name=_("community"),
+    )
+    compound = models.ForeignKey(
+        Compound,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="partition_jobs",
+        verbose_name=_("compound"),
+    )
+    # Either a number of zones or a workload per zone.
+    zones = models.PositiveIntegerField(_("zones"), null=True, blank=True)
+    target_workload = models.FloatField(_("workload per zone"), null=True, blank=True)
+    workload = models.CharField(
+        _("workload measure"),
+        max_length=20,
+        choices=WorkloadMeasure.choices,
+        default=WorkloadMeasure.ROOMS,
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    # {"zones": FeatureCollection (EPSG:4326) of the proposed zones, "report": {...}}.
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error_zh = models.TextField(blank=True)
+    error_en = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="partition_jobs",
+        verbose_name=_("submitted by"),
+    )
+    # Submitted by the command line without a user: runs without a territory limit.
+    system = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="applied_partition_jobs",
+        verbose_name=_("applied by"),
+    )
+
+    class Meta:
+        verbose_name = _("partition job")
+        verbose_name_plural = _("partition jobs")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(zones__isnull=False, target_workload__isnull=True)
+                | Q(zones__isnull=True, target_workload__isnull=False),
+                name="partition_job_zones_or_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(zones__isnull=True) | Q(zones__gte=1), name="partition_job_zones_ge_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_workload__isnull=True) | Q(target_workload__gt=0),
+                name="partition_job_target_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} · {self.get_status_display()}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)

@@ -33,3 +33,7 @@ class AssignmentQuerySet(ScopedQuerySet):
         return self.filter(
             Q(ends_on__isnull=True) | Q(ends_on__gte=day), starts_on__lte=day, staff__active=True
         )
+
+
+class PartitionJobQuerySet(ScopedQuerySet):
+    scope_path = "community__code"

@@ -6,6 +6,8 @@ import dataclasses
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,11 +18,11 @@ from rest_framework.views import APIView
 
 from gis.api.renderers import FastJSONRenderer
 from gis.api.views import LayerViewSet, RegisterViewSet
-from gis.exceptions import InvalidInputError
+from gis.exceptions import InvalidInputError, NotFoundError
 from web.api.errors import domain_error
 
-from .. import services, shapes
-from ..models import Assignment, Staff, Zone
+from .. import jobs, services, shapes
+from ..models import Assignment, PartitionJob, Staff, WorkloadMeasure, Zone
 from . import serializers as s
 
 CODE_PARAM = OpenApiParameter(
@@ -183,3 +185,94 @@ class ZoneMergeView(APIView):
     def post(self, request: Request) -> Response:
         body = request.data if isinstance(request.data, dict) else {}
         return Response({"geom": shapes.geojson(shapes.merge_zones(body.get("geoms")))})
+
+
+def _partition_body(job: PartitionJob) -> dict[str, Any]:
+    english = (translation.get_language() or "").startswith("en")
+    error = job.error_en if english else job.error_zh
+    result = job.result or {}
+    zones = result.get("zones")
+    return {
+        "id": str(job.pk),
+        "community": job.community_id,
+        "status": job.status,
+        "status_label": str(job.get_status_display()),
+        "percent": job.percent,
+        "done": job.progress_done,
+        "total": job.progress_total,
+        "finished": job.finished,
+        "error": error or None,
+        "parameters": {
+            "zones": job.zones,
+            "target_workload": job.target_workload,
+            "workload": job.workload,
+            "compound": job.compound_id,
+        },
+        "report": result.get("report"),
+        "zones": shapes.rounded(zones) if zones else None,
+        "applied": job.applied_at is not None,
+    }
+
+
+def _job(request: Request, pk: Any) -> PartitionJob:
+    job = PartitionJob.objects.visible_to(request.user).filter(pk=pk).first()
+    if job is None:
+        raise NotFoundError(_("No partition %(value)s in your territory."), value=str(pk))
+    return job
+
+
+class PartitionListView(APIView):
+    """Submit an automatic partition of a community (``grid.jobs.submit_partition``): 202 with
+    the job's URL to poll."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        job = jobs.submit_partition(
+            actor=request.user,
+            community=body.get("community", ""),
+            zones=body.get("zones"),
+            target_workload=body.get("target_workload"),
+            workload=body.get("workload", WorkloadMeasure.ROOMS),
+            compound=body.get("compound"),
+        )
+        url = reverse("partition-detail", kwargs={"pk": job.pk})
+        return Response({"id": str(job.pk), "status": job.status, "url": url}, status=202)
+
+
+class PartitionDetailView(APIView):
+    """A partition job: status, progress, report and proposed zones (GeoJSON, 7 decimals)."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: Any) -> Response:
+        return Response(_partition_body(_job(request, pk)))
+
+
+class PartitionApplyView(APIView):
+    """Replace the current zones by the job's proposal (``grid.jobs.apply_partition``)."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: Any) -> Response:
+        zones = jobs.apply_partition(actor=request.user, job=_job(request, pk))
+        features = [
+            {
+                "type": "Feature",
+                "id": zone.pk,
+                "geometry": shapes.geojson(zone.geom),
+                "properties": {
+                    "id": zone.pk,
+                    "code": zone.code,
+                    "name": zone.name,
+                    "kind": zone.kind,
+                    "version": zone.version,
+                },
+            }
+            for zone in zones
+        ]
+        return Response({"zones": {"type": "FeatureCollection", "features": features}})

@@ -52,8 +52,9 @@ from gis.models import (
     Room,
     StreetOffice,
 )
+from grid import jobs
 from grid import services as grid_services
-from grid.models import Assignment, AssignmentRole, Staff, Zone
+from grid.models import Assignment, AssignmentRole, PartitionJob, Staff, Zone
 
 from ..conftest import Territory
 from ..factories import (
@@ -162,6 +163,14 @@ ZONE_CHANGES: Grid = {
     "outside": (404, 404, 404, 403, 403),
 }
 
+# -- partition jobs: submitting is a write (202, the job is queued); reading and applying a job
+# are scoped through its community
+PARTITION_SUBMIT: Grid = {
+    "inside": (202, 202, 202, 403, 403),
+    "sibling": (202, 202, 404, 403, 403),
+    "outside": (404, 404, 404, 403, 403),
+}
+
 SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
 PUBLIC: Grid = {ANY_SCOPE: (200, 200, 200, 200, 200)}
 
@@ -221,6 +230,9 @@ MATRIX: dict[str, dict[str, Grid]] = {
     # Geometry tools of the zone page: they write nothing, any signed-in user may use them.
     "zone-cut": {"POST": SIGNED_IN},
     "zone-merge": {"POST": SIGNED_IN},
+    "partition-list": {"POST": PARTITION_SUBMIT},
+    "partition-detail": {"GET": PROPERTY_READ},
+    "partition-apply": {"POST": PROPERTY_PATCH},
     "staffing-gaps": {"GET": PROPERTY_READ},
     "address-parse": {"GET": SIGNED_IN},
     "me": {"GET": SIGNED_IN},
@@ -684,6 +696,32 @@ def _run_zone_tool(cell: Cell, world: World, client: APIClient) -> Any:
     return client.post(reverse(cell.route), body, format="json")
 
 
+def _run_partition(cell: Cell, world: World, client: APIClient) -> Any:
+    """Submit a partition of the scope's community into one zone, read a finished job of it, or
+    apply that job (its one zone then is the community's only current zone)."""
+    scope = cell.scope or "inside"
+    world.building(scope)  # the community's building: a partition needs one
+    community = world.community(scope)
+    if cell.route == "partition-list":
+        before = PartitionJob.objects.count()
+        body = {"community": community.code, "zones": 1}
+        response = client.post(reverse(cell.route), body, format="json")
+        created = PartitionJob.objects.count() - before
+        assert created == (response.status_code == 202), "a job was created iff 202"
+        return response
+    job = jobs.submit_partition(actor=None, community=community, zones=1, queue=False)
+    job = jobs.run_partition(str(job.pk))
+    assert job.status == "succeeded", job.error_en
+    client = world.client(cell.role)
+    url = reverse(cell.route, kwargs={"pk": job.pk})
+    if cell.method == "GET":
+        return client.get(url)
+    response = client.post(url)
+    job.refresh_from_db()
+    assert (job.applied_at is not None) == (response.status_code == 200), "applied iff 200"
+    return response
+
+
 def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
     if cell.route in ("search", "territory", "room-split"):
@@ -693,6 +731,8 @@ def _run(cell: Cell, world: World) -> Any:
         return client.get(reverse(cell.route), {"code": code})
     if cell.route in ("zone-changes", "zone-cut", "zone-merge"):
         return _run_zone_tool(cell, world, client)
+    if cell.route.startswith("partition-"):
+        return _run_partition(cell, world, client)
     name, _, kind = cell.route.rpartition("-")
     if name not in MODELS:  # me, address parser, schema, docs
         params = {"q": "樊城区人民路12号3栋2单元501室"} if cell.route == "address-parse" else {}

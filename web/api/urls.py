@@ -29,6 +29,15 @@ urlpatterns = [
     path("zones/cut/", grid_views.ZoneCutView.as_view(), name="zone-cut"),
     path("zones/merge/", grid_views.ZoneMergeView.as_view(), name="zone-merge"),
     path("staffing-gaps/", grid_views.StaffingGapsView.as_view(), name="staffing-gaps"),
+    path("partitions/", grid_views.PartitionListView.as_view(), name="partition-list"),
+    path(
+        "partitions/<uuid:pk>/", grid_views.PartitionDetailView.as_view(), name="partition-detail"
+    ),
+    path(
+        "partitions/<uuid:pk>/apply/",
+        grid_views.PartitionApplyView.as_view(),
+        name="partition-apply",
+    ),
     *router.urls,
     path("search/", map_views.SearchView.as_view(), name="search"),
     path("territory/", map_views.TerritoryView.as_view(), name="territory"),
