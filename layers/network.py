@@ -306,7 +306,8 @@ def network_svg(
     community = network.community
     srid = metric_srid()
     outline = _shape(
-        Community.objects.filter(pk=community.pk)
+        Community.objects.visible_to(user)
+        .filter(pk=community.pk)
         .annotate(metric=Transform("geom", srid))
         .values_list("metric", flat=True)
         .get()

@@ -227,3 +227,13 @@ def test_zone_colours_differ_between_neighbours_in_a_grid() -> None:
         for j, b in enumerate(squares):
             if i != j and a.distance(b) < 0.5:  # edge or corner neighbours
                 assert colours[i] != colours[j]
+
+
+def test_community_without_zones_draws_its_outline(territory: Territory, users):
+    with translation.override("en"):
+        svg = network_svg(territory.away, user=users[Role.STREET_SUPERVISOR], on=ON)
+    root = parse_svg(svg)
+    assert [p for p in root.iter(f"{SVG}path") if p.get("class") == "zone"] == []
+    assert [p for p in root.iter(f"{SVG}path") if p.get("class") == "community"] != []
+    assert "0 zones, 0 without a responsible person" in _texts(root)
+    assert "长虹社区" in _texts(root)
