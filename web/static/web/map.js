@@ -17,72 +17,12 @@
     community: { color: "#5b8fb9", width: 1.5, dash: [4, 4] }
   };
 
-  // ---- small helpers --------------------------------------------------------------------------
-  function $(id) { return document.getElementById(id); }
-  function h(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), attrs[k]);
-      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function cookie(name) {
-    var m = document.cookie.match("(^|;)\\s*" + name + "=([^;]*)");
-    return m ? decodeURIComponent(m[2]) : "";
-  }
-  var toastTimer = null;
-  function toast(text, bad) {
-    var t = $("toast");
-    t.textContent = text; t.className = bad ? "bad" : ""; t.hidden = false;
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { t.hidden = true; }, bad ? 8000 : 3000);
-  }
-
-  function ApiError(status, body) {
-    this.status = status;
-    this.code = body && body.code;
-    // The API's detail names the field and says what is wrong (web/api/errors.py).
-    this.message = status === 404 ? W.not_found : (body && body.detail) || (W.error + " (" + status + ")");
-  }
-  function api(method, path, body) {
-    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.headers["X-CSRFToken"] = cookie("csrftoken");
-      init.body = JSON.stringify(body);
-    }
-    return fetch(cfg.urls.api + path, init).then(function (r) {
-      if (r.status === 204) return null;
-      return r.json().catch(function () { return null; }).then(function (data) {
-        if (!r.ok) throw new ApiError(r.status, data);
-        return data;
-      });
-    }, function () { throw new ApiError(0, { detail: W.offline }); });
-  }
+  // ---- shared helpers (common.js) --------------------------------------------------------------
+  var P = window.plategrid;
+  var $ = P.$, h = P.h, toast = P.toast;
+  var client = P.client(cfg.urls.api, W), api = client.api, ApiError = client.ApiError;
   function refused(err) { toast(err.message || String(err), true); }
-
-  // ---- coordinates: WGS84 in the data, GCJ-02 on screen when the basemap is GCJ-02 --------------
-  function shiftLonLat(ll) { return GCJ ? window.plategridGcj02.toGcj(ll) : ll; }
-  function unshiftLonLat(ll) { return GCJ ? window.plategridGcj02.toWgs(ll) : ll; }
-  function toView(ll) { return ol.proj.fromLonLat(shiftLonLat(ll)); }
-  function fromView(xy) { return unshiftLonLat(ol.proj.toLonLat(xy)); }
-  var geojson = new ol.format.GeoJSON();
-  function readGeometry(g) {
-    var geom = geojson.readGeometry(g, { dataProjection: "EPSG:4326", featureProjection: "EPSG:4326" });
-    if (GCJ) {
-      geom.applyTransform(function (input, output, stride) {
-        for (var i = 0; i < input.length; i += stride) {
-          var p = window.plategridGcj02.toGcj([input[i], input[i + 1]]);
-          output[i] = p[0]; output[i + 1] = p[1];
-        }
-        return output;
-      });
-    }
-    return geom.transform("EPSG:4326", "EPSG:3857");
-  }
+  var C = P.coords(GCJ), toView = C.toView, fromView = C.fromView, readGeometry = C.readGeometry;
   function fitBbox(b, maxZoom) {
     var a = toView([b[0], b[1]]), c = toView([b[2], b[3]]);
     map.getView().fit([a[0], a[1], c[0], c[1]], { padding: [40, 40, 40, 40], maxZoom: maxZoom || 18, duration: 300 });
