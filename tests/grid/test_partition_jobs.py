@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 import pytest
+from django.contrib.gis.geos import MultiPolygon
 from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -24,7 +25,15 @@ from grid.exceptions import PartitionAppliedError, PartitionJobError
 from grid.models import PartitionJob, Zone
 
 from ..conftest import Territory
-from ..factories import BuildingFactory, CompoundFactory, RoomFactory, UserFactory, box, mbox
+from ..factories import (
+    BuildingFactory,
+    CommunityFactory,
+    CompoundFactory,
+    RoomFactory,
+    UserFactory,
+    box,
+    mbox,
+)
 
 
 @pytest.fixture
@@ -213,7 +222,11 @@ def test_apply_of_an_unfinished_job_is_refused(
     job = jobs.submit_partition(actor=None, community=territory.home, zones=2, queue=False)
     with pytest.raises(PartitionJobError, match="has not finished"):
         jobs.apply_partition(actor=None, job=job)
-    jobs.run_partition(str(job.pk))
+    seen: list[tuple[int, int]] = []
+    jobs.run_partition(str(job.pk), progress=lambda done, total: seen.append((done, total)))
+    # Loaded, the partition's own steps, partitioned, stored; never backwards.
+    assert (seen[0], seen[-2], seen[-1]) == ((5, 100), (95, 100), (100, 100))
+    assert len(seen) > 4 and seen == sorted(seen)
     jobs.apply_partition(actor=None, job=job)
     with pytest.raises(PartitionAppliedError):
         jobs.apply_partition(actor=None, job=job)
@@ -281,3 +294,35 @@ def test_command_line_partitions_and_applies(territory: Territory, blocks: list[
     assert ": 2 zones, max/mean " in text and "buildings cut 0" in text
     assert f"applied: 2 zones, {territory.home.code}001–{territory.home.code}002" in text
     assert Zone.objects.current().count() == 2
+
+
+def test_a_multi_part_community_shares_the_zones_by_workload(territory: Territory) -> None:
+    """Three parts: the west one with four buildings (8 rooms), the middle one with two
+    (4 rooms), the east one with none. Three zones: two west, one in the middle; the empty part
+    joins the nearest zone."""
+    parts = [box(112.15, 32.0, 112.16, 32.01), box(112.17, 32.0, 112.18, 32.01)]
+    parts.append(box(112.19, 32.0, 112.195, 32.01))
+    islands = CommunityFactory(
+        street_office=territory.office,
+        code="420606001003",
+        name="三岛社区",
+        geom=MultiPolygon(*parts, srid=4326),
+    )
+    for x, y in [(112.151, 32.001), (112.151, 32.008), (112.158, 32.001), (112.158, 32.008)]:
+        building = BuildingFactory(footprint=box(x, y, x + 0.0005, y + 0.0005))
+        RoomFactory.create_batch(2, building=building)
+    for y in (32.001, 32.008):
+        building = BuildingFactory(footprint=box(112.175, y, 112.1755, y + 0.0005))
+        RoomFactory.create_batch(2, building=building)
+    job = jobs.submit_partition(actor=None, community=islands, zones=3, queue=False)
+    job = jobs.run_partition(str(job.pk))
+    assert job.status == JobStatus.SUCCEEDED, job.error_en
+    report = job.result["report"]
+    assert (report["zones"], report["parts"], report["buildings"]) == (3, 3, 6)
+    assert sorted(report["workloads"]) == [4.0, 4.0, 4.0]
+    kinds = sorted(f["geometry"]["type"] for f in job.result["zones"]["features"])
+    assert kinds == ["MultiPolygon", "Polygon", "Polygon"]
+    jobs.apply_partition(actor=None, job=job)
+    coverage = services.coverage_check(islands.code).communities[0]
+    assert coverage.ok, coverage
+    assert coverage.zones == 3
