@@ -1,6 +1,6 @@
 """Automatic partition of an area into responsibility zones (pure: shapely and numpy, no Django).
 
-The algorithm, in three steps:
+The algorithm, in four steps:
 
 1. **Assign buildings to zones by recursive bisection.** Buildings that overlap one another are
    first merged into one unit (so that no boundary can ever separate them). The units of a region
@@ -19,6 +19,17 @@ The algorithm, in three steps:
 3. **Make every zone one polygon.** A zone made of several parts keeps the part holding most of
    its workload; every other part (with the buildings in it) goes to the neighbouring zone with
    which it shares the longest boundary. This repeats until every zone is a single polygon.
+4. **Rebalance.** Step 3 (and buildings too large for an exact cut) can leave a zone much heavier
+   than the mean. While the heaviest zone is more than 5 % (or ``balance_tolerance``, if larger)
+   above the mean, a unit (buildings merged in step 1) whose Voronoi cells touch a lighter
+   neighbouring zone moves to it, with its cells less any other footprint, if the moved workload
+   leaves both zones below the heavier one's old workload (so the sum of squared workloads falls
+   and the largest never grows), both zones stay one polygon and compactness holds: the median
+   Polsby–Popper stays at 0.45 or above (or within 0.02 of its value before step 4, when that
+   was lower) and neither zone falls below 0.2 (or below its own, when that was lower). Units
+   jutting out into the other zone (the largest share of their cell boundary on it) are tried
+   first. The heaviest zone that can move does, so lighter zones make room for a heavy zone
+   whose neighbours are full. At most ``8 × zones + 40`` moves.
 
 **Barriers** (streets, compound walls) are used only when choosing a cut: among the balanced
 cuts, in the principal direction and in the two dominant directions of the barriers (when the
@@ -28,9 +39,10 @@ The zone boundary then runs midway between the buildings on either side of the g
 street lined with buildings on both sides is close to the street, but is not snapped onto it.
 
 Guarantees: the zones tile the area (up to floating-point tolerance), no building is cut, every
-zone holds at least one building (before island repair, which may only move whole parts), and
-every zone is a single :class:`shapely.Polygon` when the area is one polygon. Balance and
-compactness are targets, not guarantees; both are measured in :class:`PartitionReport`.
+zone holds at least one building (before island repair, which may only move whole parts; step 4
+never empties a zone), and every zone is a single :class:`shapely.Polygon` when the area is one
+polygon. Balance and compactness are targets, not guarantees; both are measured in
+:class:`PartitionReport`.
 """
 
 from __future__ import annotations
@@ -52,8 +64,9 @@ __all__ = [
 
 #: Relative area under which an overlap between two buildings is ignored (touching walls).
 _OVERLAP_EPS = 1e-6
-#: Progress steps after the bisection's zones: tiling, whole buildings, contiguity, report.
-_LATER_STEPS = 4
+#: Progress steps after the bisection's zones: tiling, whole buildings, contiguity, rebalancing,
+#: report.
+_LATER_STEPS = 5
 
 
 class PartitionError(ValueError):
@@ -77,6 +90,7 @@ class PartitionReport:
     area_error_m2: float  # |area of the union of the zones − area of the area|
     overlap_m2: float  # sum of the zone areas − area of their union
     parts_moved: int  # disconnected parts given to a neighbour in step 3
+    buildings_moved: int  # boundary buildings (overlapping groups) moved by step 4, rebalancing
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,7 @@ def partition_area(
     balance_tolerance: float = 0.02,
     sample_spacing_m: float = 4.0,
     tolerance_m: float = 0.5,
+    rebalance: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> Partition:
     """Split ``area`` into zones that tile it, each a single polygon, cutting no building.
@@ -140,6 +155,10 @@ def partition_area(
         Spacing of the points sampled on footprints for the Voronoi tiling.
     tolerance_m : float
         How far a footprint may stick out of the area.
+    rebalance : bool
+        Whether step 4 moves boundary buildings from heavier to lighter zones when the heaviest
+        is more than 5 % above the mean (see the module's documentation); without it, the zones
+        are those of steps 1 to 3.
     progress : callable, optional
         Called as ``progress(done, total)`` after each zone of step 1 is assigned and after each
         later step; ``total`` is the same in every call (the number of zones plus the later
@@ -204,13 +223,23 @@ def partition_area(
     )
     assignment = unit_zone[unit_of]
 
-    geoms = _tile(area_poly, footprints, assignment, n_zones, sample_spacing_m)
+    geoms, cells = _tile(area_poly, footprints, assignment, n_zones, sample_spacing_m)
     step()
     geoms = _keep_buildings_whole(geoms, footprints, assignment, area_poly)
     step()
     geoms, assignment, moved = _make_contiguous(geoms, footprints, assignment, weight)
     step()
-    report = _report(area_poly, geoms, footprints, weight, assignment, moved)
+    moves = 0
+    if rebalance:
+        geoms, assignment, moves = _rebalance(
+            geoms,
+            assignment,
+            weight,
+            lambda: _Units(unit_of, weight, footprints, cells, area_poly),
+            max(balance_tolerance, 0.0),
+        )
+    step()
+    report = _report(area_poly, geoms, footprints, weight, assignment, moved, moves)
     step()
     return Partition(zones=list(geoms), assignment=assignment, report=report)
 
@@ -478,10 +507,12 @@ def _tile(
     assignment: NDArray[np.int64],
     n_zones: int,
     spacing_m: float,
-) -> NDArray[np.object_]:
-    """Voronoi cells of points sampled on the footprints, unioned per zone, clipped to the area."""
+) -> tuple[NDArray[np.object_], _Cells]:
+    """Voronoi cells of points sampled on the footprints, unioned per zone, clipped to the area;
+    also the cells themselves."""
     if n_zones == 1:
-        return np.array([area], dtype=object)
+        empty = np.empty(0, dtype=np.int64)
+        return np.array([area], dtype=object), _Cells(np.empty(0, object), empty, np.empty((0, 2)))
     rings = shapely.segmentize(shapely.get_exterior_ring(footprints), spacing_m)
     coords, owner = shapely.get_coordinates(rings, return_index=True)
     # Drop duplicate points (closing vertices, shared walls): the first owner keeps them.
@@ -504,7 +535,29 @@ def _tile(
     zones = np.empty(n_zones, dtype=object)
     for z in range(n_zones):
         zones[z] = shapely.union_all(cells[cell_zone == z])
-    return shapely.intersection(zones, area)
+    return shapely.intersection(zones, area), _Cells(cells, owner.astype(np.int64), coords)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The Voronoi cells of step 2, the building owning each, and their points."""
+
+    cells: NDArray[np.object_]
+    owner: NDArray[np.int64]
+    points: NDArray
+
+    def touching(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Pairs of cells that touch: their points share an edge of the Delaunay triangulation."""
+        ends = shapely.get_coordinates(
+            shapely.delaunay_triangles(shapely.multipoints(self.points), only_edges=True)
+        )
+        # The triangulation keeps the input coordinates, which the jitter made distinct.
+        by_x = np.argsort(self.points[:, 0])
+        found = np.clip(np.searchsorted(self.points[by_x, 0], ends[:, 0]), 0, len(by_x) - 1)
+        index = by_x[found]
+        same = np.all(self.points[index] == ends, axis=1).reshape(-1, 2).all(axis=1)
+        index = index.reshape(-1, 2)[same]
+        return index[:, 0], index[:, 1]
 
 
 def _keep_buildings_whole(
@@ -608,6 +661,223 @@ def _single(geom: shapely.Geometry) -> shapely.Geometry:
 
 
 # ---------------------------------------------------------------------------------------------
+# Step 4: rebalancing
+
+#: Step 4 runs while the largest workload is more than this share (or ``balance_tolerance``, if
+#: larger) above the mean: each move costs some compactness, so it stops short of perfection.
+_REBALANCE_ABOVE = 0.05
+#: Step 4 makes at most this many moves per zone, plus _MOVES_EXTRA.
+_MOVES_PER_ZONE = 8
+_MOVES_EXTRA = 40
+#: Compactness that step 4 may not go below: the median over zones (or, when it is lower to begin
+#: with, the median at the start less _PP_SLACK); each zone's.
+_PP_MEDIAN_TARGET = 0.45
+_PP_SLACK = 0.02
+_PP_FLOOR = 0.2
+#: Boundary units tried per zone and per move.
+_TRIES = 8
+
+
+class _Units:
+    """The units (groups of overlapping buildings) with their Voronoi cells, for step 4."""
+
+    def __init__(
+        self,
+        unit_of: NDArray[np.int64],
+        weight: NDArray,
+        footprints: NDArray[np.object_],
+        cells: _Cells,
+        area: shapely.Polygon,
+    ) -> None:
+        n_units = int(unit_of.max()) + 1
+        self.unit_of = unit_of
+        self.weight = np.bincount(unit_of, weight, n_units)
+        self.footprints = footprints
+        self.clipped = shapely.intersection(footprints, area)
+        self.points = shapely.point_on_surface(self.clipped)
+        self.tree = shapely.STRtree(self.clipped)
+        self.cells = cells.cells
+        cell_unit = unit_of[cells.owner] if len(cells.owner) else cells.owner
+        by_unit = np.argsort(cell_unit, kind="stable")
+        bounds = np.searchsorted(cell_unit[by_unit], np.arange(n_units + 1))
+        self._cells_of = [by_unit[bounds[u] : bounds[u + 1]] for u in range(n_units)]
+        # Touching cells of different units, both ways: the longer the boundary two units share,
+        # the more such pairs.
+        touch_a, touch_b = cells.touching()
+        a, b = cell_unit[touch_a], cell_unit[touch_b]
+        a, b = a[a != b], b[a != b]
+        self.touch_a = np.concatenate([a, b])
+        self.touch_b = np.concatenate([b, a])
+        self.touch_count = np.bincount(self.touch_a, minlength=n_units)
+        self._regions: dict[int, shapely.Geometry] = {}
+
+    def region(self, u: int) -> shapely.Geometry:
+        """The unit's Voronoi cells and footprints, less the footprints of other units."""
+        if u not in self._regions:
+            members = np.flatnonzero(self.unit_of == u)
+            own = shapely.union_all(
+                np.concatenate([self.cells[self._cells_of[u]], self.clipped[members]])
+            )
+            near = self.tree.query(own, predicate="intersects")
+            others = near[self.unit_of[near] != u]
+            if len(others):
+                own = shapely.difference(own, shapely.union_all(self.clipped[others]))
+            self._regions[u] = own
+        return self._regions[u]
+
+
+@dataclass(frozen=True)
+class _Move:
+    unit: int
+    source: int
+    target: int
+    source_geom: shapely.Polygon
+    target_geom: shapely.Polygon
+    pp: NDArray  # Polsby–Popper of the source and the target after the move
+
+
+def _rebalance(
+    zones: NDArray[np.object_],
+    assignment: NDArray[np.int64],
+    weight: NDArray,
+    make_units: Callable[[], _Units],
+    tolerance: float,
+) -> tuple[NDArray[np.object_], NDArray[np.int64], int]:
+    """Move whole units lying on a zone boundary from heavier to lighter zones.
+
+    A move takes the unit's Voronoi cells (less other footprints) out of its zone and gives them
+    to a neighbour; it is made only when both zones stay single polygons and the moved workload
+    leaves both below the heavier zone's old workload, so the sum of squared workloads falls at
+    each move and the largest never grows. The heaviest zone that can move does: when the
+    heaviest cannot, lighter ones make room for it. Stops when the largest workload is within
+    ``tolerance`` of the mean, when nothing can move, or after a fixed number of moves.
+    """
+    n = len(zones)
+    workloads = np.bincount(assignment, weight, n)
+    mean = float(workloads.mean())
+    goal = (1 + max(tolerance, _REBALANCE_ABOVE)) * mean
+    if n == 1 or mean <= 0 or workloads.max() <= goal:
+        return zones, assignment, 0
+    units = make_units()
+    zones = zones.copy()
+    assignment = assignment.copy()
+    unit_zone = np.zeros(len(units.weight), dtype=np.int64)
+    unit_zone[units.unit_of] = assignment
+    pp = polsby_popper(zones)
+    start = float(np.median(pp))
+    floor = _PP_MEDIAN_TARGET if start >= _PP_MEDIAN_TARGET else start - _PP_SLACK
+    moves = 0
+    stuck: set[int] = set()  # zones with no move, until they or a neighbour change
+    for _ in range(_MOVES_PER_ZONE * n + _MOVES_EXTRA):
+        if workloads.max() <= goal:
+            break
+        move = None
+        for z in np.argsort(-workloads, kind="stable"):
+            if int(z) in stuck:
+                continue
+            move = _best_move(int(z), zones, workloads, unit_zone, pp, floor, units, mean)
+            if move is not None:
+                break
+            stuck.add(int(z))
+        if move is None:
+            break
+        for z in (move.source, move.target):
+            stuck.discard(z)
+            stuck.difference_update(_neighbours(z, unit_zone, units).tolist())
+        zones[move.source], zones[move.target] = move.source_geom, move.target_geom
+        pp[[move.source, move.target]] = move.pp
+        unit_zone[move.unit] = move.target
+        assignment[units.unit_of == move.unit] = move.target
+        workloads[move.source] -= units.weight[move.unit]
+        workloads[move.target] += units.weight[move.unit]
+        moves += 1
+    return zones, assignment, moves
+
+
+def _neighbours(z: int, unit_zone: NDArray[np.int64], units: _Units) -> NDArray[np.int64]:
+    """The zones whose units touch those of zone ``z``, the longest shared boundary first."""
+    near = unit_zone[units.touch_b[unit_zone[units.touch_a] == z]]
+    near = near[near != z]
+    zones, count = np.unique(near, return_counts=True)
+    return zones[np.argsort(-count, kind="stable")]
+
+
+def _best_move(
+    source: int,
+    zones: NDArray[np.object_],
+    workloads: NDArray,
+    unit_zone: NDArray[np.int64],
+    pp: NDArray,
+    floor: float,
+    units: _Units,
+    mean: float,
+) -> _Move | None:
+    """A move of a unit of zone ``source`` to a neighbouring zone that leaves both workloads
+    below the source's. Units are tried by the share of their boundary that they share with the
+    other zone (moving a unit that juts out makes both zones more compact), at most ``_TRIES``
+    of them; the first whose move keeps both zones one polygon, the median Polsby–Popper at
+    ``floor`` or above and each zone's at 0.2 or above (or at its own, if it was lower already)
+    is taken."""
+    own = unit_zone == source
+    if np.count_nonzero(own) < 2:
+        return None
+    across = own[units.touch_a] & (unit_zone[units.touch_b] != source)
+    unit, target = units.touch_a[across], unit_zone[units.touch_b[across]]
+    if len(unit) == 0:
+        return None
+    pairs, count = np.unique(np.column_stack([unit, target]), axis=0, return_counts=True)
+    unit, target = pairs[:, 0], pairs[:, 1]
+    w = units.weight[unit]
+    fits = (w > 0) & (workloads[target] + w < workloads[source])
+    if not np.any(fits):
+        return None
+    unit, target, w = unit[fits], target[fits], w[fits]
+    share = count[fits] / units.touch_count[unit]
+    gain = (workloads[source] - np.maximum(workloads[source] - w, workloads[target] + w)) / mean
+    for pick in np.lexsort((-gain, -np.round(share, 1)))[:_TRIES]:
+        u, t = int(unit[pick]), int(target[pick])
+        move = _try_move(u, source, t, zones, unit_zone, units)
+        if move is None:
+            continue
+        new_pp = polsby_popper([move[0], move[1]])
+        after = pp.copy()
+        after[[source, t]] = new_pp
+        if new_pp.min() < min(_PP_FLOOR, pp[source], pp[t]) or np.median(after) < floor:
+            continue
+        return _Move(u, source, t, move[0], move[1], new_pp)
+    return None
+
+
+def _try_move(
+    u: int, source: int, target: int, zones: NDArray[np.object_], unit_zone: NDArray, units: _Units
+) -> tuple[shapely.Polygon, shapely.Polygon] | None:
+    """The two zones after moving unit ``u``, or None when either would not be one polygon."""
+    piece = shapely.intersection(units.region(u), zones[source])
+    rest = [
+        p
+        for p in shapely.get_parts(shapely.difference(zones[source], piece))
+        if isinstance(p, shapely.Polygon) and not p.is_empty
+    ]
+    if not rest:
+        return None
+    keep = max(rest, key=lambda p: p.area)
+    staying = np.flatnonzero(
+        (unit_zone[units.unit_of] == source)
+        & (units.unit_of != u)
+        & ~shapely.is_empty(units.points)
+    )
+    shapely.prepare(keep)
+    if not np.all(shapely.contains(keep, units.points[staying])):
+        return None  # the unit joins two parts of its zone
+    # Slivers left by the difference go with the unit, so the zones still tile the area.
+    given = shapely.union_all([piece, *(p for p in rest if p is not keep)])
+    merged = _single(_polygonal(shapely.union(zones[target], given)))
+    if not isinstance(merged, shapely.Polygon):
+        return None
+    return keep, merged
+
+
+# ---------------------------------------------------------------------------------------------
 # Report
 
 
@@ -618,6 +888,7 @@ def _report(
     weight: NDArray,
     assignment: NDArray[np.int64],
     moved: int,
+    moves: int,
 ) -> PartitionReport:
     n = len(zones)
     workloads = np.bincount(assignment, weight, n)
@@ -639,4 +910,5 @@ def _report(
         area_error_m2=float(abs(union_area - area.area)),
         overlap_m2=float(shapely.area(zones).sum() - union_area),
         parts_moved=moved,
+        buildings_moved=moves,
     )

@@ -204,3 +204,39 @@ def test_progress_is_called_in_order_and_ends_at_the_total(zones: int) -> None:
     assert total > zones
     assert [done for done, _ in calls] == list(range(1, total + 1))
     assert calls[-1] == (total, total)
+
+
+# A 600 × 400 area with a 40 m wide slot cut from the top down to y = 100: the straight Voronoi
+# boundaries of a zone across the slot are cut by the outline, step 3 gives the detached part to
+# a neighbour, and that neighbour is then far heavier than the mean.
+SLOTTED = shapely.difference(AREA, shapely.box(280, 100, 320, 400))
+
+
+def test_rebalancing_moves_boundary_buildings_to_lighter_neighbours() -> None:
+    houses = [h for h in regular_grid() if SLOTTED.contains(h)]
+    weights = np.random.default_rng(5).integers(1, 6, len(houses))
+    plain = partition_area(SLOTTED, houses, weights, zones=7, rebalance=False)
+    result = partition_area(SLOTTED, houses, weights, zones=7)
+    assert plain.report.parts_moved > 0
+    assert plain.report.max_mean > 1.12
+    assert plain.report.buildings_moved == 0
+    check_tiling(SLOTTED, result, houses)
+    assert result.report.buildings_moved > 0
+    assert result.report.max_mean <= 1.05
+    assert result.report.pp_median >= 0.45
+    workloads = np.bincount(result.assignment, weights, 7)
+    assert result.report.workloads == pytest.approx(workloads.tolist())
+
+
+def test_rebalancing_does_not_trade_compactness_below_the_target() -> None:
+    """A U of two long arms into two zones: balancing fully would take one zone down an arm and
+    into the base (median Polsby–Popper below 0.3); step 4 stops at 0.02 below the start."""
+    area = shapely.difference(shapely.box(0, 0, 200, 600), shapely.box(60, 200, 140, 600))
+    houses = [h for h in regular_grid(10, 30) if area.contains(h)]
+    plain = partition_area(area, houses, zones=2, rebalance=False)
+    result = partition_area(area, houses, zones=2)
+    check_tiling(area, result, houses)
+    assert plain.report.max_mean > 1.4
+    assert 0 < result.report.buildings_moved
+    assert result.report.max_mean < plain.report.max_mean
+    assert result.report.pp_median >= plain.report.pp_median - 0.02
