@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -23,6 +23,7 @@ from web.api.errors import domain_error
 
 from .. import jobs, services, shapes
 from ..models import Assignment, PartitionJob, Staff, WorkloadMeasure, Zone
+from ..querysets import AssignmentQuerySet
 from . import serializers as s
 
 CODE_PARAM = OpenApiParameter(
@@ -62,17 +63,54 @@ class ZoneViewSet(GridWrites, LayerViewSet):
         return super().filter_queryset(queryset)
 
 
+def _is_number(text: str) -> bool:
+    # A NUL byte or letters would be a database error (500): no such row instead.
+    return text.isascii() and text.isdigit()
+
+
 class StaffViewSet(GridWrites, RegisterViewSet):
+    """Staff of the communities in scope; ``?community=`` (code) and ``?active=1`` narrow the list."""
+
     model, saver = Staff, staticmethod(services.save_staff)
     serializer_class = s.StaffSerializer
 
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        params = self.request.query_params
+        community = params.get("community")
+        if community:
+            queryset = (
+                queryset.filter(community__code=community)
+                if _is_number(community)
+                else queryset.none()
+            )
+        if params.get("active") in ("1", "true"):
+            queryset = queryset.filter(active=True)
+        return super().filter_queryset(queryset).order_by("name", "pk")
+
 
 class AssignmentViewSet(GridWrites, RegisterViewSet):
+    """Assignments in scope; ``?zone=`` (id), ``?staff=`` (id) and ``?current=1`` (started, not
+    ended, staff active) narrow the list."""
+
     model, saver = Assignment, staticmethod(services.save_assignment)
     serializer_class = s.AssignmentSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("staff", "zone")
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        params = self.request.query_params
+        for field in ("zone", "staff"):
+            value = params.get(field)
+            if value:
+                queryset = (
+                    queryset.filter(**{f"{field}_id": value})
+                    if _is_number(value)
+                    else queryset.none()
+                )
+        if params.get("current") in ("1", "true"):
+            queryset = cast(AssignmentQuerySet, queryset).current()
+        return super().filter_queryset(queryset).order_by("role", "starts_on", "pk")
 
 
 def _code(request: Request) -> str:

@@ -3,6 +3,7 @@ project's error shape, the coverage report, staff phones, assignments and staffi
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -15,7 +16,7 @@ from grid.models import Staff, Zone
 
 from ..conftest import Territory
 from ..factories import box, mbox
-from .factories import StaffFactory, ZoneFactory
+from .factories import AssignmentFactory, StaffFactory, ZoneFactory
 
 
 def _feature(properties: dict[str, Any], geom: Any) -> dict[str, Any]:
@@ -135,3 +136,41 @@ def test_assignments_and_staffing_gaps(worker_api: APIClient, territory: Territo
     assert community["zones_without_responsible"] == []
     officers = [s for s in community["shortages"] if s["role"] == "information_officer"]
     assert officers == [{"role": "information_officer", "needed": 2, "present": 0, "missing": 2}]
+
+
+def test_staff_and_assignment_filters(
+    worker_api: APIClient, users: dict[str, Any], territory: Territory
+) -> None:
+    """What the zone editor asks for: a community's active staff, a zone's current chain."""
+    zone = ZoneFactory(community=territory.home, code="001")
+    other = ZoneFactory(
+        community=territory.home, code="002", geom=mbox(112.13, 32.0, 112.15, 32.02)
+    )
+    active = StaffFactory(community=territory.home, name="甲")
+    gone = StaffFactory(community=territory.home, name="乙", active=False)
+    StaffFactory(community=territory.away, name="丙")
+    now = AssignmentFactory(staff=active, zone=zone, role="responsible")
+    AssignmentFactory(
+        staff=active, zone=zone, role="coordinator", ends_on=datetime.date(2026, 1, 31)
+    )
+    AssignmentFactory(staff=gone, zone=zone, role="information_officer")
+    AssignmentFactory(staff=active, zone=other, role="responsible")
+
+    def names(params: dict[str, str]) -> list[str]:
+        response = worker_api.get(reverse("staff-list"), params)
+        assert response.status_code == 200, response.content
+        return [s["name"] for s in response.json()["results"]]
+
+    assert names({"community": territory.home.code}) == ["乙", "甲"]
+    assert names({"community": territory.home.code, "active": "1"}) == ["甲"]
+    assert names({"community": territory.away.code}) == []  # outside the worker's scope
+    assert names({"community": "42\x00"}) == []
+
+    def ids(params: dict[str, str]) -> list[int]:
+        response = worker_api.get(reverse("assignment-list"), params)
+        assert response.status_code == 200, response.content
+        return [a["id"] for a in response.json()["results"]]
+
+    assert len(ids({"zone": str(zone.pk)})) == 3
+    assert ids({"zone": str(zone.pk), "current": "1"}) == [now.pk]
+    assert ids({"zone": "x"}) == []
