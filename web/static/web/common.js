@@ -43,9 +43,9 @@
     }
     function api(method, path, body) {
       var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+      if (method !== "GET") init.headers["X-CSRFToken"] = cookie("csrftoken");
       if (body !== undefined) {
         init.headers["Content-Type"] = "application/json";
-        init.headers["X-CSRFToken"] = cookie("csrftoken");
         init.body = JSON.stringify(body);
       }
       return fetch(root + path, init).then(function (r) {
