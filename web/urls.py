@@ -12,6 +12,7 @@ urlpatterns = [
     # Before "grids/<str:code>/" (the zone drawing page): "staffing" is not a code.
     path("grids/staffing/", grid_pages.grid_staffing, name="grid-staffing"),
     path("grids/<str:code>/network/", grid_pages.grid_network, name="grid-network"),
+    path("grids/<str:code>/", views.grid_edit, name="grid-edit"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

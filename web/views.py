@@ -1,4 +1,4 @@
-"""HTML pages: the entry page and the map."""
+"""HTML pages: the entry page, the map and the zone editor."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from gis.models import Building, BuildingUse, Community, CompoundKind, DoorPlate, Room, RoomUse
+from gis.querysets import can_write
+from grid.models import ZONE_ROLES, AssignmentRole, ZoneKind
 from layers import styles
 
 
@@ -112,4 +114,112 @@ def _words() -> dict[str, str]:
         "population_plate": _("人口 plate"),
         "created": _("created"),
         "deleted": _("deleted"),
+    }
+
+
+@login_required
+def grid_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """The zone editor of one community: draw, cut, merge, check and save its zones, split it
+    automatically, and assign the responsibility chain (``web/static/web/grids.js``)."""
+    community = get_object_or_404(Community.objects.visible_to(request.user), code=code)
+    return render(
+        request,
+        "web/grids/edit.html",
+        {"community": community, "grid_config": grid_config(request, community)},
+    )
+
+
+def grid_config(request: HttpRequest, community: Community) -> dict[str, Any]:
+    tiles = reverse("layers:tile", kwargs={"z": 0, "x": 1, "y": 2})
+    return {
+        "community": {"id": community.pk, "code": community.code, "name": community.name},
+        "can_edit": can_write(request.user, community.code),
+        "urls": {
+            "api": reverse("me").removesuffix("me/"),
+            "tiles": tiles.replace("0/1/2", "{z}/{x}/{y}"),
+            "network": reverse("grid-network", kwargs={"code": community.code}),
+        },
+        "basemap": settings.PLATEGRID_BASEMAP,
+        "zone_kinds": dict(ZoneKind.choices),
+        "roles": dict(AssignmentRole.choices),
+        "zone_roles": [str(role) for role in ZONE_ROLES],
+        "chain_roles": [
+            AssignmentRole.RESPONSIBLE,
+            AssignmentRole.COORDINATOR,
+            AssignmentRole.INFORMATION_OFFICER,
+            AssignmentRole.CENTRAL_HOUSEHOLD_HEAD,
+            AssignmentRole.YARD_PROPAGANDIST,
+        ],
+        "workloads": {
+            "rooms": _("rooms"),
+            "households": _("households"),
+            "buildings": _("buildings"),
+        },
+        "words": _grid_words(),
+    }
+
+
+def _grid_words() -> dict[str, str]:
+    return {
+        "not_found": _("Not found, or outside your territory."),
+        "error": _("The change was refused"),
+        "offline": _("The server cannot be reached."),
+        "zones": _("Zones"),
+        "zone": _("zone"),
+        "new_zone": _("New zone"),
+        "name": _("name"),
+        "kind": _("kind"),
+        "code": _("code"),
+        "check": _("Check"),
+        "checking": _("Checking…"),
+        "overlap": _("Zones %(zones)s overlap by %(area)s m²."),
+        "check_ok": _("No overlaps, nothing outside the community, no building cut."),
+        "uncovered": _("Not covered by any zone: %(area)s m²"),
+        "no_zone": _("Buildings in no zone: %(count)s"),
+        "cut": _("Buildings cut by a zone boundary: %(count)s"),
+        "pending": _("Save %(count)s changes"),
+        "saved": _("Saved."),
+        "discard_confirm": _("Discard the unsaved changes?"),
+        "retire_confirm": _("Retire zone %(zone)s? Its history and assignments are kept."),
+        "draw_hint": _(
+            "Click the corners of the new zone; double-click the last one (Esc cancels)."
+        ),
+        "cut_hint": _(
+            "Draw a line across the selected zone; double-click to end it (Esc cancels)."
+        ),
+        "merge_hint": _("Select two or more neighbouring zones (Shift+click or tap), then Merge."),
+        "select_first": _("Select a zone first."),
+        "select_two": _("Select at least two neighbouring zones."),
+        "chain": _("Responsibility chain"),
+        "no_responsible": _("No responsible person"),
+        "save_zone_first": _("Save the zone before assigning people to it."),
+        "staff": _("staff member"),
+        "role": _("role"),
+        "since": _("since"),
+        "assign": _("Assign"),
+        "new_staff": _("New staff member"),
+        "phone": _("phone"),
+        "add": _("Add"),
+        "end": _("End"),
+        "partition": _("Split automatically"),
+        "partition_into": _("Split into"),
+        "by_count": _("a number of zones"),
+        "by_workload": _("zones of a workload"),
+        "zone_count": _("number of zones"),
+        "per_zone": _("workload per zone"),
+        "workload": _("workload"),
+        "start": _("Start"),
+        "queued": _("Waiting for the worker…"),
+        "proposal": _("Proposal"),
+        "max_mean": _("balance (max/mean workload)"),
+        "pp_median": _("compactness (median Polsby–Popper)"),
+        "buildings_cut": _("buildings cut"),
+        "apply": _("Replace the current zones with these"),
+        "apply_confirm": _(
+            "Replace all current zones of this community? They are retired (history kept); "
+            "unsaved changes are lost."
+        ),
+        "discard": _("Discard"),
+        "read_only": _("Read-only: outside the territory you may edit."),
+        "close": _("Close"),
     }
