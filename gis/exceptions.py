@@ -40,6 +40,21 @@ class PlategridError(Exception):
             text = str(self.message)
             return text % self.params if self.params else text
 
+    def as_body(self) -> dict[str, Any]:
+        """The API's error body: the message in the active language and in both, the code, and
+        the field and geometry when there are any."""
+        body: dict[str, Any] = {
+            "detail": self.render(translation.get_language() or "zh-hans"),
+            "code": self.code,
+            "detail_zh": self.render("zh-hans"),
+            "detail_en": self.render("en"),
+        }
+        if self.field:
+            body["field"] = self.field
+        if self.geometry:
+            body["geometry"] = self.geometry
+        return body
+
 
 class InvalidInputError(PlategridError):
     """The input cannot be saved as it is (400)."""

@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 from gis.api.renderers import FastJSONRenderer
 from gis.api.views import LayerViewSet, RegisterViewSet
 from gis.exceptions import InvalidInputError, NotFoundError
-from web.api.errors import domain_error
 
 from .. import jobs, services, shapes
 from ..models import Assignment, PartitionJob, Staff, WorkloadMeasure, Zone
@@ -185,8 +184,7 @@ class ZoneChangesView(APIView):
         coverage = dataclasses.asdict(result.coverage)
         coverage["ok"] = result.coverage.ok
         errors = [
-            {**domain_error(p.error)[0], "zones": p.zones, "change": p.change}
-            for p in result.problems
+            {**p.error.as_body(), "zones": p.zones, "change": p.change} for p in result.problems
         ]
         payload = {
             "ok": result.ok,

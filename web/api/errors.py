@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from django.utils import translation
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,18 +34,7 @@ STATUS_BY_ERROR: list[tuple[type[PlategridError], int]] = [
 def domain_error(exc: PlategridError) -> tuple[dict[str, Any], int]:
     """The body and HTTP status of a domain error (also for the few views outside DRF)."""
     http_status = next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
-    language = translation.get_language() or "zh-hans"
-    body: dict[str, Any] = {
-        "detail": exc.render(language),
-        "code": exc.code,
-        "detail_zh": exc.render("zh-hans"),
-        "detail_en": exc.render("en"),
-    }
-    if exc.field:
-        body["field"] = exc.field
-    if exc.geometry:
-        body["geometry"] = exc.geometry
-    return body, http_status
+    return exc.as_body(), http_status
 
 
 def _domain_response(exc: PlategridError) -> Response:
