@@ -119,6 +119,49 @@ def map_pages(page: Page, out: Path, building: str, *, phone: bool = False) -> l
     return names
 
 
+def grid_pages(page: Page, out: Path, drawn: str, empty: str, *, phone: bool = False) -> list[str]:
+    """The zone editor: ``drawn`` (a community with zones and chains) with its check and a zone's
+    chain, a drawn zone that overlaps, and the automatic split of ``empty`` waiting to be applied.
+    Nothing is saved: the overlap and the proposal are left unsaved."""
+
+    def open_editor(code: str) -> None:
+        page.goto(f"/grids/{code}/")
+        page.wait_for_selector("#check h2")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(600)
+
+    open_editor(drawn)
+    if phone:
+        page.screenshot(path=out / "grid-editor-phone.png")
+        return ["grid-editor-phone.png"]
+    page.click("#zone-list li:first-child button")
+    page.wait_for_selector("#selected .chain")
+    page.wait_for_timeout(600)
+    page.screenshot(path=out / "grid-editor.png")
+    # A zone drawn across two others: the check names the overlap and shows where it is.
+    box = page.locator("#map").bounding_box()
+    if box is None:
+        raise SystemExit("the zone editor shows no map")
+    page.click("[data-tool=draw]")
+    cx, cy = box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.55
+    corners = [(cx - 70, cy - 50), (cx + 70, cy - 50), (cx + 70, cy + 50), (cx - 70, cy + 50)]
+    for x, y in [*corners, corners[0]]:
+        page.mouse.click(x, y)
+    page.wait_for_selector("#check li.bad")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=out / "grid-overlap.png")
+    page.once("dialog", lambda dialog: dialog.accept())  # leaving with unsaved changes is fine
+    open_editor(empty)
+    page.click("#btn-partition")
+    page.select_option("#partition select[name=mode]", "target_workload")
+    page.fill("#partition input[name=amount]", "300")
+    page.click("#partition button[type=submit]")
+    page.wait_for_selector("#btn-apply", timeout=120_000)
+    page.wait_for_timeout(600)
+    page.screenshot(path=out / "grid-partition.png")
+    return ["grid-editor.png", "grid-overlap.png", "grid-partition.png"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8001")
@@ -127,6 +170,11 @@ def main() -> int:
     parser.add_argument("--building", help="building id for the map (default: first in the list)")
     parser.add_argument("--locale", default="zh-CN")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--grid-community", default="420602001001", help="one with zones")
+    parser.add_argument("--split-community", default="420602001003", help="one to split")
+    parser.add_argument(
+        "--only-grids", action="store_true", help="only the zone editor (the worker must run)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     guards: list[OfflineGuard] = []
@@ -136,36 +184,43 @@ def main() -> int:
         guards.append(guard)
         page = context.new_page()
         log_in(page, args.user, args.password)
-        building = args.building or first_building_id(page)
-        page.goto(f"/admin/geo/building/{building}/change/")
-        wait_for_map(page, "id_footprint_map")
-        page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(500)  # let OpenLayers finish drawing the base layer
-        page.screenshot(path=args.out / "admin-building-map.png", full_page=True)
+        written: list[str] = []
+        if not args.only_grids:
+            building = args.building or first_building_id(page)
+            page.goto(f"/admin/geo/building/{building}/change/")
+            wait_for_map(page, "id_footprint_map")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(500)  # let OpenLayers finish drawing the base layer
+            page.screenshot(path=args.out / "admin-building-map.png", full_page=True)
 
-        page.goto("/api/docs/")
-        wait_for_swagger(page)
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=args.out / "api-docs.png")
+            page.goto("/api/docs/")
+            wait_for_swagger(page)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=args.out / "api-docs.png")
 
-        with tempfile.TemporaryDirectory() as folder:
-            upload = sample_import(page, Path(folder))
-            import_report(page, upload, args.out, "import-report.png")
-        written = map_pages(page, args.out, building)
+            with tempfile.TemporaryDirectory() as folder:
+                upload = sample_import(page, Path(folder))
+                import_report(page, upload, args.out, "import-report.png")
+            written += ["admin-building-map.png", "api-docs.png", "import-form.png"]
+            written += ["import-report.png", *map_pages(page, args.out, building)]
+        written += grid_pages(page, args.out, args.grid_community, args.split_community)
         context.close()
 
         context, guard = new_context(browser, args.base_url, viewport=PHONE, locale=args.locale)
         guards.append(guard)
         page = context.new_page()
         log_in(page, args.user, args.password)
-        page.goto("/")
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=args.out / "index-phone.png", full_page=True)
-        page.goto("/imports/")
-        page.click("table a")  # the latest import's report
-        page.wait_for_selector(".figures")
-        page.screenshot(path=args.out / "import-report-phone.png", full_page=True)
-        written += map_pages(page, args.out, building, phone=True)
+        if not args.only_grids:
+            page.goto("/")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=args.out / "index-phone.png", full_page=True)
+            page.goto("/imports/")
+            page.click("table a")  # the latest import's report
+            page.wait_for_selector(".figures")
+            page.screenshot(path=args.out / "import-report-phone.png", full_page=True)
+            written += ["index-phone.png", "import-report-phone.png"]
+            written += map_pages(page, args.out, building, phone=True)
+        written += grid_pages(page, args.out, args.grid_community, "", phone=True)
         context.close()
 
     status = 0
@@ -175,15 +230,7 @@ def main() -> int:
             status = 1
         for problem in guard.failed + guard.page_errors + guard.console_errors:
             print(f"problem: {problem}", file=sys.stderr)
-    for name in (
-        "admin-building-map.png",
-        "api-docs.png",
-        "index-phone.png",
-        "import-form.png",
-        "import-report.png",
-        "import-report-phone.png",
-        *written,
-    ):
+    for name in written:
         print(args.out / name)
     return status
 

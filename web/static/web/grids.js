@@ -107,8 +107,14 @@
     view: new ol.View({ maxZoom: 21 }),
     controls: ol.control.defaults.defaults({ attributionOptions: { collapsible: true } }).extend([new ol.control.ScaleLine()])
   });
-  function fitGeometry(geom) {
-    map.getView().fit(geom.getExtent(), { padding: [40, 40, 40, 40], maxZoom: 19, duration: 250 });
+  // On a phone the panel is a sheet over the bottom of the map: fit above it.
+  function padding() {
+    var panel = $("panel"), style = getComputedStyle(panel);
+    var sheet = style.position === "fixed" ? Math.max(panel.offsetHeight, parseFloat(style.maxHeight) || 0) : 0;
+    return [30, 30, 30 + sheet, 30];
+  }
+  function fitGeometry(geom, duration) {
+    map.getView().fit(geom.getExtent(), { padding: padding(), maxZoom: 19, duration: duration === undefined ? 250 : duration });
   }
 
   // ---- the zones and what is not saved yet -----------------------------------------------------
@@ -507,7 +513,7 @@
     var feature = data.features[0];
     var geom = C.readGeometry(feature.geometry);
     communitySource.addFeature(new ol.Feature(geom));
-    map.getView().fit(geom.getExtent(), { padding: [30, 30, 30, 30] });
+    fitGeometry(geom, 0);
     var ll = C.fromView([geom.getExtent()[0], geom.getExtent()[1]]), ur = C.fromView([geom.getExtent()[2], geom.getExtent()[3]]);
     return api("GET", "buildings/?page_size=5000&bbox=" + [ll[0], ll[1], ur[0], ur[1]].map(function (n) { return n.toFixed(6); }).join(","));
   }).then(function (data) {
