@@ -122,6 +122,13 @@ def test_draw_overlap_fix_and_save(
     assert page.locator("#check li.bad").count() == 0, text
     assert page.locator("#check.ok").count() == 1, text
 
+    # Leaving with unsaved zones asks first; staying keeps them.
+    with page.expect_event("dialog") as leaving:
+        page.evaluate("setTimeout(() => { location.href = '/grids/'; }, 0)")
+    assert leaving.value.type == "beforeunload"
+    leaving.value.dismiss()
+    assert page.evaluate("plategridGrid.pending().length") == 2
+
     page.click("#btn-save")
     page.wait_for_selector("#toast:has-text('已保存')")
     wait_for_check(page)

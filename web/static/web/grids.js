@@ -166,6 +166,10 @@
     checkTimer = setTimeout(runCheck, 400);
   }
   $("btn-save").dataset.label = $("btn-save").textContent;
+  // Leaving with unsaved zones asks first (the browser words the question).
+  window.addEventListener("beforeunload", function (e) {
+    if (pendingChanges().length) { e.preventDefault(); e.returnValue = ""; }
+  });
 
   // ---- the check: the server's dry run of the pending changes -----------------------------------
   // With nothing pending, the saved zones' coverage check says the same about what is stored.
