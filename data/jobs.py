@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.exceptions import InvalidInputError, PlategridError
-from gis.progress import ProgressWriter
+from gis.progress import ProgressWriter, claim_job, fail_job
 
 from .imports import vector
 from .imports.report import Report
@@ -205,9 +205,7 @@ def _store(job: ImportJob, report: Report) -> None:
 def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = None) -> ImportJob:
     """Run a queued job (the worker calls this); returns it finished. Running a job that is not
     queued does nothing: a task delivered twice does not import twice."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
-    )
+    claimed = claim_job(ImportJob, job_id)
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if not claimed:
         return job
@@ -220,7 +218,7 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
 
     if job.created_by is None and not job.options.get("system"):
         # The submitter was deleted while the job waited: never run it without a territory.
-        _fail(
+        fail_job(
             job,
             "提交此导入的用户已被删除，导入未运行，数据未作任何更改。",
             "The user who submitted this import was deleted: it did not run and changed nothing.",
@@ -239,10 +237,10 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
             job.finished_at = timezone.now()
             job.save()
     except PlategridError as error:
-        _fail(job, error.render("zh-hans"), error.render("en"))
+        fail_job(job, error.render("zh-hans"), error.render("en"))
     except Exception as exc:
         logger.exception("import %s failed", job.pk)
-        _fail(
+        fail_job(
             job,
             f"导入出错，数据库未作任何更改：{type(exc).__name__}: {exc}"[:2000],
             f"The import failed and changed nothing: {type(exc).__name__}: {exc}"[:2000],
@@ -250,13 +248,6 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
     finally:
         writer.close()
     return job
-
-
-def _fail(job: ImportJob, zh: str, en: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.FAILED, error_zh=zh, error_en=en, finished_at=timezone.now()
-    )
-    job.refresh_from_db()
 
 
 ISSUE_COLUMNS = (

@@ -12,7 +12,10 @@ import time
 from typing import Any
 
 from django.db import DatabaseError, connections, models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .sql import write_progress
 
 logger = logging.getLogger("plategrid.jobs")
 
@@ -43,17 +46,27 @@ class ProgressWriter:
         if now - self.last < self.interval and done < total:
             return
         self.last = now
-        quote = self.connection.ops.quote_name
         try:
-            with self.connection.cursor() as cursor:
-                cursor.execute("SET lock_timeout = '200ms'")
-                cursor.execute(
-                    f"UPDATE {quote(self.table)} SET progress_done = %s, progress_total = %s "  # noqa: S608 - names from the model's meta
-                    f"WHERE {quote(self.pk_column)} = %s",
-                    [done, total, self.pk],
-                )
+            write_progress(self.connection, self.table, self.pk_column, self.pk, done, total)
         except DatabaseError:  # progress is a courtesy: never fail a job over it
             logger.warning("%s %s: progress not written", self.table, self.pk, exc_info=True)
 
     def close(self) -> None:
         self.connection.close()
+
+
+def claim_job(model_class: type[models.Model], pk: Any) -> bool:
+    """Mark the queued job ``pk`` running; False when it is not queued (a task delivered twice
+    runs once)."""
+    claimed = model_class._default_manager.filter(pk=pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now()
+    )
+    return bool(claimed)
+
+
+def fail_job(job: Any, zh: str, en: str) -> None:
+    """Mark ``job`` failed with its error in both languages, and reload it."""
+    type(job)._default_manager.filter(pk=job.pk).update(
+        status=JobStatus.FAILED, error_zh=zh, error_en=en, finished_at=timezone.now()
+    )
+    job.refresh_from_db()

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 
 from . import coords
@@ -44,6 +45,23 @@ def fetch_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def write_progress(
+    db: BaseDatabaseWrapper, table: str, pk_column: str, pk: Any, done: int, total: int
+) -> None:
+    """Set ``progress_done`` and ``progress_total`` of the row ``pk`` of the job table ``table``
+    through the connection ``db`` (``gis.progress.ProgressWriter``'s own, in autocommit), waiting
+    at most 200 ms for a lock. ``table`` and ``pk_column`` come from a model's meta, never from
+    input."""
+    quote = db.ops.quote_name
+    with db.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+        cursor.execute(
+            f"UPDATE {quote(table)} SET progress_done = %s, progress_total = %s "  # noqa: S608 - names from the model's meta
+            f"WHERE {quote(pk_column)} = %s",
+            [done, total, pk],
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from gis.crs import STORAGE_SRID, metric_srid
 from gis.exceptions import NotFoundError, PlategridError
 from gis.geometry import from_shapely
 from gis.models import Community, Compound
-from gis.progress import JobStatus, ProgressWriter
+from gis.progress import JobStatus, ProgressWriter, claim_job, fail_job
 from gis.services import require_write
 
 from . import services
@@ -183,15 +183,13 @@ def submit_partition(
 def run_partition(job_id: str, *, progress: Progress | None = None) -> PartitionJob:
     """Run a queued job (the worker calls this); returns it finished. A job that is not queued
     is left as it is: a task delivered twice does not run twice."""
-    claimed = PartitionJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
-    )
+    claimed = claim_job(PartitionJob, job_id)
     job = PartitionJob.objects.select_related("community", "compound", "created_by").get(pk=job_id)
     if not claimed:
         return job
     if job.created_by is None and not job.system:
         # The submitter was deleted while the job waited: never run it without a territory.
-        _fail(
+        fail_job(
             job,
             "提交此分区的用户已被删除，分区未运行。",
             "The user who submitted this partition was deleted: it did not run.",
@@ -217,12 +215,12 @@ def run_partition(job_id: str, *, progress: Progress | None = None) -> Partition
         if progress is not None:
             progress(STORED, STORED)
     except PlategridError as error:
-        _fail(job, error.render("zh-hans"), error.render("en"))
+        fail_job(job, error.render("zh-hans"), error.render("en"))
     except PartitionError as error:
-        _fail(job, f"无法分区：{error}", f"The area cannot be partitioned: {error}")
+        fail_job(job, f"无法分区：{error}", f"The area cannot be partitioned: {error}")
     except Exception as exc:
         logger.exception("partition %s failed", job.pk)
-        _fail(
+        fail_job(
             job,
             f"分区出错：{type(exc).__name__}: {exc}"[:2000],
             f"The partition failed: {type(exc).__name__}: {exc}"[:2000],
@@ -230,13 +228,6 @@ def run_partition(job_id: str, *, progress: Progress | None = None) -> Partition
     finally:
         writer.close()
     return job
-
-
-def _fail(job: PartitionJob, zh: str, en: str) -> None:
-    PartitionJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.FAILED, error_zh=zh, error_en=en, finished_at=timezone.now()
-    )
-    job.refresh_from_db()
 
 
 def _zones_per_part(wanted: int, workloads: list[float], counts: list[int]) -> list[int]:
