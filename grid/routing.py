@@ -34,7 +34,7 @@ import fast_tsp
 import numpy as np
 import pyvrp
 from numpy.typing import ArrayLike, NDArray
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
 __all__ = [
     "TSP_SCALE_MAX",
@@ -182,6 +182,7 @@ def split_among_teams(
     closed: bool = True,
     balance_slack: float = 0.05,
     time_limit_s: float = 10.0,
+    max_iterations: int | None = None,
     seed: int = 0,
 ) -> Split:
     """Split the stops among ``teams`` teams leaving from ``depot`` and order each team's walk.
@@ -211,9 +212,11 @@ def split_among_teams(
         How far above the mean a team may go when balancing (0.05: 5 %).
     time_limit_s : float
         The solver's time.
+    max_iterations : int, optional
+        Also stop after this many iterations of the search (per pass): with a seed, a run that
+        stops on iterations rather than on the clock always gives the same split.
     seed : int
-        Seed of the solver's random numbers: the same input, seed and time give the same split
-        when the solver is not stopped by the clock mid-iteration (small inputs always do).
+        Seed of the solver's random numbers.
 
     Returns
     -------
@@ -302,7 +305,7 @@ def split_among_teams(
         dist_int, demand_int, service_int, stops, depot, teams, capacity_int, closed, None
     )
     result = pyvrp.solve(
-        data, MaxRuntime(first_limit), seed=seed, display=False, collect_stats=False
+        data, _stop(first_limit, max_iterations), seed=seed, display=False, collect_stats=False
     )
     best = result.best
     work_limit: float | None = None
@@ -316,7 +319,7 @@ def split_among_teams(
         first = pyvrp.Solution(data, [_visits(route) for route in best.routes()])
         second = pyvrp.solve(
             data,
-            MaxRuntime(time_limit_s - first_limit),
+            _stop(time_limit_s - first_limit, max_iterations),
             seed=seed,
             display=False,
             collect_stats=False,
@@ -485,6 +488,12 @@ def _vrp_data(
     )
     matrices: list = [matrix]  # PyVRP's stub types matrices as np.ndarray[int]
     return pyvrp.ProblemData(locations, clients, depots, [vehicle], matrices, matrices)
+
+
+def _stop(time_limit_s: float, max_iterations: int | None) -> StoppingCriterion:
+    if max_iterations is None:
+        return MaxRuntime(time_limit_s)
+    return MultipleCriteria([MaxRuntime(time_limit_s), MaxIterations(max_iterations)])
 
 
 def _visits(route: pyvrp.Route) -> list[int]:
