@@ -12,7 +12,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Self
 
 from django.contrib.gis.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Subquery
+from django.db.models.functions import Length
 
 if TYPE_CHECKING:
     from .address import AddressParts
@@ -158,6 +159,15 @@ class DoorPlateQuerySet(ScopedQuerySet):
     def with_parts(self, parts: AddressParts) -> Self:
         """The plates that have every part ``parts`` names (none: no plate)."""
         return self.filter(parts_condition(parts))
+
+    def building_address(self, building: Any) -> Subquery:
+        """The standard address of ``building`` (an ``OuterRef`` to a building id), for
+        ``annotate``: its own plate's (no room; one without an entrance first, then the
+        shortest), or NULL."""
+        own = self.filter(building=building, room__isnull=True).order_by(
+            F("entrance_id").asc(nulls_first=True), Length("address"), "pk"
+        )
+        return Subquery(own.values("address")[:1])
 
 
 def parts_condition(parts: AddressParts) -> Q:

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.contrib.gis.db.models.functions import Envelope, PointOnSurface
 from django.contrib.gis.geos import Point
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.functions import Concat, Length, StrIndex
 from django.utils.translation import gettext as _
 
@@ -321,13 +321,10 @@ def _buildings(user: Any, query: Query, limit: int) -> list[Hit]:
     if not ranks:
         return []
     # The building's own plate (no room; one without an entrance first) names it.
-    own_plate = DoorPlate.objects.filter(building=OuterRef("pk"), room__isnull=True).order_by(
-        F("entrance_id").asc(nulls_first=True), Length("address"), "pk"
-    )
     buildings = (
         Building.objects.filter(pk__in=ranks)
         .select_related("compound", "community__street_office__district")
-        .annotate(_address=Subquery(own_plate.values("address")[:1]))
+        .annotate(_address=DoorPlate.objects.building_address(OuterRef("pk")))
     )
     hits = []
     for building in buildings:

@@ -19,8 +19,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 from django.contrib.gis.db.models.functions import AsGeoJSON
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Length
+from django.db.models import OuterRef
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 
@@ -117,15 +116,12 @@ def html_map(*, user: Any, bbox: Bbox, assets: Assets, max_buildings: int) -> Ht
     ]
     compounds = _features(compound_rows, ["name", "kind"])
     # A building's tooltip shows its own plate's address (no room; one without entrance first).
-    own_plate = DoorPlate.objects.filter(building=OuterRef("pk"), room__isnull=True).order_by(
-        "entrance_id", Length("address"), "pk"
-    )
     uses = dict(BuildingUse.choices)
     building_rows = [
         (pk, address or name or f"#{pk}", str(uses.get(use, use)), use, floors, geom)
         for pk, address, name, use, floors, geom in Building.objects.visible_to(user)
         .filter(footprint__bboverlaps=box)
-        .annotate(_address=Subquery(own_plate.values("address")[:1]))
+        .annotate(_address=DoorPlate.objects.building_address(OuterRef("pk")))
         .order_by("pk")
         .values_list("pk", "_address", "name", "use", "floors_above", _geojson("footprint"))
     ]

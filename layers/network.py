@@ -24,8 +24,7 @@ from typing import Any
 import shapely
 from django.contrib.gis.db.models.functions import Intersection, Transform
 from django.contrib.gis.geos import GEOSGeometry
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Length
+from django.db.models import OuterRef
 from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -137,15 +136,12 @@ def network_chains(community: Community, *, user: Any, on: datetime.date | None 
         )
     for zone in zones.values():
         zone.people.sort(key=lambda p: order[p.role])
-    own_plate = DoorPlate.objects.filter(
-        building=OuterRef("building_id"), room__isnull=True
-    ).order_by("entrance_id", Length("address"), "pk")
     heads = [
         BuildingHead(pk, address or name or f"#{pk}", staff, mask_phone(phone), since)
         for pk, address, name, staff, phone, since in Assignment.objects.visible_to(user)
         .current(day)
         .filter(role=AssignmentRole.BUILDING_HEAD, building__community=community)
-        .annotate(_address=Subquery(own_plate.values("address")[:1]))
+        .annotate(_address=DoorPlate.objects.building_address(OuterRef("building_id")))
         .order_by("building_id", "starts_on", "pk")
         .values_list(
             "building_id", "_address", "building__name", "staff__name", "staff__phone", "starts_on"

@@ -12,8 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Length
+from django.db.models import OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -186,13 +185,10 @@ def grid_staffing(request: HttpRequest) -> HttpResponse:
     except NotFoundError as error:
         return _refusal(request, PageError(error.render(_language()), 404))
     listed = [b["id"] for s in staffing for b in s.buildings_without_head[:BUILDINGS_LISTED]]
-    own_plate = DoorPlate.objects.filter(building=OuterRef("pk"), room__isnull=True).order_by(
-        "entrance_id", Length("address"), "pk"
-    )
     addresses = dict(
         Building.objects.visible_to(request.user)
         .filter(pk__in=listed)
-        .annotate(_address=Subquery(own_plate.values("address")[:1]))
+        .annotate(_address=DoorPlate.objects.building_address(OuterRef("pk")))
         .values_list("pk", "_address")
     )
     roles = dict(AssignmentRole.choices)

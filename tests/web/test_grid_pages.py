@@ -10,14 +10,15 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.test import Client
 from django.urls import reverse
 
-from gis.models import Role, RoomUse
+from gis.models import DoorPlate, Role, RoomUse
 from grid.models import AssignmentRole
 
 from ..conftest import Territory
-from ..factories import BuildingFactory, RoomFactory, UserFactory, box
+from ..factories import BuildingFactory, EntranceFactory, RoomFactory, UserFactory, box
 from ..grid.factories import AssignmentFactory, StaffFactory
 from ..layers.test_network import NetworkWorld, build_network, parse_svg
 
@@ -173,6 +174,25 @@ def test_staffing_page_lists_the_exact_gaps(territory: Territory, world: Network
         ("信息员", 2, 1, 1),
     ]
     assert section.buildings == [(headless.pk, "5栋", "")]
+    # The building's standard address is its own plate's: no room, no entrance first (even when
+    # an entrance's plate is shorter), then the shortest.
+    for address, entrance in (
+        ("人民路5号5栋", None),
+        ("人民路5号5栋甲", None),
+        ("人民路5号", EntranceFactory(building=headless)),
+    ):
+        DoorPlate.objects.create(
+            building=headless,
+            entrance=entrance,
+            district="樊城区",
+            street_office="汉江街道",
+            community="一社区",
+            address=address,
+            location=Point(112.1015, 32.0015, srid=4326),
+        )
+    response = _client(users[Role.COMMUNITY_WORKER]).get(reverse("grid-staffing"))
+    assert response.context["sections"][0].buildings == [(headless.pk, "5栋", "人民路5号5栋")]
+    assert "<td>5栋</td><td>人民路5号5栋</td>" in response.content.decode()
     html = response.content.decode()
     assert '<td>中心户长</td><td>2</td><td>1</td><td class="missing">1</td>' in html
     assert f'<a href="{_network("420606001001")}">{world.zones[2].code}</a>' in html
