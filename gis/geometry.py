@@ -185,3 +185,11 @@ def from_shapely(geom: shapely.Geometry, *, srid: int = STORAGE_SRID) -> GEOSGeo
     ``srid``: where vectorised work (shapely) hands a geometry to the ORM. Not checked: what is
     stored goes through :func:`clean_geometry` or the services."""
     return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=srid)
+
+
+def to_shapely(geom: GEOSGeometry | None) -> shapely.Geometry:
+    """The shapely twin of a GEOS geometry (SRID dropped), an empty polygon for None: where a
+    geometry read through the ORM goes on to vectorised work."""
+    if geom is None:
+        return shapely.Polygon()
+    return shapely.from_wkb(bytes(geom.wkb))

@@ -17,7 +17,7 @@ from django.db.models import Count, IntegerField, Q, QuerySet, Value
 from numpy.typing import NDArray
 
 from gis.crs import metric_srid
-from gis.geometry import from_shapely
+from gis.geometry import from_shapely, to_shapely
 from gis.models import Building, Community, Compound, Street
 
 from .models import WorkloadMeasure
@@ -69,8 +69,8 @@ def load_partition_input(
     owner = compound if compound is not None else community
     # Densified first: a straight edge in EPSG:4326 is a curve in metres, and the zones go back
     # to 4326 vertex by vertex, so long edges would leave slivers outside the community.
-    outline = shapely.segmentize(shapely.from_wkb(bytes(owner.geom.wkb)), DENSIFY_DEGREES)
-    area = shapely.from_wkb(bytes(from_shapely(outline).transform(srid, clone=True).wkb))
+    outline = shapely.segmentize(to_shapely(owner.geom), DENSIFY_DEGREES)
+    area = to_shapely(from_shapely(outline).transform(srid, clone=True))
     rows = list(
         area_buildings(community, compound)
         .annotate(wkb=AsWKB(Transform("footprint", srid)), weight=_weight(workload))

@@ -23,7 +23,6 @@ from typing import Any
 
 import shapely
 from django.contrib.gis.db.models.functions import Intersection, Transform
-from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import OuterRef
 from django.utils import formats, timezone
 from django.utils.html import escape
@@ -35,6 +34,7 @@ from shapely.ops import linemerge, nearest_points, polylabel
 
 from gis.crs import metric_srid
 from gis.exceptions import NotFoundError
+from gis.geometry import to_shapely
 from gis.masking import mask_phone
 from gis.models import Building, Community, DoorPlate, Street
 from grid.models import ZONE_ROLES, Assignment, AssignmentRole, Zone
@@ -152,12 +152,6 @@ def network_chains(community: Community, *, user: Any, on: datetime.date | None 
 
 # ---------------------------------------------------------------------------------------------
 # Geometry: read in metres, drawn in millimetres of paper.
-
-
-def _shape(geom: GEOSGeometry | None) -> BaseGeometry:
-    if geom is None:
-        return shapely.Polygon()
-    return shapely.from_wkb(bytes(geom.wkb))
 
 
 def zone_colours(shapes: Sequence[BaseGeometry], *, gap_m: float = 0.5) -> list[str]:
@@ -301,7 +295,7 @@ def network_svg(
     network = chains or network_chains(community, user=user, on=on)
     community = network.community
     srid = metric_srid()
-    outline = _shape(
+    outline = to_shapely(
         Community.objects.visible_to(user)
         .filter(pk=community.pk)
         .annotate(metric=Transform("geom", srid))
@@ -314,9 +308,9 @@ def network_svg(
         .annotate(metric=Transform("geom", srid))
         .values_list("pk", "metric")
     )
-    zone_shapes = [_shape(zone_rows[z.id]) for z in network.zones]
+    zone_shapes = [to_shapely(zone_rows[z.id]) for z in network.zones]
     footprints = [
-        _shape(g)
+        to_shapely(g)
         for g in Building.objects.visible_to(user)
         .filter(community=community)
         .annotate(metric=Transform("footprint", srid))
@@ -324,7 +318,7 @@ def network_svg(
     ]
     envelope = community.geom.envelope
     streets = [
-        (name, _shape(g))
+        (name, to_shapely(g))
         for name, g in Street.objects.visible_to(user)
         .filter(centerline__intersects=envelope)
         .annotate(metric=Transform(Intersection("centerline", envelope), srid))
