@@ -14,10 +14,11 @@ Cases:
   (the issue's time target: under 5 s).
 
 Per case: time_s, zones, max_mean (largest zone workload over the mean), pp_median (median
-Polsby–Popper), buildings_cut (must be 0), buildings_moved (by step 4, rebalancing). Targets:
-max_mean ≤ 1.10, pp_median ≥ 0.45.
+Polsby–Popper), buildings_cut (must be 0), buildings_moved (by step 4, rebalancing),
+buildings_compacted (by step 5, compaction). Targets: max_mean ≤ 1.10, pp_median ≥ 0.45.
 
-Usage: .venv/bin/python benchmarks/partition.py [--quick]
+Usage: .venv/bin/python benchmarks/partition.py [--quick] [--no-compact]
+(``--no-compact`` skips step 5, for a before/after comparison on the same machine load.)
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ from _setup import ROOT, figure
 from pyproj import Transformer
 
 METRIC_SRID = 4546  # the demo city's Gauss-Krüger zone (CGCS2000 / 3-degree GK CM 111E)
+OPTIONS: dict[str, bool] = {}  # passed to every partition_area call
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the demo city, fewer cases")
+    parser.add_argument("--no-compact", action="store_true", help="skip step 5, compaction")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    OPTIONS["compact"] = not args.no_compact
     results = []
     results += district_case("demo" if args.quick else "district")
     results.append(("synthetic", *synthetic_case(2_000, 20)))
@@ -69,6 +73,7 @@ def _print_case(name: str, seconds: float, report) -> None:
     figure(f"{name}.pp_median", f"{report.pp_median:.3f}")
     figure(f"{name}.buildings_cut", report.buildings_cut)
     figure(f"{name}.buildings_moved", report.buildings_moved)
+    figure(f"{name}.buildings_compacted", report.buildings_compacted)
 
 
 def district_case(size: str) -> list:
@@ -117,6 +122,7 @@ def district_case(size: str) -> list:
                 rooms[inside],
                 target_workload=400,
                 barriers=list(barriers),
+                **OPTIONS,
             )
             seconds = time.perf_counter() - started
             seconds_all.append(seconds)
@@ -142,6 +148,8 @@ def district_case(size: str) -> list:
     figure("district.buildings_cut", sum(r.buildings_cut for r in reports))
     figure("district.buildings_moved", sum(r.buildings_moved for r in reports))
     figure("district.partitions_rebalanced", sum(r.buildings_moved > 0 for r in reports))
+    figure("district.buildings_compacted", sum(r.buildings_compacted for r in reports))
+    figure("district.pp_median_below_0_45", sum(r.pp_median < 0.45 for r in reports))
     return results
 
 
@@ -160,7 +168,7 @@ def synthetic_case(count: int, zones: int) -> tuple:
         weights.append(float(rng.integers(1, 40)))
     area = shapely.box(0, 0, columns * 25 + 10, (count // columns + 1) * 25 + 10)
     started = time.perf_counter()
-    result = partition_area(area, houses, weights, zones=zones)
+    result = partition_area(area, houses, weights, zones=zones, **OPTIONS)
     return time.perf_counter() - started, result.report
 
 
@@ -188,7 +196,7 @@ def osm_case(name: str, zones: int) -> tuple:
     figure(f"{name}.buildings", len(footprints))
     started = time.perf_counter()
     result = partition_area(
-        area, footprints, weights, zones=zones, barriers=list(streets.geometry.values)
+        area, footprints, weights, zones=zones, barriers=list(streets.geometry.values), **OPTIONS
     )
     return time.perf_counter() - started, result.report
 

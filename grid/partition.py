@@ -65,8 +65,8 @@ __all__ = [
 #: Relative area under which an overlap between two buildings is ignored (touching walls).
 _OVERLAP_EPS = 1e-6
 #: Progress steps after the bisection's zones: tiling, whole buildings, contiguity, rebalancing,
-#: report.
-_LATER_STEPS = 5
+#: compaction, report.
+_LATER_STEPS = 6
 
 
 class PartitionError(ValueError):
@@ -91,6 +91,7 @@ class PartitionReport:
     overlap_m2: float  # sum of the zone areas − area of their union
     parts_moved: int  # disconnected parts given to a neighbour in step 3
     buildings_moved: int  # boundary buildings (overlapping groups) moved by step 4, rebalancing
+    buildings_compacted: int = 0  # boundary buildings (groups) moved by step 5, compaction
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def partition_area(
     sample_spacing_m: float = 4.0,
     tolerance_m: float = 0.5,
     rebalance: bool = True,
+    compact: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> Partition:
     """Split ``area`` into zones that tile it, each a single polygon, cutting no building.
@@ -159,6 +161,10 @@ def partition_area(
         Whether step 4 moves boundary buildings from heavier to lighter zones when the heaviest
         is more than 5 % above the mean (see the module's documentation); without it, the zones
         are those of steps 1 to 3.
+    compact : bool
+        Whether step 5 makes the zones more compact: boundary buildings that jut out into a
+        neighbouring zone move to it when that raises the two zones' summed Polsby–Popper,
+        within the balance of step 4 (see the module's documentation).
     progress : callable, optional
         Called as ``progress(done, total)`` after each zone of step 1 is assigned and after each
         later step; ``total`` is the same in every call (the number of zones plus the later
@@ -229,17 +235,23 @@ def partition_area(
     step()
     geoms, assignment, moved = _make_contiguous(geoms, footprints, assignment, weight)
     step()
+    units: list[_Units] = []
+
+    def make_units() -> _Units:
+        if not units:
+            units.append(_Units(unit_of, weight, footprints, cells, area_poly))
+        return units[0]
+
     moves = 0
+    tolerance = max(balance_tolerance, 0.0)
     if rebalance:
-        geoms, assignment, moves = _rebalance(
-            geoms,
-            assignment,
-            weight,
-            lambda: _Units(unit_of, weight, footprints, cells, area_poly),
-            max(balance_tolerance, 0.0),
-        )
+        geoms, assignment, moves = _rebalance(geoms, assignment, weight, make_units, tolerance)
     step()
-    report = _report(area_poly, geoms, footprints, weight, assignment, moved, moves)
+    compacting = 0
+    if compact and n_zones > 1:
+        geoms, assignment, compacting = _compact(geoms, assignment, weight, make_units, tolerance)
+    step()
+    report = _report(area_poly, geoms, footprints, weight, assignment, moved, moves, compacting)
     step()
     return Partition(zones=list(geoms), assignment=assignment, report=report)
 
@@ -676,6 +688,9 @@ _PP_SLACK = 0.02
 _PP_FLOOR = 0.2
 #: Boundary units tried per zone and per move.
 _TRIES = 8
+#: A moved zone must stay valid with its coordinates rounded to this grid (no near-degenerate
+#: spikes).
+_ROBUST_GRID_M = 1e-6
 
 
 class _Units:
@@ -709,6 +724,11 @@ class _Units:
         self.touch_a = np.concatenate([a, b])
         self.touch_b = np.concatenate([b, a])
         self.touch_count = np.bincount(self.touch_a, minlength=n_units)
+        pairs, count = np.unique(
+            np.column_stack([self.touch_a, self.touch_b]), axis=0, return_counts=True
+        )
+        # Each pair of touching units once per direction, with its number of touching cells.
+        self.pair_a, self.pair_b, self.pair_count = pairs[:, 0], pairs[:, 1], count
         self._regions: dict[int, shapely.Geometry] = {}
 
     def region(self, u: int) -> shapely.Geometry:
@@ -874,7 +894,105 @@ def _try_move(
     merged = _single(_polygonal(shapely.union(zones[target], given)))
     if not isinstance(merged, shapely.Polygon):
         return None
+    # A piece meeting the area's outline at a grazing angle can leave a spike only nanometres
+    # wide: valid here, but not once the zone is reprojected for storage.
+    rounded = shapely.set_precision([keep, merged], _ROBUST_GRID_M, mode="pointwise")
+    if not shapely.is_valid(rounded).all():
+        return None
     return keep, merged
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 5: compaction
+
+#: Step 5 makes at most this many moves per zone, plus _MOVES_EXTRA, and tries at most
+#: _COMPACT_TRIES_PER_ZONE times as many.
+_COMPACT_MOVES_PER_ZONE = 4
+_COMPACT_TRIES_PER_ZONE = 12
+#: A unit is a candidate when at least this share of its cells' boundary with other units is
+#: shared with the other zone (it juts out).
+_COMPACT_SHARE = 0.5
+#: A move is made when it raises the two zones' summed Polsby–Popper by at least this much.
+_COMPACT_GAIN = 0.002
+
+
+def _compact(
+    zones: NDArray[np.object_],
+    assignment: NDArray[np.int64],
+    weight: NDArray,
+    make_units: Callable[[], _Units],
+    tolerance: float,
+) -> tuple[NDArray[np.object_], NDArray[np.int64], int]:
+    """Move units that jut out into a neighbouring zone to it, when that raises the summed
+    Polsby–Popper of the two zones, keeps both one polygon and each at 0.2 or above (or its
+    own, when lower), and leaves the neighbour's workload at most the largest workload or 5 %
+    (or ``tolerance``) above the mean, whichever is higher: the largest workload never grows
+    past that. The most jutting units are tried first."""
+    n = len(zones)
+    workloads = np.bincount(assignment, weight, n)
+    mean = float(workloads.mean())
+    if n == 1 or mean <= 0:
+        return zones, assignment, 0
+    cap = max(float(workloads.max()), (1 + max(tolerance, _REBALANCE_ABOVE)) * mean)
+    units = make_units()
+    zones = zones.copy()
+    assignment = assignment.copy()
+    unit_zone = np.zeros(len(units.weight), dtype=np.int64)
+    unit_zone[units.unit_of] = assignment
+    units_per_zone = np.bincount(unit_zone, minlength=n)
+    pp = polsby_popper(zones)
+    tries = _COMPACT_TRIES_PER_ZONE * n + _MOVES_EXTRA
+    failed: set[tuple[int, int, int]] = set()  # (unit, source, target), until either changes
+    moves = 0
+    while moves < _COMPACT_MOVES_PER_ZONE * n + _MOVES_EXTRA and tries > 0:
+        source_of, target_of = unit_zone[units.pair_a], unit_zone[units.pair_b]
+        across = source_of != target_of
+        # Per (unit, neighbouring zone): its cells touching that zone, as a share of all its
+        # cells touching other units.
+        key, index = np.unique(units.pair_a[across] * n + target_of[across], return_inverse=True)
+        unit, target = key // n, key % n
+        shared = np.bincount(index, units.pair_count[across], len(key))
+        share = shared / np.maximum(units.touch_count[unit], 1)
+        source = unit_zone[unit]
+        fits = (
+            (share >= _COMPACT_SHARE)
+            & (workloads[target] + units.weight[unit] <= cap)
+            & (units_per_zone[source] >= 2)
+        )
+        move = None
+        for pick in np.flatnonzero(fits)[np.argsort(-share[fits], kind="stable")]:
+            u, s, t = int(unit[pick]), int(source[pick]), int(target[pick])
+            if (u, s, t) in failed:
+                continue
+            if tries <= 0:
+                break
+            tries -= 1
+            geoms = _try_move(u, s, t, zones, unit_zone, units)
+            new_pp = polsby_popper(geoms) if geoms is not None else None
+            if (
+                geoms is None
+                or new_pp is None
+                or new_pp.sum() < pp[s] + pp[t] + _COMPACT_GAIN
+                or new_pp.min() < min(_PP_FLOOR, pp[s], pp[t])
+            ):
+                failed.add((u, s, t))
+                continue
+            move = _Move(u, s, t, geoms[0], geoms[1], new_pp)
+            break
+        if move is None:
+            break
+        zones[move.source], zones[move.target] = move.source_geom, move.target_geom
+        pp[[move.source, move.target]] = move.pp
+        unit_zone[move.unit] = move.target
+        assignment[units.unit_of == move.unit] = move.target
+        workloads[move.source] -= units.weight[move.unit]
+        workloads[move.target] += units.weight[move.unit]
+        units_per_zone[move.source] -= 1
+        units_per_zone[move.target] += 1
+        changed = {move.source, move.target}
+        failed = {f for f in failed if not changed & {f[1], f[2]}}
+        moves += 1
+    return zones, assignment, moves
 
 
 # ---------------------------------------------------------------------------------------------
@@ -889,6 +1007,7 @@ def _report(
     assignment: NDArray[np.int64],
     moved: int,
     moves: int,
+    compacting: int,
 ) -> PartitionReport:
     n = len(zones)
     workloads = np.bincount(assignment, weight, n)
@@ -911,4 +1030,5 @@ def _report(
         overlap_m2=float(shapely.area(zones).sum() - union_area),
         parts_moved=moved,
         buildings_moved=moves,
+        buildings_compacted=compacting,
     )
