@@ -94,15 +94,7 @@ def _check_parameters(zones: Any, target_workload: Any, workload: Any) -> None:
 
 def _place(actor: Any, community: Any, compound: Any) -> tuple[Community, Compound | None]:
     code = community.code if isinstance(community, Community) else community
-    communities = Community.objects.all() if actor is None else Community.objects.visible_to(actor)
-    is_code = isinstance(code, str) and code.isascii() and code.isdigit() and len(code) == 12
-    place = communities.filter(code=code).first() if is_code else None
-    if place is None:
-        raise NotFoundError(
-            _("No community with the code %(value)s in your territory."),
-            field="community",
-            value=repr(code)[:30],
-        )
+    place = services.community_in_scope(actor, code)
     if compound is None:
         return place, None
     compound_id = compound.pk if isinstance(compound, Compound) else compound

@@ -59,6 +59,21 @@ Data = Mapping[str, Any]
 HOUSEHOLD_USES = (RoomUse.OWNER_OCCUPIED, RoomUse.RENTED_WHOLE, RoomUse.RENTED_SHARED)
 
 
+def community_in_scope(actor: Any, code: Any) -> Community:
+    """The community with the 12-digit ``code`` in ``actor``'s territory (``None``: the system,
+    no limit); :class:`NotFoundError` when there is none, or ``code`` is no such code."""
+    communities = Community.objects.all() if actor is None else Community.objects.visible_to(actor)
+    is_code = isinstance(code, str) and code.isascii() and code.isdigit() and len(code) == 12
+    place = communities.filter(code=code).first() if is_code else None
+    if place is None:
+        raise NotFoundError(
+            _("No community with the code %(value)s in your territory."),
+            field="community",
+            value=repr(code)[:30],
+        )
+    return place
+
+
 def _geojson(geom: GEOSGeometry) -> dict[str, Any]:
     return json.loads(geom.json)
 
@@ -334,10 +349,6 @@ class ZoneChangeResult:
     zones: dict[str, Any]
 
 
-class _Undo(Exception):
-    """Rolls back the savepoint of a dry run or of changes that did not pass validation."""
-
-
 @dataclass
 class _Change:
     index: int
@@ -502,12 +513,7 @@ def apply_zone_changes(
             field="community",
             value=repr(community)[:30],
         )
-    communities = Community.objects.all() if actor is None else Community.objects.visible_to(actor)
-    place = communities.filter(code=community).first()
-    if place is None:
-        raise NotFoundError(
-            _("No community with the code %(value)s in your territory."), value=community
-        )
+    place = community_in_scope(actor, community)
     require_write(actor, place.code)
     read = _read_changes(changes)
     wanted = [c.zone_id for c in read if c.zone_id]
@@ -519,15 +525,11 @@ def apply_zone_changes(
             value=missing[0],
             community=place.code,
         )
-    outcome: list[ZoneChangeResult] = []
-    try:
-        with transaction.atomic():
-            outcome.append(_apply_changes(actor, place, read, zones, dry_run))
-            if not outcome[0].saved:
-                raise _Undo
-    except _Undo:
-        pass
-    return outcome[0]
+    with transaction.atomic():
+        result = _apply_changes(actor, place, read, zones, dry_run)
+        if not result.saved:
+            transaction.set_rollback(True)  # this savepoint only
+    return result
 
 
 def _apply_changes(
