@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -79,8 +79,8 @@ def _reports(
     """The coverage (when asked) and staffing reports of every community of the page's territory
     (:func:`_territory_codes`): a fixed number of queries per territory code.
 
-    A code the user typed with no community in their territory raises ``NotFoundError`` (404); a
-    grant of the user's own with no community yet is skipped.
+    A code the user typed with no community in their territory is refused (404); a grant of the
+    user's own with no community yet is skipped.
     """
     asked = bool(request.GET.get("code", "").strip())
     covered: list[CommunityCoverage] = []
@@ -90,18 +90,15 @@ def _reports(
             if coverage:
                 covered.extend(coverage_check(code, user=request.user).communities)
             staffed.extend(staffing_gaps(code, user=request.user).communities)
-        except NotFoundError:
+        except NotFoundError as error:
             if asked:
-                raise
+                raise PageError(error.render(_language()), 404) from error
     return covered, staffed
 
 
 def _edit_url(code: str) -> str:
-    """The zone drawing page of a community (its route may not exist yet)."""
-    try:
-        return reverse("grid-edit", kwargs={"code": code})
-    except NoReverseMatch:
-        return f"/grids/{code}/"
+    """The zone drawing page of a community."""
+    return reverse("grid-edit", kwargs={"code": code})
 
 
 @dataclass
@@ -128,12 +125,11 @@ def grid_index(request: HttpRequest) -> HttpResponse:
         coverage, staffing = _reports(request, coverage=True)
     except PageError as error:
         return _refusal(request, error)
-    except NotFoundError as error:
-        return _refusal(request, PageError(error.render(_language()), 404))
     roles = dict(AssignmentRole.choices)
     by_code = {s.code: s for s in staffing}
     offices = dict(
-        Community.objects.filter(code__in=list(by_code))
+        Community.objects.visible_to(request.user)
+        .filter(code__in=list(by_code))
         .values_list("code", "street_office__name")
         .order_by("code")
     )
@@ -182,8 +178,6 @@ def grid_staffing(request: HttpRequest) -> HttpResponse:
         _coverage, staffing = _reports(request, coverage=False)
     except PageError as error:
         return _refusal(request, error)
-    except NotFoundError as error:
-        return _refusal(request, PageError(error.render(_language()), 404))
     listed = [b["id"] for s in staffing for b in s.buildings_without_head[:BUILDINGS_LISTED]]
     addresses = dict(
         Building.objects.visible_to(request.user)

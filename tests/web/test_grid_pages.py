@@ -11,15 +11,25 @@ from typing import Any
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from gis.models import DoorPlate, Role, RoomUse
 from grid.models import AssignmentRole
 
 from ..conftest import Territory
-from ..factories import BuildingFactory, EntranceFactory, RoomFactory, UserFactory, box
-from ..grid.factories import AssignmentFactory, StaffFactory
+from ..factories import (
+    BuildingFactory,
+    CommunityFactory,
+    EntranceFactory,
+    RoomFactory,
+    UserFactory,
+    box,
+    mbox,
+)
+from ..grid.factories import AssignmentFactory, StaffFactory, ZoneFactory
 from ..layers.test_network import NetworkWorld, build_network, parse_svg
 
 PHONE = re.compile(r"1[3-9]\d{9}")
@@ -60,7 +70,9 @@ def test_network_page_of_another_day(territory: Territory, world: NetworkWorld, 
     client = _client(users[Role.READ_ONLY])
     response = client.get(_network(territory.home.code), {"on": "2026-01-15"})
     assert "<td>周九</td><td>133****6666</td>" in response.content.decode()
-    assert client.get(_network(territory.home.code), {"on": "2026-13-01"}).status_code == 400
+    refused = client.get(_network(territory.home.code), {"on": "2026-13-01"})
+    assert refused.status_code == 400
+    assert '<p class="error" role="alert">2026-13-01 ' in refused.content.decode()
 
 
 def test_network_svg_download(territory: Territory, world: NetworkWorld, users):
@@ -118,6 +130,19 @@ def test_index_lists_the_users_communities(
     # street offices: however many communities.
     with django_assert_max_num_queries(14):
         response = supervisor.get(reverse("grids"))
+    with CaptureQueriesContext(connection) as two:
+        supervisor.get(reverse("grids"))
+    third = CommunityFactory(
+        street_office=territory.office, code="420606001003", geom=mbox(112.15, 32.0, 112.2, 32.1)
+    )
+    zone = ZoneFactory(community=third, code="001", geom=mbox(112.15, 32.0, 112.2, 32.1))
+    AssignmentFactory(
+        staff=StaffFactory(community=third), zone=zone, role=AssignmentRole.INFORMATION_OFFICER
+    )
+    with CaptureQueriesContext(connection) as three:
+        more = supervisor.get(reverse("grids"))
+    assert _rows(more.content.decode()) == ["420606001001", "420606001002", "420606001003"]
+    assert len(three) == len(two), "a query per community on /grids/"
     assert _rows(response.content.decode()) == ["420606001001", "420606001002"]
     rows = {r.coverage.code: r for g in response.context["groups"] for r in g.rows}
     home, away = rows["420606001001"], rows["420606001002"]
