@@ -453,13 +453,13 @@ def _relabel(error: ZoneError, labels: Mapping[str, str]) -> list[str]:
     return [labels.get(code, code) for code in error.zones]
 
 
-def _zone_collection(community: Community, new_ids: Collection[int]) -> dict[str, Any]:
-    """The community's current zones as a FeatureCollection (7 decimals); the zones of
-    ``new_ids`` (not saved by a dry run) without id and code."""
+def zone_collection(
+    zones: models.QuerySet[Zone], *, new_ids: Collection[int] = ()
+) -> dict[str, Any]:
+    """``zones`` as a GeoJSON FeatureCollection (7 decimals) in the order of their codes; the
+    zones of ``new_ids`` (not saved by a dry run) without id and code."""
     rows = (
-        Zone.objects.current()
-        .filter(community=community)
-        .annotate(geojson=AsGeoJSON("geom", precision=7))
+        zones.annotate(geojson=AsGeoJSON("geom", precision=7))
         .order_by("code")
         .values_list("pk", "code", "name", "kind", "version", "geojson")
     )
@@ -562,7 +562,13 @@ def _apply_changes(
     new_ids = {zone.pk for _, zone in touched if zone.code in labels} if not saved else set()
     if not saved:
         _relabel_coverage(coverage, labels)
-    return ZoneChangeResult(ok, saved, problems, coverage, _zone_collection(community, new_ids))
+    return ZoneChangeResult(
+        ok,
+        saved,
+        problems,
+        coverage,
+        zone_collection(Zone.objects.current().filter(community=community), new_ids=new_ids),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -296,19 +296,5 @@ class PartitionApplyView(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: Any) -> Response:
         zones = jobs.apply_partition(actor=request.user, job=_job(request, pk))
-        features = [
-            {
-                "type": "Feature",
-                "id": zone.pk,
-                "geometry": shapes.geojson(zone.geom),
-                "properties": {
-                    "id": zone.pk,
-                    "code": zone.code,
-                    "name": zone.name,
-                    "kind": zone.kind,
-                    "version": zone.version,
-                },
-            }
-            for zone in zones
-        ]
-        return Response({"zones": {"type": "FeatureCollection", "features": features}})
+        saved = Zone.objects.filter(pk__in=[zone.pk for zone in zones])
+        return Response({"zones": services.zone_collection(saved)})

@@ -9,10 +9,11 @@ commits.
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
-from django.contrib.gis.geos import MultiPolygon
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -104,9 +105,16 @@ def test_a_job_runs_and_its_proposal_tiles_the_community_when_applied(
 
     applied = worker.post(reverse("partition-apply", args=[body["id"]]))
     assert applied.status_code == 200, applied.content
-    codes = [f["properties"]["code"] for f in applied.json()["zones"]["features"]]
+    new_zones = applied.json()["zones"]["features"]
+    codes = [f["properties"]["code"] for f in new_zones]
     assert codes == [f"{home}00{n}" for n in (1, 2, 3)]
-    assert list(Zone.objects.current().order_by("code").values_list("code", flat=True)) == codes
+    current = list(Zone.objects.current().order_by("code"))
+    assert [z.code for z in current] == codes
+    for feature, zone in zip(new_zones, current, strict=True):
+        assert feature["id"] == feature["properties"]["id"] == zone.pk
+        assert feature["properties"]["name"] == zone.name
+        assert feature["properties"]["version"] == zone.version
+        assert GEOSGeometry(json.dumps(feature["geometry"])).equals_exact(zone.geom, 1e-6)
     old.refresh_from_db()
     assert old.valid_to is not None
     coverage = services.coverage_check(home).communities[0]
