@@ -159,6 +159,8 @@ def test_index_code_filter(territory: Territory, world: NetworkWorld, users):
     client = _client(users[Role.STREET_SUPERVISOR], "en")
     html = client.get(reverse("grids"), {"code": "420606001002"}).content.decode()
     assert _rows(html) == ["420606001002"]
+    assert 'value="420606001002"' in html
+    assert f'<a href="{reverse("grid-staffing")}?code=420606001002">Staffing gaps</a>' in html
     assert client.get(reverse("grids"), {"code": "420602"}).status_code == 404
     refused = client.get(reverse("grids"), {"code": "42x"})
     assert refused.status_code == 400
