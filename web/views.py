@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from gis.models import Building, BuildingUse, Community, CompoundKind, DoorPlate, Room, RoomUse
 from gis.querysets import can_write
-from grid.models import ZONE_ROLES, AssignmentRole, ZoneKind
+from grid.models import AssignmentRole, ZoneKind
 from layers import styles
 
 
@@ -142,7 +142,6 @@ def grid_config(request: HttpRequest, community: Community) -> dict[str, Any]:
         "basemap": settings.PLATEGRID_BASEMAP,
         "zone_kinds": dict(ZoneKind.choices),
         "roles": dict(AssignmentRole.choices),
-        "zone_roles": [str(role) for role in ZONE_ROLES],
         "chain_roles": [
             AssignmentRole.RESPONSIBLE,
             AssignmentRole.COORDINATOR,
@@ -165,7 +164,6 @@ def _grid_words() -> dict[str, str]:
         "error": _("The change was refused"),
         "offline": _("The server cannot be reached."),
         "zones": _("Zones"),
-        "zone": _("zone"),
         "new_zone": _("New zone"),
         "name": _("name"),
         "kind": _("kind"),
@@ -189,7 +187,6 @@ def _grid_words() -> dict[str, str]:
         ),
         "merge_hint": _("Select two or more neighbouring zones (Shift+click or tap), then Merge."),
         "select_first": _("Select a zone first."),
-        "select_two": _("Select at least two neighbouring zones."),
         "chain": _("Responsibility chain"),
         "no_responsible": _("No responsible person"),
         "save_zone_first": _("Save the zone before assigning people to it."),

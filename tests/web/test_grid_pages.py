@@ -245,3 +245,16 @@ def test_a_grant_without_communities_is_skipped(territory: Territory, world: Net
     assert response.status_code == 200
     assert _rows(response.content.decode()) == ["420606001001"]
     assert _client(both).get(reverse("grids"), {"code": "420699"}).status_code == 404
+
+
+def test_zone_editor_is_scoped_and_read_only_for_a_reader(territory: Territory, users):
+    url = reverse("grid-edit", kwargs={"code": territory.home.code})
+    worker = _client(users[Role.COMMUNITY_WORKER]).get(url)
+    assert worker.status_code == 200
+    config = worker.context["grid_config"]
+    assert (config["community"]["code"], config["can_edit"]) == (territory.home.code, True)
+    assert config["urls"]["network"] == _network(territory.home.code)
+    assert '<script id="grid-config" type="application/json">' in worker.content.decode()
+    assert _client(users[Role.READ_ONLY]).get(url).context["grid_config"]["can_edit"] is False
+    away = reverse("grid-edit", kwargs={"code": territory.away.code})
+    assert _client(users[Role.COMMUNITY_WORKER]).get(away).status_code == 404
