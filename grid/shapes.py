@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from shapely.ops import split
 
 from gis.crs import STORAGE_SRID, to_metric
+from gis.exceptions import PlategridError
 from gis.geometry import clean_geometry, from_shapely, to_shapely
 
 from .exceptions import ZoneShapeError
@@ -45,6 +46,15 @@ def geojson(geom: GEOSGeometry | shapely.Geometry) -> dict[str, Any]:
     return rounded(json.loads(text))
 
 
+def _read(value: Any, geom_type: str, field: str) -> shapely.Geometry:
+    """``value`` checked by ``clean_geometry``; its error names the request ``field``."""
+    try:
+        return to_shapely(clean_geometry(value, geom_type=geom_type))
+    except PlategridError as error:
+        error.field = field
+        raise
+
+
 def _area_m2(geom: shapely.Geometry) -> float:
     return float(to_metric(from_shapely(geom, srid=STORAGE_SRID)).area)
 
@@ -54,8 +64,8 @@ def cut_zone(geom: Any, line: Any) -> list[shapely.Polygon]:
     4326), largest first. Raises :class:`ZoneShapeError` ``line_does_not_cut`` when the line does
     not cross the zone from edge to edge (fewer than two pieces of more than
     :data:`MIN_PIECE_M2`)."""
-    zone = to_shapely(clean_geometry(geom, geom_type="MultiPolygon"))
-    cut = to_shapely(clean_geometry(line, geom_type="LineString"))
+    zone = _read(geom, "MultiPolygon", "geom")
+    cut = _read(line, "LineString", "line")
     pieces = [p for p in shapely.get_parts(split(zone, cut)) if isinstance(p, shapely.Polygon)]
     parts = len(shapely.get_parts(zone))
     sized = sorted(((_area_m2(p), p) for p in pieces), key=lambda item: -item[0])
@@ -80,7 +90,7 @@ def merge_zones(geoms: Any) -> shapely.Polygon:
         raise ZoneShapeError(
             _("Give at least two zones to merge."), code="too_few_zones", field="geoms"
         )
-    shapes = [to_shapely(clean_geometry(g, geom_type="MultiPolygon")) for g in geoms]
+    shapes = [_read(g, "MultiPolygon", f"geoms.{i}") for i, g in enumerate(geoms)]
     union = shapely.union_all(shapes)
     if not isinstance(union, shapely.Polygon):
         raise ZoneShapeError(

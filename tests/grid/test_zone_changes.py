@@ -196,11 +196,13 @@ def test_a_line_that_does_not_cross_is_refused(worker: APIClient, users: dict[st
     response = worker.post(reverse("zone-cut"), {"geom": zone, "line": inside}, format="json")
     assert (response.status_code, response.json()["code"]) == (400, "line_does_not_cut")
     bad = worker.post(reverse("zone-cut"), {"geom": zone, "line": [1, 2]}, format="json")
-    assert bad.status_code == 400
+    assert (bad.status_code, bad.json()["field"]) == (400, "line")
     reader = APIClient()  # writes nothing: a read-only user may use it
     reader.force_authenticate(users[Role.READ_ONLY])
     line = {"type": "LineString", "coordinates": [[112.12, 31.99], [112.12, 32.06]]}
-    assert reader.post(reverse("zone-cut"), {"geom": zone, "line": line}).status_code == 200
+    cut = reader.post(reverse("zone-cut"), {"geom": zone, "line": line}, format="json")
+    assert cut.status_code == 200, cut.content
+    assert len(cut.json()["pieces"]) == 2
 
 
 def test_merge_neighbours_and_refuse_separate_zones(worker: APIClient) -> None:
@@ -223,4 +225,6 @@ def test_merge_neighbours_and_refuse_separate_zones(worker: APIClient) -> None:
     assert (apart.status_code, apart.json()["code"]) == (400, "not_neighbours")
     assert apart.json()["geometry"]["type"] == "MultiPolygon"
     one = worker.post(reverse("zone-merge"), {"geoms": [west]}, format="json")
-    assert one.status_code == 400
+    assert (one.status_code, one.json()["code"]) == (400, "too_few_zones")
+    broken = worker.post(reverse("zone-merge"), {"geoms": [west, "east"]}, format="json")
+    assert (broken.status_code, broken.json()["field"]) == (400, "geoms.1")
