@@ -206,7 +206,12 @@ def test_scope(
     )
     assert theirs.status_code == 202
     url = theirs.json()["url"]
-    assert admin.get(url).status_code == 200
+    seen = admin.get(url)
+    assert seen.status_code == 200
+    assert (seen.json()["id"], seen.json()["community"]) == (
+        theirs.json()["id"],
+        territory.away.code,
+    )
     assert worker.get(url).status_code == 404
     assert worker.post(f"{url}apply/").status_code == 404
     assert reader.get(url).status_code == 404
