@@ -102,7 +102,7 @@ def _community(community: Community, user: Any) -> Community:
     found = Community.objects.visible_to(user).filter(pk=community.pk).first()
     if found is None:
         raise NotFoundError(
-            _("No community with a code starting %(value)s in your territory."),
+            _("No community with the code %(value)s in your territory."),
             value=community.code,
         )
     return found
