@@ -158,6 +158,11 @@ class StaffingGapsView(APIView):
         return Response(_report(services.staffing_gaps(_code(request), user=request.user)))
 
 
+def _body(request: Request) -> dict[str, Any]:
+    """The JSON object posted (anything else: an empty one, whose fields are then missing)."""
+    return request.data if isinstance(request.data, dict) else {}
+
+
 class ZoneChangesView(APIView):
     """Several zone updates, creations and retirements in one transaction, every problem
     reported at once (``grid.services.apply_zone_changes``); ``dry_run`` only validates."""
@@ -166,7 +171,7 @@ class ZoneChangesView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
-        body = request.data if isinstance(request.data, dict) else {}
+        body = _body(request)
         dry_run = body.get("dry_run", False)
         if not isinstance(dry_run, bool):
             raise InvalidInputError(
@@ -206,7 +211,7 @@ class ZoneCutView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
-        body = request.data if isinstance(request.data, dict) else {}
+        body = _body(request)
         pieces = shapes.cut_zone(body.get("geom"), body.get("line"))
         return Response({"pieces": [shapes.geojson(piece) for piece in pieces]})
 
@@ -219,7 +224,7 @@ class ZoneMergeView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
-        body = request.data if isinstance(request.data, dict) else {}
+        body = _body(request)
         return Response({"geom": shapes.geojson(shapes.merge_zones(body.get("geoms")))})
 
 
@@ -265,7 +270,7 @@ class PartitionListView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
-        body = request.data if isinstance(request.data, dict) else {}
+        body = _body(request)
         job = jobs.submit_partition(
             actor=request.user,
             community=body.get("community", ""),
