@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gis.progress import JobStatus
+from gis.progress import JobProgress, JobStatus
 
 __all__ = ["ImportIssue", "ImportJob", "ImportKind", "IssueSeverity", "JobStatus"]
 
@@ -32,7 +32,7 @@ def _upload_to(job: ImportJob, filename: str) -> str:
     return f"imports/{job.pk}/{PurePath(filename).name}"
 
 
-class ImportJob(models.Model):
+class ImportJob(JobProgress, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
     file = models.FileField(_("file"), upload_to=_upload_to, max_length=300)
@@ -80,18 +80,6 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.file_name}"
-
-    @property
-    def percent(self) -> int:
-        if self.status == JobStatus.SUCCEEDED:
-            return 100
-        if not self.progress_total:
-            return 0
-        return min(100, round(100 * self.progress_done / self.progress_total))
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 class IssueSeverity(models.TextChoices):

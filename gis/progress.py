@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import DatabaseError, connections, models
 from django.utils import timezone
@@ -25,6 +25,29 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("running")
     SUCCEEDED = "succeeded", _("finished")
     FAILED = "failed", _("failed")
+
+
+class _Progress(Protocol):
+    status: Any
+    progress_done: Any
+    progress_total: Any
+
+
+class JobProgress:
+    """``percent`` and ``finished`` of a job model with ``status``, ``progress_done`` and
+    ``progress_total`` fields (import and partition jobs)."""
+
+    @property
+    def percent(self: _Progress) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+    @property
+    def finished(self: _Progress) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 class ProgressWriter:

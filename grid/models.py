@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.models import SRID, Building, Community, Compound, _digits, _history, _valid_geometry
-from gis.progress import JobStatus
+from gis.progress import JobProgress, JobStatus
 
 from . import querysets
 
@@ -187,7 +187,7 @@ class WorkloadMeasure(models.TextChoices):
     BUILDINGS = "buildings", _("buildings")
 
 
-class PartitionJob(models.Model):
+class PartitionJob(JobProgress, models.Model):
     """An automatic partition of a community (or of one compound in it) into proposed zones,
     computed in the background (``grid.jobs``) and applied, or not, by a user afterwards."""
 
@@ -272,15 +272,3 @@ class PartitionJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id} · {self.get_status_display()}"
-
-    @property
-    def percent(self) -> int:
-        if self.status == JobStatus.SUCCEEDED:
-            return 100
-        if not self.progress_total:
-            return 0
-        return min(100, round(100 * self.progress_done / self.progress_total))
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
