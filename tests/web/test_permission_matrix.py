@@ -156,19 +156,15 @@ ROOM_SPLIT: Grid = {
     "outside": (404, 404, 404, 403, 403),
 }
 
-# -- the zone-drawing page: several zone changes at once (a dry run here, which writes nothing)
-ZONE_CHANGES: Grid = {
-    "inside": (200, 200, 200, 403, 403),
-    "sibling": (200, 200, 404, 403, 403),
-    "outside": (404, 404, 404, 403, 403),
-}
+# -- the zone-drawing page: several zone changes at once (a dry run here, which writes nothing),
+# checked as a change of the community's property
+ZONE_CHANGES = PROPERTY_PATCH
 
 # -- partition jobs: submitting is a write (202, the job is queued); reading and applying a job
 # are scoped through its community
 PARTITION_SUBMIT: Grid = {
-    "inside": (202, 202, 202, 403, 403),
-    "sibling": (202, 202, 404, 403, 403),
-    "outside": (404, 404, 404, 403, 403),
+    scope: tuple(202 if status == 200 else status for status in row)
+    for scope, row in PROPERTY_PATCH.items()
 }
 
 SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
