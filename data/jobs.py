@@ -209,13 +209,7 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if not claimed:
         return job
-    writer = ProgressWriter(ImportJob, job.pk)
-
-    def report_progress(done: int, total: int) -> None:
-        writer(done, total)
-        if progress is not None:
-            progress(done, total)
-
+    writer = ProgressWriter(ImportJob, job.pk, also=progress)
     if job.created_by is None and not job.options.get("system"):
         # The submitter was deleted while the job waited: never run it without a territory.
         fail_job(
@@ -229,7 +223,7 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
     try:
         with transaction.atomic():
             report = Report()
-            _runner(job.kind)(Path(job.file.path), job, report, options, report_progress)
+            _runner(job.kind)(Path(job.file.path), job, report, options, writer)
             if not report.accounted():  # a bug, not a user error: keep nothing
                 raise RuntimeError(f"import {job.pk}: rows read and outcomes disagree")
             _store(job, report)

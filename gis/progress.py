@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from django.db import DatabaseError, connections, models
@@ -32,39 +33,71 @@ class _Progress(Protocol):
     progress_done: Any
     progress_total: Any
 
+    def get_status_display(self) -> str: ...
+
+
+def _percent(job: _Progress) -> int:
+    if job.status == JobStatus.SUCCEEDED:
+        return 100
+    if not job.progress_total:
+        return 0
+    return min(100, round(100 * job.progress_done / job.progress_total))
+
+
+def _finished(job: _Progress) -> bool:
+    return job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
 
 class JobProgress:
-    """``percent`` and ``finished`` of a job model with ``status``, ``progress_done`` and
-    ``progress_total`` fields (import and partition jobs)."""
+    """``percent``, ``finished`` and ``status_body()`` of a job model with ``status``,
+    ``progress_done`` and ``progress_total`` fields (import and partition jobs)."""
 
     @property
     def percent(self: _Progress) -> int:
-        if self.status == JobStatus.SUCCEEDED:
-            return 100
-        if not self.progress_total:
-            return 0
-        return min(100, round(100 * self.progress_done / self.progress_total))
+        return _percent(self)
 
     @property
     def finished(self: _Progress) -> bool:
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        return _finished(self)
+
+    def status_body(self: _Progress) -> dict[str, Any]:
+        """What a page polling the job reads: status (and its label), percent, steps, finished."""
+        return {
+            "status": self.status,
+            "status_label": str(self.get_status_display()),
+            "percent": _percent(self),
+            "done": self.progress_done,
+            "total": self.progress_total,
+            "finished": _finished(self),
+        }
 
 
 class ProgressWriter:
     """Writes ``progress_done`` and ``progress_total`` of the row ``pk`` of ``model_class``
     through its own autocommit connection, at most every ``interval`` seconds (and always the
-    last step). Call it as ``writer(done, total)``; ``close()`` when the job ends."""
+    last step), and passes every step on to ``also`` (a command's progress bar). Call it as
+    ``writer(done, total)``; ``close()`` when the job ends."""
 
-    def __init__(self, model_class: type[models.Model], pk: Any, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        model_class: type[models.Model],
+        pk: Any,
+        *,
+        also: Callable[[int, int], None] | None = None,
+        interval: float = 0.5,
+    ) -> None:
         meta = model_class._meta
         self.table = meta.db_table
         self.pk_column = (meta.pk.column if meta.pk else None) or "id"
         self.pk = pk
+        self.also = also
         self.interval = interval
         self.last = 0.0
         self.connection = connections.create_connection("default")
 
     def __call__(self, done: int, total: int) -> None:
+        if self.also is not None:
+            self.also(done, total)
         now = time.monotonic()
         if now - self.last < self.interval and done < total:
             return

@@ -187,13 +187,7 @@ def run_partition(job_id: str, *, progress: Progress | None = None) -> Partition
             "The user who submitted this partition was deleted: it did not run.",
         )
         return job
-    writer = ProgressWriter(PartitionJob, job.pk)
-
-    def report(done: int, total: int) -> None:
-        writer(done, total)
-        if progress is not None:
-            progress(done, total)
-
+    report = ProgressWriter(PartitionJob, job.pk, also=progress)
     try:
         require_write(job.created_by, job.community_id)
         data = load_partition_input(job.community, compound=job.compound, workload=job.workload)
@@ -218,7 +212,7 @@ def run_partition(job_id: str, *, progress: Progress | None = None) -> Partition
             f"The partition failed: {type(exc).__name__}: {exc}"[:2000],
         )
     finally:
-        writer.close()
+        report.close()
     return job
 
 

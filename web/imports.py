@@ -120,17 +120,6 @@ def import_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _status(job: ImportJob) -> dict[str, Any]:
-    return {
-        "status": job.status,
-        "status_label": str(job.get_status_display()),
-        "percent": job.percent,
-        "done": job.progress_done,
-        "total": job.progress_total,
-        "finished": job.finished,
-    }
-
-
 @login_required
 def import_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     job = _job(request, pk)
@@ -156,7 +145,7 @@ def import_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             "issues": Paginator(issues, 100).get_page(request.GET.get("page")),
             "severity": severity,
             "earlier": earlier,
-            "status": _status(job),
+            "status": job.status_body(),
         },
     )
 
@@ -164,7 +153,7 @@ def import_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 @login_required
 @require_GET
 def import_status(request: HttpRequest, pk: Any) -> JsonResponse:
-    return JsonResponse(_status(_job(request, pk)))
+    return JsonResponse(_job(request, pk).status_body())
 
 
 @login_required

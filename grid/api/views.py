@@ -236,12 +236,7 @@ def _partition_body(job: PartitionJob) -> dict[str, Any]:
     return {
         "id": str(job.pk),
         "community": job.community_id,
-        "status": job.status,
-        "status_label": str(job.get_status_display()),
-        "percent": job.percent,
-        "done": job.progress_done,
-        "total": job.progress_total,
-        "finished": job.finished,
+        **job.status_body(),
         "error": error or None,
         "parameters": {
             "zones": job.zones,
