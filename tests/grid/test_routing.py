@@ -10,7 +10,7 @@ import pytest
 
 from grid.routing import RoutingError, order_stops, split_among_teams
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+HERE = Path(__file__).resolve().parent
 
 
 def euclidean(xy: np.ndarray) -> np.ndarray:
@@ -34,7 +34,7 @@ def is_around_circle(order: list[int], position: np.ndarray) -> bool:
 
 
 def berlin52() -> np.ndarray:
-    lines = (DATA / "berlin52.tsp").read_text().split("NODE_COORD_SECTION")[1].split("EOF")[0]
+    lines = (HERE / "berlin52.tsp").read_text().split("NODE_COORD_SECTION")[1].split("EOF")[0]
     xy = np.array([[float(v) for v in line.split()[1:]] for line in lines.strip().splitlines()])
     return np.floor(euclidean(xy) + 0.5)  # TSPLIB's EUC_2D rounding
 
