@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from gis.models import Building, BuildingUse, Community, CompoundKind, DoorPlate, Room, RoomUse
 from gis.querysets import can_write
@@ -118,6 +119,7 @@ def _words() -> dict[str, str]:
 
 
 @login_required
+@require_GET
 def grid_edit(request: HttpRequest, code: str) -> HttpResponse:
     """The zone editor of one community: draw, cut, merge, check and save its zones, split it
     automatically, and assign the responsibility chain (``web/static/web/grids.js``)."""

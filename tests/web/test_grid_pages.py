@@ -258,3 +258,4 @@ def test_zone_editor_is_scoped_and_read_only_for_a_reader(territory: Territory, 
     assert _client(users[Role.READ_ONLY]).get(url).context["grid_config"]["can_edit"] is False
     away = reverse("grid-edit", kwargs={"code": territory.away.code})
     assert _client(users[Role.COMMUNITY_WORKER]).get(away).status_code == 404
+    assert _client(users[Role.COMMUNITY_WORKER]).post(url).status_code == 405
