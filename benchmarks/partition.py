@@ -35,7 +35,7 @@ from _setup import ROOT, figure
 from pyproj import Transformer
 
 METRIC_SRID = 4546  # the demo city's Gauss-Krüger zone (CGCS2000 / 3-degree GK CM 111E)
-OPTIONS: dict[str, bool] = {}  # passed to every partition_area call
+COMPACT = True  # step 5 of every partition_area call (off with --no-compact)
 
 
 def main() -> None:
@@ -44,7 +44,8 @@ def main() -> None:
     parser.add_argument("--no-compact", action="store_true", help="skip step 5, compaction")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    OPTIONS["compact"] = not args.no_compact
+    global COMPACT
+    COMPACT = not args.no_compact
     results = []
     results += district_case("demo" if args.quick else "district")
     results.append(("synthetic", *synthetic_case(2_000, 20)))
@@ -122,7 +123,7 @@ def district_case(size: str) -> list:
                 rooms[inside],
                 target_workload=400,
                 barriers=list(barriers),
-                **OPTIONS,
+                compact=COMPACT,
             )
             seconds = time.perf_counter() - started
             seconds_all.append(seconds)
@@ -168,7 +169,7 @@ def synthetic_case(count: int, zones: int) -> tuple:
         weights.append(float(rng.integers(1, 40)))
     area = shapely.box(0, 0, columns * 25 + 10, (count // columns + 1) * 25 + 10)
     started = time.perf_counter()
-    result = partition_area(area, houses, weights, zones=zones, **OPTIONS)
+    result = partition_area(area, houses, weights, zones=zones, compact=COMPACT)
     return time.perf_counter() - started, result.report
 
 
@@ -196,7 +197,12 @@ def osm_case(name: str, zones: int) -> tuple:
     figure(f"{name}.buildings", len(footprints))
     started = time.perf_counter()
     result = partition_area(
-        area, footprints, weights, zones=zones, barriers=list(streets.geometry.values), **OPTIONS
+        area,
+        footprints,
+        weights,
+        zones=zones,
+        barriers=list(streets.geometry.values),
+        compact=COMPACT,
     )
     return time.perf_counter() - started, result.report
 
