@@ -142,6 +142,7 @@ def grid_config(request: HttpRequest, community: Community) -> dict[str, Any]:
             "network": reverse("grid-network", kwargs={"code": community.code}),
         },
         "basemap": settings.PLATEGRID_BASEMAP,
+        "zone_colours": list(styles.ZONE_COLOURS),
         "zone_kinds": dict(ZoneKind.choices),
         "roles": dict(AssignmentRole.choices),
         "chain_roles": [

@@ -20,8 +20,8 @@
   function today() { return new Date().toISOString().slice(0, 10); }
 
   // ---- styles ---------------------------------------------------------------------------------
-  // Neighbouring zones get different colours: the colour follows the code's sequence.
-  var ZONE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac"];
+  // The network map's zone colours (layers/styles.py), taken in the order of the code's sequence.
+  var ZONE_COLOURS = cfg.zone_colours;
   function rgba(hex, a) {
     var c = ol.color.asArray(hex).slice(); c[3] = a; return c;
   }
@@ -43,16 +43,16 @@
   function zoneStyle(f) {
     var colour = zoneColour(f), chosen = selected.indexOf(f) >= 0;
     return new ol.style.Style({
-      fill: new ol.style.Fill({ color: rgba(colour, chosen ? 0.45 : 0.28) }),
-      stroke: new ol.style.Stroke({ color: chosen ? "#0b2a44" : colour, width: chosen ? 3.5 : 2, lineDash: f.get("dirty") ? [6, 4] : undefined }),
+      fill: new ol.style.Fill({ color: rgba(colour, chosen ? 0.75 : 0.5) }),
+      stroke: new ol.style.Stroke({ color: chosen ? "#0b2a44" : "#3d5368", width: chosen ? 3.5 : 1.5, lineDash: f.get("dirty") ? [6, 4] : undefined }),
       text: textStyle(label(f), chosen)
     });
   }
   function proposalStyle(f) {
     var colour = ZONE_COLOURS[f.get("index") % ZONE_COLOURS.length];
     return new ol.style.Style({
-      fill: new ol.style.Fill({ color: rgba(colour, 0.35) }),
-      stroke: new ol.style.Stroke({ color: colour, width: 2.5, lineDash: [8, 5] }),
+      fill: new ol.style.Fill({ color: rgba(colour, 0.6) }),
+      stroke: new ol.style.Stroke({ color: "#3d5368", width: 2, lineDash: [8, 5] }),
       text: textStyle(String(f.get("index") + 1) + " · " + Math.round(f.get("workload")), true)
     });
   }
