@@ -170,7 +170,6 @@ def _grid_words() -> dict[str, str]:
         "new_zone": _("New zone"),
         "name": _("name"),
         "kind": _("kind"),
-        "code": _("code"),
         "check": _("Check"),
         "checking": _("Checking…"),
         "overlap": _("Zones %(zones)s overlap by %(area)s m²."),
