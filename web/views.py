@@ -180,6 +180,12 @@ def _grid_words() -> dict[str, str]:
         "pending": _("Save %(count)s changes"),
         "saved": _("Saved."),
         "discard_confirm": _("Discard the unsaved changes?"),
+        "save_before_renumber": _("Save or discard the changes before renumbering."),
+        "renumber_confirm": _(
+            "Number the zones 001, 002, … from west to east, then north to south? Their codes "
+            "change; history and assignments stay."
+        ),
+        "renumbered": _("Renumbered: %(count)s codes changed."),
         "retire_confirm": _("Retire zone %(zone)s? Its history and assignments are kept."),
         "draw_hint": _(
             "Click the corners of the new zone; double-click the last one (Esc cancels)."

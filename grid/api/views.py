@@ -202,6 +202,21 @@ class ZoneChangesView(APIView):
         return Response(payload, status=400 if failed else 200)
 
 
+class ZoneRenumberView(APIView):
+    """Number a community's current zones 001, 002, … west → east, then north → south
+    (``grid.services.renumber_zones``): ``{"community": code}`` → the codes that changed and
+    the zones as they are now."""
+
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        community = services.community_in_scope(request.user, _body(request).get("community"))
+        codes = services.renumber_zones(actor=request.user, community=community)
+        zones = Zone.objects.current().filter(community=community)
+        return Response({"codes": codes, "zones": services.zone_collection(zones)})
+
+
 class ZoneCutView(APIView):
     """Cut a zone along a line (``grid.shapes.cut_zone``): the pieces, largest first. Writes
     nothing, so any signed-in user may use it."""

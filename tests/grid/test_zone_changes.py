@@ -228,3 +228,39 @@ def test_merge_neighbours_and_refuse_separate_zones(worker: APIClient) -> None:
     assert (one.status_code, one.json()["code"]) == (400, "too_few_zones")
     broken = worker.post(reverse("zone-merge"), {"geoms": [west, "east"]}, format="json")
     assert (broken.status_code, broken.json()["field"]) == (400, "geoms.1")
+
+
+def test_renumber_numbers_the_saved_zones_west_to_east(
+    worker: APIClient, territory: Territory
+) -> None:
+    """Drawn east first, the east zone holds 001; renumbering gives the west zone 001."""
+    east, west = (
+        services.save_zone(
+            actor=None, data={"community": territory.home, "name": name, "geom": geom}
+        )
+        for name, geom in (
+            ("东", box(112.125, 32.00, 112.15, 32.05)),
+            ("西", box(112.10, 32.00, 112.125, 32.05)),
+        )
+    )
+    assert (east.code[-3:], west.code[-3:]) == ("001", "002")
+    response = worker.post(
+        reverse("zone-renumber"), {"community": territory.home.code}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["codes"] == {east.code: west.code, west.code: east.code}
+    assert [
+        (f["properties"]["name"], f["properties"]["code"][-3:]) for f in body["zones"]["features"]
+    ] == [
+        ("西", "001"),
+        ("东", "002"),
+    ]
+    west.refresh_from_db()
+    assert (west.code[-3:], west.version) == ("001", 1)  # same row, same version
+    # Nothing left to move: a second call changes no code.
+    again = worker.post(reverse("zone-renumber"), {"community": territory.home.code}, format="json")
+    assert again.json()["codes"] == {}
+    # Not a community of the worker's: 404, nothing renumbered.
+    away = worker.post(reverse("zone-renumber"), {"community": territory.away.code}, format="json")
+    assert away.status_code == 404

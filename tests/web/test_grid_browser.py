@@ -137,6 +137,11 @@ def test_draw_overlap_fix_and_save(
     # The clicks land within a pixel (under a metre here) of the corners; the edge is shared.
     assert zones[0].geom.extent[2] == zones[1].geom.extent[0] == pytest.approx(112.125, abs=2e-5)
     assert page.evaluate("plategridGrid.pending().length") == 0
+
+    # Drawn west first, the zones are numbered west → east already: renumbering changes none.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#btn-renumber")
+    page.wait_for_selector("#toast:has-text('已重新编号：0')")
     assert_offline(guard)
 
 
@@ -193,7 +198,7 @@ def test_partition_assign_chain_and_network_map(
 def test_read_only_user_and_phone(open_grid: Any, territory: Territory) -> None:
     page, guard = open_grid(Role.READ_ONLY, territory.home.code, viewport=PHONE)
     assert page.locator(".read-only").count() == 1
-    for tool in ("[data-tool=draw]", "[data-tool=cut]", "#btn-merge", "#btn-save"):
+    for tool in ("[data-tool=draw]", "[data-tool=cut]", "#btn-merge", "#btn-renumber", "#btn-save"):
         assert not page.locator(tool).is_visible()
     assert horizontal_overflow(page) == 0
     assert_offline(guard)

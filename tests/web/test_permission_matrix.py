@@ -223,6 +223,7 @@ MATRIX: dict[str, dict[str, Grid]] = {
     # Reports of a territory code (?code= the scope's community): 404 outside the user's scope.
     "zone-coverage": {"GET": PROPERTY_READ},
     "zone-changes": {"POST": ZONE_CHANGES},
+    "zone-renumber": {"POST": ZONE_CHANGES},
     # Geometry tools of the zone page: they write nothing, any signed-in user may use them.
     "zone-cut": {"POST": SIGNED_IN},
     "zone-merge": {"POST": SIGNED_IN},
@@ -669,8 +670,8 @@ def _run_map_route(cell: Cell, world: World, client: APIClient) -> Any:
 
 
 def _run_zone_tool(cell: Cell, world: World, client: APIClient) -> Any:
-    """The zone page's routes: a dry run creating a zone in the scope's community, a cut and a
-    merge of two boxes."""
+    """The zone page's routes: a dry run creating a zone in the scope's community, renumbering
+    its zones, a cut and a merge of two boxes."""
     scope = cell.scope or "inside"
     if cell.route == "zone-changes":
         geom = world._box(scope, 112.13, 32.03, 112.135, 32.035, multi=False)
@@ -683,6 +684,9 @@ def _run_zone_tool(cell: Cell, world: World, client: APIClient) -> Any:
         response = client.post(reverse(cell.route), body, format="json")
         assert Zone.objects.count() == before, "a dry run wrote a zone"
         return response
+    if cell.route == "zone-renumber":
+        body = {"community": world.community(scope).code}
+        return client.post(reverse(cell.route), body, format="json")
     west, east = box(112.10, 32.0, 112.12, 32.05), box(112.12, 32.0, 112.14, 32.05)
     if cell.route == "zone-cut":
         line = {"type": "LineString", "coordinates": [[112.11, 31.9], [112.11, 32.1]]}
@@ -725,7 +729,7 @@ def _run(cell: Cell, world: World) -> Any:
     if cell.route in ("zone-coverage", "staffing-gaps"):
         code = world.community(cell.scope or "inside").code
         return client.get(reverse(cell.route), {"code": code})
-    if cell.route in ("zone-changes", "zone-cut", "zone-merge"):
+    if cell.route in ("zone-changes", "zone-renumber", "zone-cut", "zone-merge"):
         return _run_zone_tool(cell, world, client)
     if cell.route.startswith("partition-"):
         return _run_partition(cell, world, client)

@@ -26,6 +26,7 @@ router.register("assignments", grid_views.AssignmentViewSet, basename="assignmen
 urlpatterns = [
     path("zones/coverage/", grid_views.CoverageView.as_view(), name="zone-coverage"),
     path("zones/changes/", grid_views.ZoneChangesView.as_view(), name="zone-changes"),
+    path("zones/renumber/", grid_views.ZoneRenumberView.as_view(), name="zone-renumber"),
     path("zones/cut/", grid_views.ZoneCutView.as_view(), name="zone-cut"),
     path("zones/merge/", grid_views.ZoneMergeView.as_view(), name="zone-merge"),
     path("staffing-gaps/", grid_views.StaffingGapsView.as_view(), name="staffing-gaps"),

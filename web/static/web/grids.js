@@ -307,6 +307,14 @@
     if (!window.confirm(fmt(W.retire_confirm, { zone: names }))) return;
     selected.forEach(removeZone); selected = []; changed();
   });
+  // Codes 001, 002, … west → east, then north → south, for the saved zones.
+  $("btn-renumber").addEventListener("click", function () {
+    if (pendingChanges().length) { toast(W.save_before_renumber, true); return; }
+    if (!window.confirm(W.renumber_confirm)) return;
+    api("POST", "zones/renumber/", { community: CODE }).then(function (result) {
+      return loadZones().then(function () { toast(fmt(W.renumbered, { count: Object.keys(result.codes).length })); });
+    }).catch(refused);
+  });
   $("btn-discard").addEventListener("click", function () {
     if (window.confirm(W.discard_confirm)) loadZones().catch(refused);
   });
