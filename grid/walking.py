@@ -1,4 +1,4 @@
-"""Walking distances between points over a street network (pure: shapely, numpy and heapq).
+"""Walking distances between points over a street network (pure: shapely, numpy and scipy).
 
 :func:`walking_matrix` answers "how far does one walk from building *i* to building *j*?" for
 every pair, in metres, as the distance matrix that :mod:`grid.routing` orders and splits.
@@ -9,7 +9,8 @@ snapped to its nearest street (the perpendicular foot on the nearest piece); a w
 access leg. Snapping a point splits its street piece ``(u, v)`` at offset ``t`` from ``u``; rather
 than rebuilding the graph, the split is accounted for exactly: from the snap one reaches ``u`` after
 ``t`` metres and ``v`` after ``length - t``, and two snaps on the same piece are also
-``|t_a - t_b|`` apart along it. One Dijkstra runs per junction that ends a snapped piece.
+``|t_a - t_b|`` apart along it. Dijkstra (``scipy.sparse.csgraph``) runs from each junction that
+ends a snapped piece.
 
 Straight-line metres are used only where the network cannot answer: for a point farther than
 ``snap_limit_m`` from every street (all its pairs), and for two points whose streets are not
@@ -20,14 +21,14 @@ Coordinates must be in metres (the metric SRID); junctions are matched to the ce
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
 
 __all__ = ["WalkingError", "WalkingMatrix", "walking_matrix"]
 
@@ -161,29 +162,6 @@ def _connectors(lines: NDArray[np.object_], tolerance: float) -> NDArray[np.obje
     )
 
 
-def _dijkstra(
-    adjacency: list[list[tuple[int, float]]], source: int, targets: set[int]
-) -> dict[int, float]:
-    """Shortest distances from ``source`` to the reachable ``targets`` (stops once all are seen)."""
-    found: dict[int, float] = {}
-    best = {source: 0.0}
-    heap = [(0.0, source)]
-    left = len(targets)
-    while heap and left:
-        d, node = heapq.heappop(heap)
-        if d > best[node] or node in found:
-            continue
-        found[node] = d
-        if node in targets:
-            left -= 1
-        for other, w in adjacency[node]:
-            nd = d + w
-            if nd < best.get(other, math.inf):
-                best[other] = nd
-                heapq.heappush(heap, (nd, other))
-    return {node: d for node, d in found.items() if node in targets}
-
-
 def walking_matrix(
     points: Iterable[shapely.Geometry],
     streets: Iterable[shapely.Geometry],
@@ -234,11 +212,15 @@ def walking_matrix(
     keys, inverse = np.unique(ends.reshape(-1, 2), axis=0, return_inverse=True)
     ends_node = inverse.reshape(-1, 2)
     lengths = shapely.length(pieces)
-    adjacency: list[list[tuple[int, float]]] = [[] for _ in range(len(keys))]
-    for (u, v), w in zip(ends_node.tolist(), lengths.tolist(), strict=True):
-        if u != v:
-            adjacency[u].append((v, w))
-            adjacency[v].append((u, w))
+    # The street graph: the shortest piece between two junctions (a sparse matrix would add up
+    # parallel pieces), none from a junction to itself.
+    u, v = np.sort(ends_node, axis=1).T
+    keep = u != v
+    order = np.lexsort((lengths[keep], v[keep], u[keep]))
+    u, v, w = u[keep][order], v[keep][order], lengths[keep][order]
+    first = np.ones(len(u), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    graph = csr_array((w[first], (u[first], v[first])), shape=(len(keys), len(keys)))
 
     snapped = np.zeros(n, dtype=bool)
     access = np.full(n, np.nan)
@@ -256,20 +238,13 @@ def walking_matrix(
     offset = np.zeros(n)
     offset[idx] = along
 
-    # Junction-to-junction distances among the ends of the snapped pieces.
-    ends_used = sorted({int(x) for x in ends_node[piece_of[idx]].ravel()}) if len(idx) else []
-    position = {node: k for k, node in enumerate(ends_used)}
-    between = np.full((len(ends_used), len(ends_used)), np.inf)
-    target_set = set(ends_used)
-    for k, node in enumerate(ends_used):
-        for other, d in _dijkstra(adjacency, node, target_set).items():
-            between[k, position[other]] = d
-    between = np.minimum(between, between.T)
-
     distances = straight.copy()
     if len(idx):
-        start = np.array([position[int(x)] for x in ends_node[piece_of[idx], 0]])
-        end = np.array([position[int(x)] for x in ends_node[piece_of[idx], 1]])
+        # Junction-to-junction distances among the ends of the snapped pieces (inf: unreached).
+        ends_used, position = np.unique(ends_node[piece_of[idx]], return_inverse=True)
+        between = dijkstra(graph, directed=False, indices=ends_used)[:, ends_used]
+        between = np.minimum(between, between.T)
+        start, end = position.reshape(-1, 2).T
         t = offset[idx]
         rest = lengths[piece_of[idx]] - t
         # From snap a to snap b through a's end (u or v) and b's end (u or v).
