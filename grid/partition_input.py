@@ -55,7 +55,9 @@ def _weight(workload: str) -> Count | Value:
     return Value(1, output_field=IntegerField())
 
 
-def _wkb(values: list[bytes | memoryview]) -> NDArray[np.object_]:
+def shapes_from_wkb(values: list[bytes | memoryview]) -> NDArray[np.object_]:
+    """The shapely geometries of a column of ``AsWKB`` values, in one call (an object array: a
+    NumPy bytes array would drop each value's trailing zero bytes)."""
     return shapely.from_wkb(np.array([bytes(v) for v in values], dtype=object))
 
 
@@ -84,12 +86,12 @@ def load_partition_input(
     if compound is not None:
         compounds = compounds.exclude(pk=compound.pk)
     outlines = compounds.annotate(wkb=AsWKB(Transform("geom", srid)))
-    street_lines = _wkb(list(streets.values_list("wkb", flat=True)))
-    compound_lines = shapely.boundary(_wkb(list(outlines.values_list("wkb", flat=True))))
+    street_lines = shapes_from_wkb(list(streets.values_list("wkb", flat=True)))
+    compound_lines = shapely.boundary(shapes_from_wkb(list(outlines.values_list("wkb", flat=True))))
     return PartitionInput(
         parts=list(shapely.get_parts(area)),
         building_ids=np.array([r[0] for r in rows], dtype=np.int64),
-        footprints=_wkb([r[1] for r in rows]),
+        footprints=shapes_from_wkb([r[1] for r in rows]),
         weights=np.array([r[2] for r in rows], dtype=float),
         barriers=[*street_lines, *compound_lines],
     )

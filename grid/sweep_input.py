@@ -21,6 +21,8 @@ from gis.crs import STORAGE_SRID, metric_srid
 from gis.geometry import from_shapely
 from gis.models import Building, DoorPlate, Street
 
+from .partition_input import shapes_from_wkb
+
 #: Streets this far (metres) around the buildings are read: as far as a point may be snapped.
 STREET_MARGIN_M = 150.0
 
@@ -32,10 +34,6 @@ class WalkingInput:
     points: NDArray[np.object_]
     #: Street centrelines within ``margin_m`` of a building point (metres).
     streets: NDArray[np.object_]
-
-
-def _wkb(values: list[bytes | memoryview]) -> NDArray[np.object_]:
-    return shapely.from_wkb(np.array([bytes(v) for v in values], dtype=object))
 
 
 def building_points_and_streets(
@@ -53,7 +51,7 @@ def building_points_and_streets(
         .order_by("pk")
         .values_list("pk", "wkb")
     )
-    points = _wkb([r[1] for r in rows])
+    points = shapes_from_wkb([r[1] for r in rows])
     streets = np.empty(0, dtype=object)
     if len(points):
         # The area within margin_m of the points, buffered in metres, queried in storage SRID.
@@ -64,7 +62,7 @@ def building_points_and_streets(
         lines = Street.objects.filter(centerline__intersects=area_stored).annotate(
             wkb=AsWKB(Transform("centerline", srid))
         )
-        streets = _wkb(list(lines.order_by("pk").values_list("wkb", flat=True)))
+        streets = shapes_from_wkb(list(lines.order_by("pk").values_list("wkb", flat=True)))
     return WalkingInput(
         building_ids=np.array([r[0] for r in rows], dtype=np.int64),
         points=points,
