@@ -32,7 +32,7 @@ def _upload_to(job: ImportJob, filename: str) -> str:
     return f"imports/{job.pk}/{PurePath(filename).name}"
 
 
-class ImportJob(JobProgress, models.Model):
+class ImportJob(JobProgress):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
     file = models.FileField(_("file"), upload_to=_upload_to, max_length=300)
@@ -49,23 +49,11 @@ class ImportJob(JobProgress, models.Model):
         related_name="import_jobs",
         verbose_name=_("submitted by"),
     )
-    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED
-    )
-    # Progress as rows done of rows in the file; written by the worker while it runs.
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
     rows_read = models.PositiveIntegerField(_("read"), default=0)
     rows_created = models.PositiveIntegerField(_("created"), default=0)
     rows_updated = models.PositiveIntegerField(_("updated"), default=0)
     rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
-    # Why the whole file failed (unreadable, no coordinate system…), in both languages.
-    error_zh = models.TextField(blank=True)
-    error_en = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("import job")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import DatabaseError, connections, models
 from django.utils import timezone
@@ -28,47 +28,49 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
-class _Progress(Protocol):
-    status: Any
-    progress_done: Any
-    progress_total: Any
+class JobProgress(models.Model):
+    """The state every background job keeps (import and partition jobs): its status, its
+    progress in steps, why it failed (in both languages) and when it was submitted, started and
+    finished; ``percent``, ``finished`` and ``status_body()`` read it. The submitter
+    (``created_by``) stays with each job, under its own related name."""
 
-    def get_status_display(self) -> str: ...
+    status = models.CharField(
+        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    # Steps done of steps to do; written by the worker while it runs (ProgressWriter).
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    # Why the job failed, in both languages.
+    error_zh = models.TextField(blank=True)
+    error_en = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-
-def _percent(job: _Progress) -> int:
-    if job.status == JobStatus.SUCCEEDED:
-        return 100
-    if not job.progress_total:
-        return 0
-    return min(100, round(100 * job.progress_done / job.progress_total))
-
-
-def _finished(job: _Progress) -> bool:
-    return job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
-
-
-class JobProgress:
-    """``percent``, ``finished`` and ``status_body()`` of a job model with ``status``,
-    ``progress_done`` and ``progress_total`` fields (import and partition jobs)."""
+    class Meta:
+        abstract = True
 
     @property
-    def percent(self: _Progress) -> int:
-        return _percent(self)
+    def percent(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
 
     @property
-    def finished(self: _Progress) -> bool:
-        return _finished(self)
+    def finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
-    def status_body(self: _Progress) -> dict[str, Any]:
+    def status_body(self) -> dict[str, Any]:
         """What a page polling the job reads: status (and its label), percent, steps, finished."""
         return {
             "status": self.status,
             "status_label": str(self.get_status_display()),
-            "percent": _percent(self),
+            "percent": self.percent,
             "done": self.progress_done,
             "total": self.progress_total,
-            "finished": _finished(self),
+            "finished": self.finished,
         }
 
 

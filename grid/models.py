@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.models import SRID, Building, Community, Compound, _digits, _history, _valid_geometry
-from gis.progress import JobProgress, JobStatus
+from gis.progress import JobProgress
 
 from . import querysets
 
@@ -187,7 +187,7 @@ class WorkloadMeasure(models.TextChoices):
     BUILDINGS = "buildings", _("buildings")
 
 
-class PartitionJob(JobProgress, models.Model):
+class PartitionJob(JobProgress):
     """An automatic partition of a community (or of one compound in it) into proposed zones,
     computed in the background (``grid.jobs``) and applied, or not, by a user afterwards."""
 
@@ -219,15 +219,8 @@ class PartitionJob(JobProgress, models.Model):
         choices=WorkloadMeasure.choices,
         default=WorkloadMeasure.ROOMS,
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED
-    )
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
     # {"zones": FeatureCollection (EPSG:4326) of the proposed zones, "report": {...}}.
     result = models.JSONField(_("result"), null=True, blank=True)
-    error_zh = models.TextField(blank=True)
-    error_en = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -238,9 +231,6 @@ class PartitionJob(JobProgress, models.Model):
     )
     # Submitted by the command line without a user: runs without a territory limit.
     system = models.BooleanField(default=False)
-    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
