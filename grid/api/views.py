@@ -30,6 +30,17 @@ CODE_PARAM = OpenApiParameter(
 )
 
 
+def _filter_by(queryset: QuerySet[Any], lookup: str, value: str | None) -> QuerySet[Any]:
+    """``queryset`` narrowed to ``lookup=value`` (a code or an id given as a query parameter);
+    no value leaves it whole, a value that is not digits matches nothing (a NUL byte or letters
+    would be a database error, a 500)."""
+    if not value:
+        return queryset
+    if not (value.isascii() and value.isdigit()):
+        return queryset.none()
+    return queryset.filter(**{lookup: value})
+
+
 class GridWrites:
     """The scope and deletion of grid models (``grid.services``) for RegisterViewSet's checks."""
 
@@ -55,16 +66,7 @@ class ZoneViewSet(GridWrites, LayerViewSet):
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         community = self.request.query_params.get("community")
-        if community:
-            # Not a code (a NUL byte would be a database error): no community, no zone.
-            is_code = community.isascii() and community.isdigit()
-            queryset = queryset.filter(community_id=community) if is_code else queryset.none()
-        return super().filter_queryset(queryset)
-
-
-def _is_number(text: str) -> bool:
-    # A NUL byte or letters would be a database error (500): no such row instead.
-    return text.isascii() and text.isdigit()
+        return super().filter_queryset(_filter_by(queryset, "community_id", community))
 
 
 class StaffViewSet(GridWrites, RegisterViewSet):
@@ -75,13 +77,7 @@ class StaffViewSet(GridWrites, RegisterViewSet):
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         params = self.request.query_params
-        community = params.get("community")
-        if community:
-            queryset = (
-                queryset.filter(community__code=community)
-                if _is_number(community)
-                else queryset.none()
-            )
+        queryset = _filter_by(queryset, "community__code", params.get("community"))
         if params.get("active") in ("1", "true"):
             queryset = queryset.filter(active=True)
         return super().filter_queryset(queryset).order_by("name", "pk")
@@ -100,13 +96,7 @@ class AssignmentViewSet(GridWrites, RegisterViewSet):
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         params = self.request.query_params
         for field in ("zone", "staff"):
-            value = params.get(field)
-            if value:
-                queryset = (
-                    queryset.filter(**{f"{field}_id": value})
-                    if _is_number(value)
-                    else queryset.none()
-                )
+            queryset = _filter_by(queryset, f"{field}_id", params.get(field))
         if params.get("current") in ("1", "true"):
             queryset = cast(AssignmentQuerySet, queryset).current()
         return super().filter_queryset(queryset).order_by("role", "starts_on", "pk")
