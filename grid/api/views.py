@@ -113,17 +113,24 @@ def _code(request: Request) -> str:
     return code
 
 
-def _report(report: Any) -> dict[str, Any]:
-    body = dataclasses.asdict(report)
-    body["ok"] = getattr(report, "ok", None)
-    for community, data in zip(report.communities, body["communities"], strict=True):
-        if hasattr(community, "ok"):
-            data["ok"] = community.ok
-        for shortage, row in zip(
-            getattr(community, "shortages", []), data.get("shortages", []), strict=True
-        ):
-            row["missing"] = shortage.missing
+def _community(community: Any) -> dict[str, Any]:
+    """One community of a coverage or staffing report, with its derived ``ok`` and ``missing``."""
+    body = dataclasses.asdict(community)
+    if hasattr(community, "ok"):
+        body["ok"] = community.ok
+    for shortage, row in zip(
+        getattr(community, "shortages", []), body.get("shortages", []), strict=True
+    ):
+        row["missing"] = shortage.missing
     return body
+
+
+def _report(report: Any) -> dict[str, Any]:
+    return {
+        "code": report.code,
+        "communities": [_community(c) for c in report.communities],
+        "ok": getattr(report, "ok", None),
+    }
 
 
 class CoverageView(APIView):
@@ -176,8 +183,6 @@ class ZoneChangesView(APIView):
             changes=body.get("changes"),
             dry_run=dry_run,
         )
-        coverage = dataclasses.asdict(result.coverage)
-        coverage["ok"] = result.coverage.ok
         errors = [
             {**p.error.as_body(), "zones": p.zones, "change": p.change} for p in result.problems
         ]
@@ -185,7 +190,7 @@ class ZoneChangesView(APIView):
             "ok": result.ok,
             "saved": result.saved,
             "errors": errors,
-            "coverage": coverage,
+            "coverage": _community(result.coverage),
             "zones": result.zones,
         }
         failed = not result.ok and not dry_run
