@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from gis.models import Building, BuildingUse, Community, CompoundKind, DoorPlate, Room, RoomUse
 from gis.querysets import can_write
-from grid.models import AssignmentRole, ZoneKind
+from grid.models import AssignmentRole, WorkloadMeasure, ZoneKind
 from layers import styles
 
 
@@ -34,19 +34,13 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def map_page(request: HttpRequest) -> HttpResponse:
     """The full-window map: territory, compounds, buildings, plates, building plans, edits."""
-    return render(request, "web/map.html", {"map_config": map_config()})
+    return render(request, "web/map.html", {"config": map_config()})
 
 
 def map_config() -> dict[str, Any]:
     """What the map's script needs: URLs, the basemap, the code lists and its words."""
-    # Reversed, with the tile's numbers as the placeholders OpenLayers fills in.
-    tiles = reverse("layers:tile", kwargs={"z": 0, "x": 1, "y": 2})
     return {
-        "urls": {
-            "api": reverse("me").removesuffix("me/"),
-            "tiles": tiles.replace("0/1/2", "{z}/{x}/{y}"),
-            "export": reverse("map-export"),
-        },
+        "urls": {**_map_urls(), "export": reverse("map-export")},
         "basemap": settings.PLATEGRID_BASEMAP,
         "building_uses": dict(BuildingUse.choices),
         "room_uses": dict(RoomUse.choices),
@@ -56,8 +50,30 @@ def map_config() -> dict[str, Any]:
     }
 
 
-def _words() -> dict[str, str]:
+def _map_urls() -> dict[str, str]:
+    """The API's root and the vector tiles' template, for every map page's script."""
+    # Reversed, with the tile's numbers as the placeholders OpenLayers fills in.
+    tiles = reverse("layers:tile", kwargs={"z": 0, "x": 1, "y": 2})
     return {
+        "api": reverse("me").removesuffix("me/"),
+        "tiles": tiles.replace("0/1/2", "{z}/{x}/{y}"),
+    }
+
+
+def _client_words() -> dict[str, str]:
+    """The words common.js's API client and both map pages use."""
+    return {
+        "not_found": _("Not found, or outside your territory."),
+        "error": _("The change was refused"),
+        "offline": _("The server cannot be reached."),
+        "saved": _("Saved."),
+        "close": _("Close"),
+        "read_only": _("Read-only: outside the territory you may edit."),
+    }
+
+
+def _words() -> dict[str, str]:
+    return _client_words() | {
         "no_results": _("Nothing found."),
         "boundaries": _("Boundaries"),
         "compounds": _("Compounds"),
@@ -89,13 +105,11 @@ def _words() -> dict[str, str]:
         "number": _("room number"),
         "plan": _("Building plan"),
         "plan_note": _("Rooms without a drawn plan are shown as cells."),
-        "close": _("Close"),
         "save": _("Save"),
         "cancel": _("Cancel"),
         "history": _("History"),
         "undo": _("Undo"),
         "undone": _("Undone."),
-        "saved": _("Saved."),
         "no_history": _("No changes recorded."),
         "by": _("by"),
         "system": _("system"),
@@ -108,10 +122,6 @@ def _words() -> dict[str, str]:
         "add_room": _("Add a room"),
         "split_room": _("Split room"),
         "split_numbers": _("Numbers of the two rooms"),
-        "read_only": _("Read-only: outside the territory you may edit."),
-        "not_found": _("Not found, or outside your territory."),
-        "error": _("The change was refused"),
-        "offline": _("The server cannot be reached."),
         "population_plate": _("人口 plate"),
         "created": _("created"),
         "deleted": _("deleted"),
@@ -127,45 +137,31 @@ def grid_edit(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "web/grids/edit.html",
-        {"community": community, "grid_config": grid_config(request, community)},
+        {"community": community, "config": grid_config(request, community)},
     )
 
 
 def grid_config(request: HttpRequest, community: Community) -> dict[str, Any]:
-    tiles = reverse("layers:tile", kwargs={"z": 0, "x": 1, "y": 2})
     return {
         "community": {"id": community.pk, "code": community.code, "name": community.name},
         "can_edit": can_write(request.user, community.code),
         "urls": {
-            "api": reverse("me").removesuffix("me/"),
-            "tiles": tiles.replace("0/1/2", "{z}/{x}/{y}"),
+            **_map_urls(),
             "network": reverse("grid-network", kwargs={"code": community.code}),
         },
         "basemap": settings.PLATEGRID_BASEMAP,
         "zone_colours": list(styles.ZONE_COLOURS),
         "zone_kinds": dict(ZoneKind.choices),
         "roles": dict(AssignmentRole.choices),
-        "chain_roles": [
-            AssignmentRole.RESPONSIBLE,
-            AssignmentRole.COORDINATOR,
-            AssignmentRole.INFORMATION_OFFICER,
-            AssignmentRole.CENTRAL_HOUSEHOLD_HEAD,
-            AssignmentRole.YARD_PROPAGANDIST,
-        ],
-        "workloads": {
-            "rooms": _("rooms"),
-            "households": _("households"),
-            "buildings": _("buildings"),
-        },
+        # Every role a zone may hold: all but the building head, who holds a building.
+        "chain_roles": [r for r in AssignmentRole if r != AssignmentRole.BUILDING_HEAD],
+        "workloads": dict(WorkloadMeasure.choices),
         "words": _grid_words(),
     }
 
 
 def _grid_words() -> dict[str, str]:
-    return {
-        "not_found": _("Not found, or outside your territory."),
-        "error": _("The change was refused"),
-        "offline": _("The server cannot be reached."),
+    return _client_words() | {
         "zones": _("Zones"),
         "new_zone": _("New zone"),
         "name": _("name"),
@@ -178,7 +174,6 @@ def _grid_words() -> dict[str, str]:
         "no_zone": _("Buildings in no zone: %(count)s"),
         "cut": _("Buildings cut by a zone boundary: %(count)s"),
         "pending": _("Save %(count)s changes"),
-        "saved": _("Saved."),
         "discard_confirm": _("Discard the unsaved changes?"),
         "save_before_renumber": _("Save or discard the changes before renumbering."),
         "renumber_confirm": _(
@@ -225,6 +220,4 @@ def _grid_words() -> dict[str, str]:
             "unsaved changes are lost."
         ),
         "discard": _("Discard"),
-        "read_only": _("Read-only: outside the territory you may edit."),
-        "close": _("Close"),
     }

@@ -251,11 +251,11 @@ def test_zone_editor_is_scoped_and_read_only_for_a_reader(territory: Territory, 
     url = reverse("grid-edit", kwargs={"code": territory.home.code})
     worker = _client(users[Role.COMMUNITY_WORKER]).get(url)
     assert worker.status_code == 200
-    config = worker.context["grid_config"]
+    config = worker.context["config"]
     assert (config["community"]["code"], config["can_edit"]) == (territory.home.code, True)
     assert config["urls"]["network"] == _network(territory.home.code)
-    assert '<script id="grid-config" type="application/json">' in worker.content.decode()
-    assert _client(users[Role.READ_ONLY]).get(url).context["grid_config"]["can_edit"] is False
+    assert '<script id="page-config" type="application/json">' in worker.content.decode()
+    assert _client(users[Role.READ_ONLY]).get(url).context["config"]["can_edit"] is False
     away = reverse("grid-edit", kwargs={"code": territory.away.code})
     assert _client(users[Role.COMMUNITY_WORKER]).get(away).status_code == 404
     assert _client(users[Role.COMMUNITY_WORKER]).post(url).status_code == 405

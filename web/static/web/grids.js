@@ -8,7 +8,7 @@
  * The chain of people is assigned per saved zone (/api/staff/, /api/assignments/). */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("grid-config").textContent);
+  var cfg = JSON.parse(document.getElementById("page-config").textContent);
   var W = cfg.words, CODE = cfg.community.code;
   var P = window.plategrid, $ = P.$, h = P.h, toast = P.toast;
   var client = P.client(cfg.urls.api, W), api = client.api;

@@ -2,7 +2,7 @@
  * building panel with its plan, edits and history. Everything it loads comes from this server. */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("map-config").textContent);
+  var cfg = JSON.parse(document.getElementById("page-config").textContent);
   var W = cfg.words;
   var GCJ = cfg.basemap.crs === "gcj02";
 
