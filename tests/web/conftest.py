@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .browser import CHROMIUM, chromium
+from .browser import CHROMIUM, OfflineGuard, chromium, log_in, new_context
 
 # Not a loopback name: the site must not depend on the browser treating it as local.
 SITE_HOST = "plategrid.test"
@@ -32,3 +32,21 @@ def site(live_server: Any, settings: Any) -> str:
     """The live server's base URL under ``SITE_HOST``."""
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, SITE_HOST]
     return f"http://{SITE_HOST}:{live_server.thread.port}"
+
+
+@pytest.fixture
+def signed_in(browser: Any, site: str, users: dict[str, Any]) -> Iterator[Any]:
+    """A function that opens a guarded context signed in as a role's user on ``next_url``
+    (the map by default); the contexts close after the test."""
+    contexts = []
+
+    def open_as(role: str, next_url: str = "/map/", **options: Any) -> tuple[Any, OfflineGuard]:
+        context, guard = new_context(browser, site, **options)
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, users[role].username, "pw", next_url=next_url)
+        return page, guard
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -8,7 +8,6 @@ building, ``away`` (the same width, 32.05–32.10 N), here given twelve building
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from grid.models import Assignment, AssignmentRole, Zone
 
 from ..conftest import Territory
 from ..factories import BuildingFactory, box
-from .browser import PHONE, OfflineGuard, horizontal_overflow, log_in, new_context
+from .browser import PHONE, OfflineGuard, horizontal_overflow
 from .test_offline_browser import assert_offline
 
 pytestmark = [pytest.mark.browser]
@@ -39,20 +38,15 @@ def away_buildings(territory: Territory) -> list[Any]:
 
 
 @pytest.fixture
-def open_grid(browser: Any, site: str, users: dict[str, Any]) -> Iterator[Any]:
-    contexts = []
+def open_grid(signed_in: Any) -> Any:
+    """Open a community's zone editor as a role's user, once it is ready."""
 
     def open_as(role: str, code: str, **options: Any) -> tuple[Any, OfflineGuard]:
-        context, guard = new_context(browser, site, **options)
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, users[role].username, "pw", next_url=f"/grids/{code}/")
+        page, guard = signed_in(role, f"/grids/{code}/", **options)
         wait_for_editor(page)
         return page, guard
 
-    yield open_as
-    for context in contexts:
-        context.close()
+    return open_as
 
 
 def wait_for_editor(page: Any) -> None:

@@ -9,7 +9,6 @@ gets a door plate, two entrances and rooms with plans so that the plan has somet
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from gis import services
 from gis.models import DoorPlate, Role, Room, RoomUse
 
 from ..conftest import Territory
-from .browser import PHONE, OfflineGuard, horizontal_overflow, log_in, new_context
+from .browser import PHONE, horizontal_overflow
 from .test_offline_browser import assert_offline
 
 pytestmark = [pytest.mark.browser]
@@ -69,23 +68,6 @@ def block(territory: Territory, users: dict[str, Any]) -> dict[str, Any]:
         actor=admin, data={"building": territory.away_building, "floor": 2, "number": "201"}
     )
     return {"plate": plate, "rooms": rooms, "away_room": away_room, "building": building}
-
-
-@pytest.fixture
-def signed_in(browser: Any, site: str, users: dict[str, Any]) -> Iterator[Any]:
-    """A function that opens a guarded context signed in as a role's user."""
-    contexts = []
-
-    def open_as(role: str, **options: Any) -> tuple[Any, OfflineGuard]:
-        context, guard = new_context(browser, site, **options)
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, users[role].username, "pw", next_url="/map/")
-        return page, guard
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def wait_for_tiles(page: Any) -> None:
