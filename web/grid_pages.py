@@ -53,18 +53,10 @@ def _refusal(request: HttpRequest, error: PageError) -> HttpResponse:
 
 
 def _territory_codes(request: HttpRequest) -> list[str]:
-    """The territory codes a page covers: ``?code=`` (a district, street office or community
-    code), else the user's own territory (every district for a superuser)."""
+    """The territory codes a page covers: ``?code=`` (checked by the services), else the user's
+    own territory (every district for a superuser)."""
     code = request.GET.get("code", "").strip()
     if code:
-        if not (code.isascii() and code.isdigit() and len(code) in (6, 9, 12)):
-            raise PageError(
-                _(
-                    "%(value)s is not a district, street office or community code (6, 9 or 12 digits)."
-                )
-                % {"value": code[:20]},
-                400,
-            )
         return [code]
     prefixes = territory_prefixes(request.user)
     if prefixes is None:
@@ -93,6 +85,8 @@ def _reports(
         except NotFoundError as error:
             if asked:
                 raise PageError(error.render(_language()), 404) from error
+        except PlategridError as error:  # a ?code= that is no territory code
+            raise PageError(error.render(_language()), 400) from error
     return covered, staffed
 
 
