@@ -35,6 +35,7 @@ from ..factories import (
     box,
     mbox,
 )
+from .factories import draw_zone
 
 
 @pytest.fixture
@@ -67,10 +68,7 @@ def test_a_job_runs_and_its_proposal_tiles_the_community_when_applied(
     blocks: list[Building],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    old = services.save_zone(
-        actor=None,
-        data={"community": territory.home, "name": "旧", "geom": box(112.10, 32.0, 112.15, 32.05)},
-    )
+    old = draw_zone(territory.home, box(112.10, 32.0, 112.15, 32.05), "旧")
     worker = _client(users[Role.COMMUNITY_WORKER])
     home = territory.home.code
     submitted = _submit(worker, django_capture_on_commit_callbacks, community=home, zones=3)
@@ -250,14 +248,8 @@ def test_a_compound_is_partitioned_alone_and_a_crossing_zone_is_refused(
 ) -> None:
     # The compound holds the two western columns of the grid (6 buildings) and the home building.
     compound = CompoundFactory(community=territory.home, geom=mbox(112.10, 32.0, 112.125, 32.05))
-    east = services.save_zone(
-        actor=None,
-        data={"community": territory.home, "name": "东", "geom": box(112.125, 32.0, 112.15, 32.05)},
-    )
-    west = services.save_zone(
-        actor=None,
-        data={"community": territory.home, "name": "西", "geom": box(112.10, 32.0, 112.125, 32.05)},
-    )
+    east = draw_zone(territory.home, box(112.125, 32.0, 112.15, 32.05), "东")
+    west = draw_zone(territory.home, box(112.10, 32.0, 112.125, 32.05), "西")
     job = jobs.submit_partition(
         actor=None, community=territory.home, zones=2, compound=compound, queue=False
     )
@@ -283,10 +275,7 @@ def test_a_compound_is_partitioned_alone_and_a_crossing_zone_is_refused(
     )
     for zone in Zone.objects.current():
         services.retire_zone(actor=None, zone=zone)
-    services.save_zone(
-        actor=None,
-        data={"community": territory.home, "name": "跨", "geom": box(112.10, 32.0, 112.15, 32.05)},
-    )
+    draw_zone(territory.home, box(112.10, 32.0, 112.15, 32.05), "跨")
     with pytest.raises(PartitionJobError, match="cross the outline"):
         jobs.apply_partition(actor=None, job=other)
 

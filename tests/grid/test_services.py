@@ -24,18 +24,12 @@ from grid.models import AssignmentRole, Zone
 
 from ..conftest import Territory
 from ..factories import BuildingFactory, RoomFactory, UserFactory, box, mbox
-from .factories import AssignmentFactory, StaffFactory, ZoneFactory
-
-
-def _zone(territory: Territory, geom: object, **data: object) -> Zone:
-    return services.save_zone(
-        actor=None, data={"community": territory.home, "name": "网格", "geom": geom, **data}
-    )
+from .factories import AssignmentFactory, StaffFactory, ZoneFactory, draw_zone
 
 
 def test_new_zones_are_numbered_in_sequence(territory: Territory) -> None:
-    first = _zone(territory, box(112.10, 32.00, 112.11, 32.05))
-    second = _zone(territory, box(112.11, 32.00, 112.12, 32.05))
+    first = draw_zone(territory.home, box(112.10, 32.00, 112.11, 32.05))
+    second = draw_zone(territory.home, box(112.11, 32.00, 112.12, 32.05))
     assert (first.code, second.code) == ("420606001001001", "420606001001002")
     assert first.geom.geom_type == "MultiPolygon"
     assert first.version == 1 and first.valid_to is None
@@ -43,13 +37,13 @@ def test_new_zones_are_numbered_in_sequence(territory: Territory) -> None:
 
 def test_a_given_code_must_extend_the_community(territory: Territory) -> None:
     with pytest.raises(TerritoryError, match="does not extend its parent's code 420606001001"):
-        _zone(territory, box(112.10, 32.00, 112.11, 32.05), code="420606001002001")
+        draw_zone(territory.home, box(112.10, 32.00, 112.11, 32.05), code="420606001002001")
 
 
 def test_a_retired_code_comes_back_as_a_new_version(territory: Territory) -> None:
-    old = _zone(territory, box(112.10, 32.00, 112.11, 32.05))
+    old = draw_zone(territory.home, box(112.10, 32.00, 112.11, 32.05))
     services.retire_zone(actor=None, zone=old)
-    new = _zone(territory, box(112.10, 32.00, 112.12, 32.05), code=old.code)
+    new = draw_zone(territory.home, box(112.10, 32.00, 112.12, 32.05), code=old.code)
     assert (new.code, new.version) == (old.code, 2)
     with pytest.raises(ZoneError, match="retired"):
         services.save_zone(actor=None, data={"name": "x"}, instance=old)
@@ -59,17 +53,17 @@ def test_a_zone_leaving_its_community_is_refused_with_the_outside_part(
     territory: Territory,
 ) -> None:
     with pytest.raises(ZoneOutsideCommunityError, match="leaves its community") as caught:
-        _zone(territory, box(112.14, 32.00, 112.16, 32.01))
+        draw_zone(territory.home, box(112.14, 32.00, 112.16, 32.01))
     assert caught.value.geometry is not None
     assert caught.value.geometry["type"] in ("Polygon", "MultiPolygon")
     assert not Zone.objects.exists()
 
 
 def test_an_overlap_names_the_other_zones_and_shows_the_overlap(territory: Territory) -> None:
-    a = _zone(territory, box(112.10, 32.00, 112.12, 32.02))
-    b = _zone(territory, box(112.12, 32.00, 112.14, 32.02))
+    a = draw_zone(territory.home, box(112.10, 32.00, 112.12, 32.02))
+    b = draw_zone(territory.home, box(112.12, 32.00, 112.14, 32.02))
     with pytest.raises(ZoneOverlapError) as caught:
-        _zone(territory, box(112.115, 32.015, 112.125, 32.03))
+        draw_zone(territory.home, box(112.115, 32.015, 112.125, 32.03))
     message = str(caught.value)
     assert a.code in message and b.code in message
     assert caught.value.geometry is not None
@@ -77,14 +71,14 @@ def test_an_overlap_names_the_other_zones_and_shows_the_overlap(territory: Terri
 
 
 def test_a_touching_neighbour_is_not_an_overlap(territory: Territory) -> None:
-    _zone(territory, box(112.10, 32.00, 112.12, 32.02))
-    _zone(territory, box(112.12, 32.00, 112.14, 32.02))
+    draw_zone(territory.home, box(112.10, 32.00, 112.12, 32.02))
+    draw_zone(territory.home, box(112.12, 32.00, 112.14, 32.02))
     assert Zone.objects.count() == 2
 
 
 def test_a_boundary_through_a_building_is_refused(territory: Territory) -> None:
     with pytest.raises(BuildingCutError, match=rf"\[{territory.home_building.pk}\]") as caught:
-        _zone(territory, box(112.10, 32.00, 112.1115, 32.05))
+        draw_zone(territory.home, box(112.10, 32.00, 112.1115, 32.05))
     assert caught.value.geometry is not None
 
 
@@ -131,8 +125,8 @@ def test_coverage_check_finds_gap_overlap_uncovered_and_cut_buildings(
 
 
 def test_coverage_check_of_a_fully_covered_community_is_ok(territory: Territory) -> None:
-    _zone(territory, box(112.10, 32.00, 112.12, 32.05))
-    _zone(territory, box(112.12, 32.00, 112.15, 32.05))
+    draw_zone(territory.home, box(112.10, 32.00, 112.12, 32.05))
+    draw_zone(territory.home, box(112.12, 32.00, 112.15, 32.05))
     report = services.coverage_check(territory.home.code)
     assert report.ok, report
 
@@ -149,9 +143,9 @@ def test_coverage_check_is_scoped(territory: Territory) -> None:
 
 
 def test_renumber_zones_west_to_east(territory: Territory) -> None:
-    east = _zone(territory, box(112.14, 32.00, 112.15, 32.05))
-    west = _zone(territory, box(112.10, 32.00, 112.11, 32.05))
-    middle = _zone(territory, box(112.12, 32.00, 112.13, 32.05))
+    east = draw_zone(territory.home, box(112.14, 32.00, 112.15, 32.05))
+    west = draw_zone(territory.home, box(112.10, 32.00, 112.11, 32.05))
+    middle = draw_zone(territory.home, box(112.12, 32.00, 112.13, 32.05))
     changes = services.renumber_zones(actor=None, community=territory.home)
     codes = {z.pk: z.code for z in Zone.objects.all()}
     assert [codes[z.pk][-3:] for z in (west, middle, east)] == ["001", "002", "003"]

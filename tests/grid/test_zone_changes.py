@@ -14,11 +14,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from gis.models import Role
-from grid import services
 from grid.models import Zone
 
 from ..conftest import Territory
 from ..factories import box
+from .factories import draw_zone
 
 
 def _gj(geom: Any) -> dict[str, Any]:
@@ -35,15 +35,8 @@ def worker(users: dict[str, Any]) -> APIClient:
 @pytest.fixture
 def halves(territory: Territory) -> tuple[Zone, Zone]:
     """The ``home`` community split into a west (001) and an east (002) zone."""
-    west, east = (
-        services.save_zone(
-            actor=None, data={"community": territory.home, "name": name, "geom": geom}
-        )
-        for name, geom in (
-            ("西", box(112.10, 32.00, 112.125, 32.05)),
-            ("东", box(112.125, 32.00, 112.15, 32.05)),
-        )
-    )
+    west = draw_zone(territory.home, box(112.10, 32.00, 112.125, 32.05), "西")
+    east = draw_zone(territory.home, box(112.125, 32.00, 112.15, 32.05), "东")
     return west, east
 
 
@@ -153,10 +146,7 @@ def test_retire_and_create_in_one_request(
 def test_scope_and_malformed_requests(
     worker: APIClient, users: dict[str, Any], territory: Territory, halves: tuple[Zone, Zone]
 ) -> None:
-    away = services.save_zone(
-        actor=None,
-        data={"community": territory.away, "name": "外", "geom": box(112.10, 32.05, 112.15, 32.10)},
-    )
+    away = draw_zone(territory.away, box(112.10, 32.05, 112.15, 32.10), "外")
     renamed = [{"id": away.pk, "name": "改"}]
     assert _post(worker, territory.home.code, renamed).status_code == 404
     assert _post(worker, territory.away.code, renamed).status_code == 404
@@ -234,15 +224,8 @@ def test_renumber_numbers_the_saved_zones_west_to_east(
     worker: APIClient, territory: Territory
 ) -> None:
     """Drawn east first, the east zone holds 001; renumbering gives the west zone 001."""
-    east, west = (
-        services.save_zone(
-            actor=None, data={"community": territory.home, "name": name, "geom": geom}
-        )
-        for name, geom in (
-            ("东", box(112.125, 32.00, 112.15, 32.05)),
-            ("西", box(112.10, 32.00, 112.125, 32.05)),
-        )
-    )
+    east = draw_zone(territory.home, box(112.125, 32.00, 112.15, 32.05), "东")
+    west = draw_zone(territory.home, box(112.10, 32.00, 112.125, 32.05), "西")
     assert (east.code[-3:], west.code[-3:]) == ("001", "002")
     response = worker.post(
         reverse("zone-renumber"), {"community": territory.home.code}, format="json"
