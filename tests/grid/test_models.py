@@ -11,7 +11,6 @@ from django.utils import timezone
 from grid.models import AssignmentRole, Zone
 
 from ..conftest import Territory
-from ..factories import box, mbox
 from .factories import AssignmentFactory, StaffFactory, ZoneFactory
 
 
@@ -95,7 +94,3 @@ def test_zone_geometry_has_a_spatial_index(db: None) -> None:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'grid_zone'")
         definitions = [row[0] for row in cursor.fetchall()]
     assert any("gist (geom)" in d for d in definitions), definitions
-
-
-def test_a_box_helper_is_4326() -> None:
-    assert mbox(0, 0, 1, 1).srid == box(0, 0, 1, 1).srid == 4326
