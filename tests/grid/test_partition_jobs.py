@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from gis.exceptions import NotFoundError, ScopeError
 from gis.models import Building, Role, RoomUse
-from gis.progress import JobStatus
+from gis.progress import JobStatus, ProgressWriter
 from grid import jobs, services
 from grid.exceptions import PartitionAppliedError, PartitionJobError
 from grid.models import PartitionJob, Zone
@@ -328,3 +329,26 @@ def test_a_multi_part_community_shares_the_zones_by_workload(territory: Territor
     coverage = services.coverage_check(islands.code).communities[0]
     assert coverage.ok, coverage
     assert coverage.zones == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_written_outside_the_jobs_transaction(
+    territory: Territory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the polling page relies on: ``ProgressWriter`` commits through its own connection,
+    so the progress survives the job's transaction rolling back, and a row that transaction
+    locks makes the write give up (logged) instead of failing or blocking the job."""
+    job = jobs.submit_partition(actor=None, community=territory.home, zones=1, queue=False)
+    writer = ProgressWriter(PartitionJob, job.pk, interval=0)
+    try:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            writer(3, 10)
+            raise RuntimeError("the job's transaction rolls back")
+        with transaction.atomic():
+            PartitionJob.objects.select_for_update().get(pk=job.pk)
+            writer(4, 10)
+    finally:
+        writer.close()
+    job.refresh_from_db()
+    assert (job.progress_done, job.progress_total) == (3, 10)
+    assert "progress not written" in caplog.text
