@@ -55,23 +55,15 @@ def test_list_is_a_feature_collection_of_current_zones_in_scope(
 def test_create_numbers_the_zone_and_refusals_use_the_error_shape(
     worker_api: APIClient, territory: Territory
 ) -> None:
-    created = worker_api.post(
-        reverse("zone-list"),
-        _feature(
-            {"name": "一组", "community": territory.home.code}, box(112.10, 32.0, 112.12, 32.05)
-        ),
-        format="json",
-    )
+    def create(name: str, community: str, geom: Any) -> Any:
+        feature = _feature({"name": name, "community": community}, geom)
+        return worker_api.post(reverse("zone-list"), feature, format="json")
+
+    created = create("一组", territory.home.code, box(112.10, 32.0, 112.12, 32.05))
     assert created.status_code == 201, created.content
     assert created.json()["properties"]["code"] == "420606001001001"
 
-    overlap = worker_api.post(
-        reverse("zone-list"),
-        _feature(
-            {"name": "二组", "community": territory.home.code}, box(112.11, 32.0, 112.13, 32.05)
-        ),
-        format="json",
-    )
+    overlap = create("二组", territory.home.code, box(112.11, 32.0, 112.13, 32.05))
     assert overlap.status_code == 400
     body = overlap.json()
     assert body["code"] == "zone_overlap"
@@ -79,13 +71,7 @@ def test_create_numbers_the_zone_and_refusals_use_the_error_shape(
     assert body["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert Zone.objects.count() == 1
 
-    elsewhere = worker_api.post(
-        reverse("zone-list"),
-        _feature(
-            {"name": "三组", "community": territory.away.code}, box(112.1, 32.06, 112.11, 32.07)
-        ),
-        format="json",
-    )
+    elsewhere = create("三组", territory.away.code, box(112.1, 32.06, 112.11, 32.07))
     assert elsewhere.status_code == 403
 
 
