@@ -1,4 +1,4 @@
-"""Automatic partition of an area into responsibility zones (pure: shapely and numpy, no Django).
+"""Automatic partition of an area into responsibility zones (pure: shapely, numpy, scipy).
 
 The algorithm, in five steps:
 
@@ -59,6 +59,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "Partition",
@@ -372,30 +374,15 @@ def _merge_overlapping(
 ) -> tuple[NDArray[np.int64], NDArray, NDArray]:
     """Group footprints whose interiors overlap; the unit of each building, the units' centroids
     (area-weighted) and workloads."""
-    parent = np.arange(len(footprints))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return int(i)
-
-    tree = shapely.STRtree(footprints)
-    left, right = tree.query(footprints, predicate="intersects")
+    n = len(footprints)
+    left, right = shapely.STRtree(footprints).query(footprints, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
-    if len(left):
-        shared = shapely.area(shapely.intersection(footprints[left], footprints[right]))
-        smaller = np.minimum(shapely.area(footprints[left]), shapely.area(footprints[right]))
-        for a, b in zip(
-            left[shared > _OVERLAP_EPS * smaller],
-            right[shared > _OVERLAP_EPS * smaller],
-            strict=True,
-        ):
-            parent[root(int(a))] = root(int(b))
-    roots = np.array([root(i) for i in range(len(footprints))])
-    _, unit_of = np.unique(roots, return_inverse=True)
-    n_units = int(unit_of.max()) + 1
+    shared = shapely.area(shapely.intersection(footprints[left], footprints[right]))
+    smaller = np.minimum(shapely.area(footprints[left]), shapely.area(footprints[right]))
+    linked = shared > _OVERLAP_EPS * smaller
+    overlaps = coo_array((np.ones(int(linked.sum())), (left[linked], right[linked])), shape=(n, n))
+    n_units, unit_of = connected_components(overlaps, directed=False)
     centroid = shapely.get_coordinates(shapely.centroid(footprints))
     mass = np.maximum(shapely.area(footprints), 1e-9)
     total_mass = np.bincount(unit_of, mass, n_units)
