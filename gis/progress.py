@@ -82,7 +82,7 @@ class ProgressWriter:
 
     def __init__(
         self,
-        model_class: type[models.Model],
+        model_class: type[JobProgress],
         pk: Any,
         *,
         also: Callable[[int, int], None] | None = None,
@@ -113,7 +113,7 @@ class ProgressWriter:
         self.connection.close()
 
 
-def claim_job(model_class: type[models.Model], pk: Any) -> bool:
+def claim_job(model_class: type[JobProgress], pk: Any) -> bool:
     """Mark the queued job ``pk`` running; False when it is not queued (a task delivered twice
     runs once)."""
     claimed = model_class._default_manager.filter(pk=pk, status=JobStatus.QUEUED).update(
@@ -122,7 +122,7 @@ def claim_job(model_class: type[models.Model], pk: Any) -> bool:
     return bool(claimed)
 
 
-def fail_job(job: Any, zh: str, en: str) -> None:
+def fail_job(job: JobProgress, zh: str, en: str) -> None:
     """Mark ``job`` failed with its error in both languages, and reload it."""
     type(job)._default_manager.filter(pk=job.pk).update(
         status=JobStatus.FAILED, error_zh=zh, error_en=en, finished_at=timezone.now()
