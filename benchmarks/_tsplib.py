@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import vrplib
 from numpy.typing import NDArray
 
 
@@ -29,39 +30,23 @@ class Instance:
 
 
 def read_instance(path: Path) -> Instance:
-    """Read a ``.tsp`` or ``.vrp`` file; ``ValueError`` naming the file for anything unsupported."""
-    header: dict[str, str] = {}
-    sections: dict[str, list[list[str]]] = {}
-    current: str | None = None
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line == "EOF":
-            continue
-        if ":" in line:  # a header entry; section rows are numbers only
-            key, _, value = line.partition(":")
-            header[key.strip()] = value.strip()
-            current = None
-        elif line.endswith("_SECTION"):
-            current = line
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line.split())
-        else:
-            raise ValueError(f"{path}: cannot read line {raw!r}")
-    kind = header.get("TYPE", "TSP").split()[0]
-    metric = header.get("EDGE_WEIGHT_TYPE", "")
+    """Read a ``.tsp`` or ``.vrp`` file (parsed by vrplib, MIT; the distances are computed here,
+    by the TSPLIB rules, which vrplib does not apply); ``ValueError`` naming the file for anything
+    unsupported."""
+    data = vrplib.read_instance(path, compute_edge_weights=False)
+    kind = str(data.get("type", "TSP")).split()[0]
+    metric = data.get("edge_weight_type", "")
     if kind not in {"TSP", "CVRP"} or metric not in {"EUC_2D", "ATT"}:
         raise ValueError(f"{path}: TYPE {kind!r} with EDGE_WEIGHT_TYPE {metric!r} is not supported")
-    coords = np.array([[float(v) for v in row[1:3]] for row in sections["NODE_COORD_SECTION"]])
-    distances = _distances(coords, metric)
-    name = header.get("NAME", path.stem)
+    distances = _distances(np.asarray(data["node_coord"], dtype=float), metric)
+    name = str(data.get("name", path.stem))
     if kind == "TSP":
         return Instance(name, kind, distances)
-    demands = np.array([int(row[1]) for row in sections["DEMAND_SECTION"]], dtype=np.int64)
-    depots = [int(row[0]) for row in sections["DEPOT_SECTION"] if int(row[0]) > 0]
+    depots = np.atleast_1d(data["depot"])
     if len(depots) != 1:
         raise ValueError(f"{path}: {len(depots)} depots, only one is supported")
-    return Instance(name, kind, distances, demands, int(header["CAPACITY"]), depots[0] - 1)
+    demands = np.asarray(data["demand"], dtype=np.int64)
+    return Instance(name, kind, distances, demands, int(data["capacity"]), int(depots[0]))
 
 
 def _distances(coords: NDArray[np.float64], metric: str) -> NDArray[np.int64]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import vrplib
 
 from grid.routing import RoutingError, order_stops, split_among_teams
 
@@ -34,8 +35,7 @@ def is_around_circle(order: list[int], position: np.ndarray) -> bool:
 
 
 def berlin52() -> np.ndarray:
-    lines = (HERE / "berlin52.tsp").read_text().split("NODE_COORD_SECTION")[1].split("EOF")[0]
-    xy = np.array([[float(v) for v in line.split()[1:]] for line in lines.strip().splitlines()])
+    xy = vrplib.read_instance(HERE / "berlin52.tsp", compute_edge_weights=False)["node_coord"]
     return np.floor(euclidean(xy) + 0.5)  # TSPLIB's EUC_2D rounding
 
 
