@@ -89,17 +89,28 @@ class PartitionError(ValueError):
 class PartitionReport:
     """Figures of a partition: one entry per zone in ``workloads`` and ``polsby_popper``."""
 
-    zones: int
     workloads: tuple[float, ...]
-    max_mean: float  # the largest zone workload over the mean one
     polsby_popper: tuple[float, ...]  # 4πA/P² per zone: 1 for a disc, 0.785 for a square
-    pp_median: float
     buildings_cut: int  # buildings whose footprint lies in more than one zone
     area_error_m2: float  # |area of the union of the zones − area of the area|
     overlap_m2: float  # sum of the zone areas − area of their union
     parts_moved: int  # disconnected parts given to a neighbour in step 3
     buildings_moved: int  # boundary buildings (overlapping groups) moved by step 4, rebalancing
     buildings_compacted: int = 0  # boundary buildings (groups) moved by step 5, compaction
+
+    @property
+    def zones(self) -> int:
+        return len(self.workloads)
+
+    @property
+    def max_mean(self) -> float:
+        """The largest zone workload over the mean one (1 when there is no workload)."""
+        mean = float(np.mean(self.workloads))
+        return max(self.workloads) / mean if mean > 0 else 1.0
+
+    @property
+    def pp_median(self) -> float:
+        return float(np.median(self.polsby_popper))
 
 
 @dataclass(frozen=True)
@@ -1002,10 +1013,7 @@ def _report(
     moves: int,
     compacting: int,
 ) -> PartitionReport:
-    n = len(zones)
-    workloads = np.bincount(assignment, weight, n)
-    mean = workloads.mean()
-    pp = polsby_popper(zones)
+    workloads = np.bincount(assignment, weight, len(zones))
     tree = shapely.STRtree(zones)
     b, z = tree.query(footprints, predicate="intersects")
     inside = shapely.area(shapely.intersection(footprints[b], zones[z]))
@@ -1013,11 +1021,8 @@ def _report(
     zones_per_building = np.bincount(b[counted], minlength=len(footprints))
     union_area = shapely.union_all(zones).area
     return PartitionReport(
-        zones=n,
         workloads=tuple(float(x) for x in workloads),
-        max_mean=float(workloads.max() / mean) if mean > 0 else 1.0,
-        polsby_popper=tuple(float(x) for x in pp),
-        pp_median=float(np.median(pp)),
+        polsby_popper=tuple(float(x) for x in polsby_popper(zones)),
         buildings_cut=int(np.count_nonzero(zones_per_building > 1)),
         area_error_m2=float(abs(union_area - area.area)),
         overlap_m2=float(shapely.area(zones).sum() - union_area),
