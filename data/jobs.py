@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,8 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.exceptions import InvalidInputError, PlategridError
-from gis.progress import ProgressWriter, claim_job, fail_job
+from gis.exceptions import InvalidInputError
+from gis.progress import ProgressWriter, claim_job, fail_job, fail_job_for
 
 from .imports import vector
 from .imports.report import Report
@@ -34,7 +33,6 @@ from .models import ImportIssue, ImportJob, ImportKind, JobStatus
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
-logger = logging.getLogger("plategrid.data")
 
 # What each kind of import accepts (lower-case file name endings).
 ACCEPTED_SUFFIXES = {
@@ -230,14 +228,12 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
             job.status = JobStatus.SUCCEEDED
             job.finished_at = timezone.now()
             job.save()
-    except PlategridError as error:
-        fail_job(job, error.render("zh-hans"), error.render("en"))
-    except Exception as exc:
-        logger.exception("import %s failed", job.pk)
-        fail_job(
+    except Exception as error:
+        fail_job_for(
             job,
-            f"导入出错，数据库未作任何更改：{type(exc).__name__}: {exc}"[:2000],
-            f"The import failed and changed nothing: {type(exc).__name__}: {exc}"[:2000],
+            error,
+            zh="导入出错，数据库未作任何更改：",
+            en="The import failed and changed nothing: ",
         )
     finally:
         writer.close()

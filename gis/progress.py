@@ -16,6 +16,7 @@ from django.db import DatabaseError, connections, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .exceptions import PlategridError
 from .sql import write_progress
 
 logger = logging.getLogger("plategrid.jobs")
@@ -128,3 +129,16 @@ def fail_job(job: JobProgress, zh: str, en: str) -> None:
         status=JobStatus.FAILED, error_zh=zh, error_en=en, finished_at=timezone.now()
     )
     job.refresh_from_db()
+
+
+def fail_job_for(job: JobProgress, error: Exception, *, zh: str, en: str) -> None:
+    """Mark ``job`` failed because of ``error``: a :class:`PlategridError` with its own message;
+    anything else is a bug, logged with its traceback and shown after ``zh`` / ``en`` (what the
+    job is and what it left changed), with the exception's type and text. Call it from the
+    ``except`` block."""
+    if isinstance(error, PlategridError):
+        fail_job(job, error.render("zh-hans"), error.render("en"))
+        return
+    logger.exception("%s %s failed", job._meta.label, job.pk)
+    reason = f"{type(error).__name__}: {error}"
+    fail_job(job, f"{zh}{reason}"[:2000], f"{en}{reason}"[:2000])

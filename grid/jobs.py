@@ -13,7 +13,6 @@ renumbered, in one transaction. Progress goes through a second connection
 from __future__ import annotations
 
 import json
-import logging
 import math
 import statistics
 from collections.abc import Callable
@@ -29,10 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from numpy.typing import NDArray
 
 from gis.crs import STORAGE_SRID, metric_srid
-from gis.exceptions import NotFoundError, PlategridError
+from gis.exceptions import NotFoundError
 from gis.geometry import from_shapely
 from gis.models import Community, Compound
-from gis.progress import JobStatus, ProgressWriter, claim_job, fail_job
+from gis.progress import JobStatus, ProgressWriter, claim_job, fail_job, fail_job_for
 from gis.services import require_write
 
 from . import services
@@ -40,8 +39,6 @@ from .exceptions import PartitionAppliedError, PartitionJobError
 from .models import PartitionJob, WorkloadMeasure, Zone
 from .partition import PartitionError, partition_area
 from .partition_input import PartitionInput, area_buildings, load_partition_input
-
-logger = logging.getLogger("plategrid.grid")
 
 Progress = Callable[[int, int], None]
 
@@ -200,17 +197,10 @@ def run_partition(job_id: str, *, progress: Progress | None = None) -> Partition
         job.save()
         if progress is not None:
             progress(STORED, STORED)
-    except PlategridError as error:
-        fail_job(job, error.render("zh-hans"), error.render("en"))
     except PartitionError as error:
         fail_job(job, f"无法分区：{error}", f"The area cannot be partitioned: {error}")
-    except Exception as exc:
-        logger.exception("partition %s failed", job.pk)
-        fail_job(
-            job,
-            f"分区出错：{type(exc).__name__}: {exc}"[:2000],
-            f"The partition failed: {type(exc).__name__}: {exc}"[:2000],
-        )
+    except Exception as error:
+        fail_job_for(job, error, zh="分区出错：", en="The partition failed: ")
     finally:
         report.close()
     return job
