@@ -127,10 +127,11 @@ def prepare_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zon
                 zone=instance.code,
                 value=community.code,
             )
-    if "geom" in data:  # a Polygon or GeoJSON becomes the stored MultiPolygon
-        data = {**data, "geom": clean_geometry(data["geom"], geom_type="MultiPolygon")}
+    if "geom" in data or instance is None:
+        # Cleaned once, before it is set: a Polygon or GeoJSON becomes the stored MultiPolygon
+        # (the field takes nothing else); a stored geometry was cleaned when it was saved.
+        data = {**data, "geom": clean_geometry(data.get("geom"), geom_type="MultiPolygon")}
     zone = apply_data(instance or Zone(), data)
-    zone.geom = clean_geometry(zone.geom, geom_type="MultiPolygon")
     community = zone.community
     require_write(actor, community.code)
     if instance is None:
