@@ -737,28 +737,25 @@ def bulk_add(objects: list[M], *, actor: Any = None, batch_size: int = 2000) -> 
 
 
 def _scope_code(instance: models.Model) -> tuple[str, bool]:
-    if isinstance(instance, District | StreetOffice | Community):
-        return instance.code, True
-    if isinstance(instance, Compound | Landlord | Building):
-        return instance.community.code, False
-    if isinstance(instance, Entrance | Room | DoorPlate):
-        return instance.building.community.code, False
-    raise PlategridError(_("%(value)s cannot be deleted here."), value=type(instance).__name__)
+    """The code that decides who may change ``instance`` and whether it is a territory node, read
+    along the ``scope_path`` of its model's ``ScopedQuerySet`` (the path ``visible_to`` filters
+    on), so that every scoped model of any app is covered."""
+    queryset = type(instance)._default_manager.all()
+    path = getattr(queryset, "scope_path", "")
+    if not path:
+        raise PlategridError(_("%(value)s cannot be deleted here."), value=type(instance).__name__)
+    value: Any = instance
+    for name in path.split("__"):
+        value = getattr(value, name)
+    return value, queryset.territory  # type: ignore[attr-defined]
 
 
 @transaction.atomic
 def delete_object(*, actor: Any, instance: models.Model) -> None:
+    """Delete ``instance`` (of any scoped model, see :func:`_scope_code`) if ``actor`` may write
+    there, with history; a row that others still depend on (``PROTECT``) is a 409 naming how
+    many."""
     code, territory = _scope_code(instance)
-    delete_in_scope(actor=actor, instance=instance, code=code, territory=territory)
-    announce_map_change()  # whatever was deleted, door plates may have gone with it
-
-
-@transaction.atomic
-def delete_in_scope(
-    *, actor: Any, instance: models.Model, code: str, territory: bool = False
-) -> None:
-    """Delete ``instance`` if ``actor`` may write at ``code``, with history; a row that others
-    still depend on (``PROTECT``) is a 409 naming how many."""
     require_write(actor, code, territory=territory)
     with acting(actor), database_rules():
         try:
@@ -773,3 +770,4 @@ def delete_in_scope(
                 value=str(instance),
                 count=len(exc.protected_objects),
             ) from exc
+    announce_map_change()  # whatever was deleted, door plates may have gone with it

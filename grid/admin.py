@@ -1,26 +1,18 @@
 """Django admin for zones, staff and assignments: saves through ``grid.services`` (the register's
-``ServiceForm`` looks the service up in ``gis.history.SAVERS``), maps with the local widget."""
+``ServiceForm`` looks the service up in ``gis.history.SAVERS``) and deletes through the register's
+``delete_object``, maps with the local widget."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from gis.admin import LandlordForm, RegisterAdmin
 
-from . import services
 from .models import Assignment, Staff, Zone
 
 
-class GridAdmin(RegisterAdmin):
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.delete_grid_object(actor=request.user, instance=obj)
-
-
 @admin.register(Zone)
-class ZoneAdmin(GridAdmin):
+class ZoneAdmin(RegisterAdmin):
     list_display = ["code", "name", "kind", "community", "version", "valid_from", "valid_to"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
@@ -33,7 +25,7 @@ class StaffForm(LandlordForm):
 
 
 @admin.register(Staff)
-class StaffAdmin(GridAdmin):
+class StaffAdmin(RegisterAdmin):
     form = StaffForm
     list_display = ["name", "community", "active"]
     list_filter = ["active"]
@@ -42,7 +34,7 @@ class StaffAdmin(GridAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(GridAdmin):
+class AssignmentAdmin(RegisterAdmin):
     list_display = ["staff", "role", "zone", "building", "starts_on", "ends_on"]
     list_filter = ["role"]
     raw_id_fields = ["staff", "zone", "building"]

@@ -37,7 +37,6 @@ from gis.services import (
     apply_data,
     check_code,
     database_rules,
-    delete_in_scope,
     require_write,
     save_instance,
 )
@@ -644,22 +643,6 @@ def save_assignment(*, actor: Any, data: Data, instance: Assignment | None = Non
         )
     with acting(actor):
         return save_instance(assignment)
-
-
-def scope_code(instance: models.Model) -> str:
-    """The community code that decides who may change ``instance``."""
-    if isinstance(instance, Zone):
-        return instance.community_id
-    if isinstance(instance, Staff):
-        return instance.community.code
-    if isinstance(instance, Assignment):
-        return instance.staff.community.code
-    raise PlategridError(_("%(value)s cannot be deleted here."), value=type(instance).__name__)
-
-
-def delete_grid_object(*, actor: Any, instance: models.Model) -> None:
-    """Delete a zone, staff member or assignment (a zone still assigned is refused: 409)."""
-    delete_in_scope(actor=actor, instance=instance, code=scope_code(instance))
 
 
 # ---------------------------------------------------------------------------------------------

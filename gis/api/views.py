@@ -100,14 +100,10 @@ class RegisterViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         return self.model.objects.visible_to(self.request.user)
 
-    def scope_of(self, obj: Any) -> tuple[str, bool]:
-        """The code that decides who may change ``obj``, and whether it is a territory node."""
-        return services._scope_code(obj)
-
     def check_object_permissions(self, request: Request, obj: Any) -> None:
         super().check_object_permissions(request, obj)
         if request.method not in SAFE_METHODS:
-            code, territory = self.scope_of(obj)
+            code, territory = services._scope_code(obj)
             if not can_write(request.user, code, territory=territory):
                 raise ScopeError(_("Your role on %(territory)s is read-only."), territory=code)
 

@@ -41,17 +41,7 @@ def _filter_by(queryset: QuerySet[Any], lookup: str, value: str | None) -> Query
     return queryset.filter(**{lookup: value})
 
 
-class GridWrites:
-    """The scope and deletion of grid models (``grid.services``) for RegisterViewSet's checks."""
-
-    def scope_of(self, obj: Any) -> tuple[str, bool]:
-        return services.scope_code(obj), False
-
-    def perform_destroy(self, instance: Any) -> None:
-        services.delete_grid_object(actor=self.request.user, instance=instance)  # type: ignore[attr-defined]
-
-
-class ZoneViewSet(GridWrites, LayerViewSet):
+class ZoneViewSet(LayerViewSet):
     """Current responsibility zones as a GeoJSON FeatureCollection (``?bbox=``, ``?zoom=``,
     ``?community=``); writes validated by ``grid.services.save_zone``."""
 
@@ -69,7 +59,7 @@ class ZoneViewSet(GridWrites, LayerViewSet):
         return super().filter_queryset(_filter_by(queryset, "community_id", community))
 
 
-class StaffViewSet(GridWrites, RegisterViewSet):
+class StaffViewSet(RegisterViewSet):
     """Staff of the communities in scope; ``?community=`` (code) and ``?active=1`` narrow the list."""
 
     model, saver = Staff, staticmethod(services.save_staff)
@@ -83,7 +73,7 @@ class StaffViewSet(GridWrites, RegisterViewSet):
         return super().filter_queryset(queryset).order_by("name", "pk")
 
 
-class AssignmentViewSet(GridWrites, RegisterViewSet):
+class AssignmentViewSet(RegisterViewSet):
     """Assignments in scope; ``?zone=`` (id), ``?staff=`` (id) and ``?current=1`` (started, not
     ended, staff active) narrow the list."""
 

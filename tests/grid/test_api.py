@@ -160,3 +160,21 @@ def test_staff_and_assignment_filters(
     assert len(ids({"zone": str(zone.pk)})) == 3
     assert ids({"zone": str(zone.pk), "current": "1"}) == [now.pk]
     assert ids({"zone": "x"}) == []
+
+
+def test_undoing_a_zone_creation_deletes_it(worker_api: APIClient, territory: Territory) -> None:
+    """Undo goes through the register's delete (``gis.services.delete_object``), which must know
+    a zone's scope like the register's own objects'."""
+    created = worker_api.post(
+        reverse("zone-list"),
+        _feature(
+            {"name": "一组", "community": territory.home.code}, box(112.10, 32.0, 112.12, 32.05)
+        ),
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    url = reverse("zone-detail", args=[created.json()["id"]])
+    (insert,) = worker_api.get(f"{url}history/").json()
+    undone = worker_api.post(f"{url}history/{insert['event_id']}/undo/")
+    assert undone.status_code == 204, undone.content
+    assert not Zone.objects.exists()
