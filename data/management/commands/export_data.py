@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from data.exports.vector import FORMATS, LAYERS, export_layer
+from gis.commands import acting_user
 
 
 class Command(BaseCommand):
@@ -23,11 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="only this user's territory (default: everything)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"Unknown user {options['user']} / 无此用户")
+        user = acting_user(options["user"])
         data, name = export_layer(options["layer"], options["format"], user)
         output: Path = options["output"] or Path(name)
         output.write_bytes(data)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from data.jobs import CONVENTIONS, run_import, submit_import, write_issues_csv
-from data.models import ImportKind, JobStatus
-from gis.exceptions import PlategridError
+from data.models import ImportKind
+from gis.commands import acting_user, domain_errors, run_with_bar
 
 
 class Command(BaseCommand):
@@ -50,39 +48,23 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No such file: {path} / 文件不存在：{path}")
-        actor = None
-        if options["user"]:
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None:
-                raise CommandError(f"Unknown user {options['user']} / 无此用户")
+        actor = acting_user(options["user"])
         read = {
             "source_crs": options["crs"],
             "convention": options["convention"],
             "layer": options["layer"],
             "source": options["source"],
         }
-        try:
-            with path.open("rb") as handle:
-                job = submit_import(
-                    actor=actor,
-                    file=File(handle),
-                    name=path.name,
-                    kind=options["kind"],
-                    options=read,
-                    queue=False,
-                )
-        except PlategridError as error:
-            raise CommandError(f"{error.render('en')}\n{error.render('zh-hans')}") from error
-        with tqdm(unit="rows", disable=options["verbosity"] < 1) as bar:
-
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
-
-            job = run_import(str(job.pk), progress=progress)
-        if job.status == JobStatus.FAILED:
-            raise CommandError(f"{job.error_en}\n{job.error_zh}")
+        with domain_errors(), path.open("rb") as handle:
+            job = submit_import(
+                actor=actor,
+                file=File(handle),
+                name=path.name,
+                kind=options["kind"],
+                options=read,
+                queue=False,
+            )
+        job = run_with_bar(run_import, job, unit="rows", verbosity=options["verbosity"])
         self.stdout.write(
             f"import {job.pk}: read {job.rows_read}, created {job.rows_created}, updated "
             f"{job.rows_updated}, unchanged {job.rows_unchanged}, rejected {job.rows_rejected}"

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
+from django.core.management.base import BaseCommand, CommandParser
 
-from gis.exceptions import PlategridError
-from gis.progress import JobStatus
+from gis.commands import acting_user, domain_errors, run_with_bar
 from grid.jobs import apply_partition, run_partition, submit_partition
 from grid.models import WorkloadMeasure
 
@@ -36,12 +33,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = None
-        if options["user"]:
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None:
-                raise CommandError(f"Unknown user {options['user']} / 无此用户")
-        try:
+        actor = acting_user(options["user"])
+        with domain_errors():
             job = submit_partition(
                 actor=actor,
                 community=options["code"],
@@ -51,18 +44,7 @@ class Command(BaseCommand):
                 compound=options["compound"],
                 queue=False,
             )
-        except PlategridError as error:
-            raise CommandError(f"{error.render('en')}\n{error.render('zh-hans')}") from error
-        with tqdm(unit="%", total=100, disable=options["verbosity"] < 1) as bar:
-
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
-
-            job = run_partition(str(job.pk), progress=progress)
-        if job.status == JobStatus.FAILED:
-            raise CommandError(f"{job.error_en}\n{job.error_zh}")
+        job = run_with_bar(run_partition, job, unit="%", total=100, verbosity=options["verbosity"])
         report = (job.result or {})["report"]
         workloads = ", ".join(f"{w:g}" for w in report["workloads"])
         self.stdout.write(
@@ -73,8 +55,6 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  workloads ({job.workload}): {workloads}")
         if options["apply"]:
-            try:
+            with domain_errors():
                 zones = apply_partition(actor=actor, job=job)
-            except PlategridError as error:
-                raise CommandError(f"{error.render('en')}\n{error.render('zh-hans')}") from error
             self.stdout.write(f"applied: {len(zones)} zones, {zones[0].code}–{zones[-1].code}")
