@@ -775,11 +775,24 @@ class CommunityStaffing:
     zones_without_responsible: list[dict[str, Any]] = field(default_factory=list)
     buildings_without_head: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def ok(self) -> bool:
+        """No zone without its responsible person, no building without its head, no role short."""
+        return not (
+            self.zones_without_responsible
+            or self.buildings_without_head
+            or any(s.missing for s in self.shortages)
+        )
+
 
 @dataclass
 class StaffingReport:
     code: str
     communities: list[CommunityStaffing]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.communities)
 
 
 def _count(queryset: models.QuerySet[Any], outer: str) -> Any:

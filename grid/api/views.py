@@ -106,8 +106,7 @@ def _code(request: Request) -> str:
 def _community(community: Any) -> dict[str, Any]:
     """One community of a coverage or staffing report, with its derived ``ok`` and ``missing``."""
     body = dataclasses.asdict(community)
-    if hasattr(community, "ok"):
-        body["ok"] = community.ok
+    body["ok"] = community.ok
     for shortage, row in zip(
         getattr(community, "shortages", []), body.get("shortages", []), strict=True
     ):
@@ -119,7 +118,7 @@ def _report(report: Any) -> dict[str, Any]:
     return {
         "code": report.code,
         "communities": [_community(c) for c in report.communities],
-        "ok": getattr(report, "ok", None),
+        "ok": report.ok,
     }
 
 

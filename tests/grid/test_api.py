@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from gis.models import Role
+from grid import services
 from grid.models import Staff, Zone
 
 from ..conftest import Territory
@@ -122,6 +123,8 @@ def test_assignments_and_staffing_gaps(worker_api: APIClient, territory: Territo
     assert community["zones_without_responsible"] == []
     officers = [s for s in community["shortages"] if s["role"] == "information_officer"]
     assert officers == [{"role": "information_officer", "needed": 2, "present": 0, "missing": 2}]
+    # Two information officers short: the community and the report are not ok.
+    assert community["ok"] is False and gaps["ok"] is False
 
 
 def test_staff_and_assignment_filters(
@@ -178,3 +181,15 @@ def test_undoing_a_zone_creation_deletes_it(worker_api: APIClient, territory: Te
     undone = worker_api.post(f"{url}history/{insert['event_id']}/undo/")
     assert undone.status_code == 204, undone.content
     assert not Zone.objects.exists()
+
+
+def test_staffing_is_ok_when_nothing_is_short(territory: Territory) -> None:
+    """A community without households needs no building head, propagandist or central head;
+    with its one zone's responsible person and two information officers nothing is missing."""
+    zone = ZoneFactory(community=territory.home, code="001")
+    for role in ("responsible", "information_officer", "information_officer"):
+        AssignmentFactory(staff=StaffFactory(community=territory.home), zone=zone, role=role)
+    report = services.staffing_gaps(territory.home.code)
+    (community,) = report.communities
+    assert [s.missing for s in community.shortages] == [0] * len(community.shortages)
+    assert community.ok and report.ok
