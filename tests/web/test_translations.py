@@ -16,7 +16,8 @@ def _entries(text: str) -> list[tuple[str, str, bool]]:
     entries = []
     for block in text.split("\n\n"):
         msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
-        msgstr = re.search(r'^msgstr ((?:".*"\n?)+)', block, re.M)
+        # A plural entry's (one) form is msgstr[0]: Chinese has a single plural form.
+        msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
         if not msgid or not msgstr:
             continue
         join = lambda m: "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))  # noqa: E731
