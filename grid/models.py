@@ -14,11 +14,22 @@ import uuid
 import pghistory
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import OpClass
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gis.models import SRID, Building, Community, Compound, _digits, _history, _valid_geometry
+from gis.models import (
+    SRID,
+    Building,
+    Community,
+    Compound,
+    Room,
+    _digits,
+    _history,
+    _valid_geometry,
+)
 from gis.progress import JobProgress
 
 from . import querysets
@@ -262,3 +273,484 @@ class PartitionJob(JobProgress):
 
     def __str__(self) -> str:
         return f"{self.community_id} · {self.get_status_display()}"
+
+
+# --- Sweeps (清查), their plans and visits -------------------------------------------------------
+
+
+class SweepTarget(models.TextChoices):
+    ALL = "all", _("all rooms")
+    RENTED = "rented", _("rented rooms only")
+    NOT_VISITED = "not_visited", _("rooms not visited for N days")
+    FOLLOW_UP = "follow_up", _("rooms flagged for follow-up")
+
+
+class Sweep(models.Model):
+    """A campaign that visits every target room of an area within a window
+    (不漏楼、楼不漏户、户不漏人).
+
+    The area is a set of communities or zones, or a drawn polygon; ``area`` holds its outline and
+    ``territory_code`` the smallest territory node (community, street office or district) that
+    holds it, which scopes the sweep. The target rooms are fixed when the sweep is created
+    (:class:`SweepRoom`), so "coverage of this sweep" has a stable denominator.
+    """
+
+    objects = querysets.SweepQuerySet.as_manager()
+
+    name = models.CharField(_("name"), max_length=100)
+    territory_code = models.CharField(_("territory code"), max_length=12)
+    area = models.MultiPolygonField(_("area"), srid=SRID)
+    # The codes the area was given by (communities or zones); empty for a drawn polygon.
+    area_codes = ArrayField(
+        models.CharField(max_length=15), verbose_name=_("area codes"), default=list, blank=True
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    target = models.CharField(
+        _("target"), max_length=20, choices=SweepTarget.choices, default=SweepTarget.ALL
+    )
+    # For SweepTarget.NOT_VISITED: rooms whose last visit is older than this many days (or never).
+    not_visited_days = models.PositiveSmallIntegerField(
+        _("not visited for (days)"), null=True, blank=True
+    )
+    minutes_per_room = models.FloatField(_("minutes per room"), default=6.0)
+    walking_speed_m_per_min = models.FloatField(_("walking speed (m/min)"), default=70.0)
+    day_minutes = models.PositiveSmallIntegerField(_("working minutes per day"), default=360)
+    # "Not at home" this many times in a row flags the room for the responsible person.
+    revisit_attempts = models.PositiveSmallIntegerField(
+        _("failed attempts before flagging"), default=3
+    )
+    # A visit recorded farther than this from its building is flagged (not refused).
+    far_visit_m = models.FloatField(_("flag visits farther than (m)"), default=150.0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sweeps",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sweep")
+        verbose_name_plural = _("sweeps")
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(territory_code__regex=r"^(\d{6}|\d{9}|\d{12})$"),
+                name="sweep_territory_code_node",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="sweep_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(target=SweepTarget.NOT_VISITED) | Q(not_visited_days__gte=1),
+                name="sweep_not_visited_has_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes_per_room__gt=0), name="sweep_minutes_per_room_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(walking_speed_m_per_min__gt=0), name="sweep_speed_positive"
+            ),
+            models.CheckConstraint(condition=Q(day_minutes__gte=30), name="sweep_day_minutes_min"),
+            models.CheckConstraint(
+                condition=Q(revisit_attempts__gte=1), name="sweep_revisit_attempts_positive"
+            ),
+            models.CheckConstraint(condition=Q(far_visit_m__gt=0), name="sweep_far_visit_positive"),
+            *_valid_geometry("area", "sweep_area"),
+        ]
+        indexes = [models.Index(fields=["territory_code"], name="sweep_territory")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SweepTeam(models.Model):
+    """A team of a sweep, with its members and the point (service station) its walks start from."""
+
+    objects = querysets.SweepTeamQuerySet.as_manager()
+
+    sweep = models.ForeignKey(Sweep, models.CASCADE, related_name="teams", verbose_name=_("sweep"))
+    name = models.CharField(_("name"), max_length=50)
+    members = models.ManyToManyField(
+        Staff, related_name="sweep_teams", blank=True, verbose_name=_("members")
+    )
+    start = models.PointField(_("start point"), srid=SRID)
+    start_name = models.CharField(_("start point name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("sweep team")
+        verbose_name_plural = _("sweep teams")
+        ordering = ["sweep", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sweep", "name"], name="sweep_team_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SweepRoom(models.Model):
+    """One target room of a sweep, fixed when the sweep is created, with where it stands."""
+
+    objects = querysets.SweepRoomQuerySet.as_manager()
+
+    sweep = models.ForeignKey(Sweep, models.CASCADE, related_name="rooms", verbose_name=_("sweep"))
+    room = models.ForeignKey(
+        Room, models.CASCADE, related_name="sweep_targets", verbose_name=_("room")
+    )
+    building = models.ForeignKey(
+        Building, models.CASCADE, related_name="sweep_targets", verbose_name=_("building")
+    )
+    # The zone (15 digits) the building lay in when the sweep was created, else its community.
+    area_code = models.CharField(_("zone or community"), max_length=15)
+    first_visited_at = models.DateTimeField(_("first visited at"), null=True, blank=True)
+    last_outcome = models.CharField(_("last outcome"), max_length=20, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("visits"), default=0)
+
+    class Meta:
+        verbose_name = _("sweep target room")
+        verbose_name_plural = _("sweep target rooms")
+        constraints = [models.UniqueConstraint(fields=["sweep", "room"], name="sweep_room_unique")]
+        indexes = [
+            models.Index(fields=["sweep", "building"], name="sweep_room_building"),
+            models.Index(fields=["sweep", "area_code"], name="sweep_room_area"),
+        ]
+
+
+class PlanReason(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    REBALANCED = "rebalanced", _("re-balanced")
+    EDITED = "edited", _("edited by hand")
+    REPLANNED = "replanned", _("re-planned")
+
+
+class SweepPlan(models.Model):
+    """One version of a sweep's plan: which team visits which building, in which order and on
+    which day. Versions are never changed; an edit or a re-plan adds the next version, and the
+    highest version is the plan in force."""
+
+    objects = querysets.SweepPlanQuerySet.as_manager()
+
+    sweep = models.ForeignKey(Sweep, models.CASCADE, related_name="plans", verbose_name=_("sweep"))
+    version = models.PositiveIntegerField(_("version"))
+    reason = models.CharField(_("reason"), max_length=20, choices=PlanReason.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sweep_plans",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Figures of the plan as planned: balance, walking km, fallback share, per-team totals.
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("sweep plan")
+        verbose_name_plural = _("sweep plans")
+        ordering = ["sweep", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["sweep", "version"], name="sweep_plan_version_unique"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="sweep_plan_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sweep} v{self.version}"
+
+
+class PlanStop(models.Model):
+    """A building in a team's walk: its place in the route, its day, and what it costs."""
+
+    plan = models.ForeignKey(
+        SweepPlan, models.CASCADE, related_name="stops", verbose_name=_("plan")
+    )
+    team = models.ForeignKey(
+        SweepTeam, models.CASCADE, related_name="stops", verbose_name=_("team")
+    )
+    building = models.ForeignKey(
+        Building, models.CASCADE, related_name="plan_stops", verbose_name=_("building")
+    )
+    day = models.PositiveSmallIntegerField(_("day"))
+    # Order in the team's whole route (1, 2, …), across days.
+    seq = models.PositiveIntegerField(_("order"))
+    rooms = models.PositiveIntegerField(_("rooms to visit"))
+    # Walking metres from the previous stop (the first of a day: from the team's start point).
+    walk_m = models.FloatField(_("walk (m)"))
+    work_min = models.FloatField(_("work (min)"))
+
+    class Meta:
+        verbose_name = _("plan stop")
+        verbose_name_plural = _("plan stops")
+        ordering = ["plan", "team", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "building"], name="plan_stop_building_unique"),
+            models.UniqueConstraint(fields=["plan", "team", "seq"], name="plan_stop_seq_unique"),
+            models.CheckConstraint(condition=Q(day__gte=1), name="plan_stop_day_positive"),
+        ]
+
+
+class PlanDay(models.Model):
+    """A team's day in a plan: its totals and the route line walked (following the streets)."""
+
+    plan = models.ForeignKey(SweepPlan, models.CASCADE, related_name="days", verbose_name=_("plan"))
+    team = models.ForeignKey(SweepTeam, models.CASCADE, related_name="days", verbose_name=_("team"))
+    day = models.PositiveSmallIntegerField(_("day"))
+    stops = models.PositiveIntegerField(_("stops"))
+    rooms = models.PositiveIntegerField(_("rooms to visit"))
+    walk_m = models.FloatField(_("walk (m)"))
+    work_min = models.FloatField(_("work (min)"))
+    route = models.LineStringField(_("route"), srid=SRID, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("plan day")
+        verbose_name_plural = _("plan days")
+        ordering = ["plan", "team", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "team", "day"], name="plan_day_unique"),
+            models.CheckConstraint(condition=Q(day__gte=1), name="plan_day_positive"),
+        ]
+
+
+class PlanKind(models.TextChoices):
+    PLAN = "plan", _("plan")
+    REBALANCE = "rebalance", _("re-balance")
+    REPLAN = "replan", _("re-plan")
+
+
+class SweepPlanJob(JobProgress):
+    """Planning a sweep in the background (``grid.jobs``): the result is a new :class:`SweepPlan`."""
+
+    objects = querysets.SweepPlanJobQuerySet.as_manager()
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sweep = models.ForeignKey(
+        Sweep, models.CASCADE, related_name="plan_jobs", verbose_name=_("sweep")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=PlanKind.choices)
+    plan = models.ForeignKey(
+        SweepPlan,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("plan"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sweep_plan_jobs",
+        verbose_name=_("submitted by"),
+    )
+
+    class Meta:
+        verbose_name = _("sweep planning job")
+        verbose_name_plural = _("sweep planning jobs")
+        ordering = ["-created_at"]
+
+
+class VisitOutcome(models.TextChoices):
+    REGISTERED = "registered", _("seen and registered")
+    CHANGED = "changed", _("changes recorded")
+    MOVED_OUT = "moved_out", _("moved out")
+    VACANT = "vacant", _("vacant confirmed")
+    NOT_AT_HOME = "not_at_home", _("not at home (revisit)")
+    REFUSED = "refused", _("refused")
+    ROOM_GONE = "room_gone", _("room no longer exists")
+    NEW_ROOM = "new_room", _("new room found")
+
+
+#: Outcomes that leave the room to be visited again.
+FAILED_OUTCOMES = (VisitOutcome.NOT_AT_HOME, VisitOutcome.REFUSED)
+
+
+class Visit(models.Model):
+    """A visit to a room, recorded by field staff (often from a phone, often offline first).
+
+    The primary key is generated by the client, so a retried or replayed submission finds its
+    own row instead of adding a second one. Visits are never deleted with the register: a room or
+    building that goes keeps its visits (``room``/``building`` set null; ``community_code`` and
+    ``address`` keep where it was)."""
+
+    objects = querysets.VisitQuerySet.as_manager()
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    room = models.ForeignKey(
+        Room, models.SET_NULL, null=True, blank=True, related_name="visits", verbose_name=_("room")
+    )
+    building = models.ForeignKey(
+        Building,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("building"),
+    )
+    community_code = models.CharField(_("community code"), max_length=12)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    sweep = models.ForeignKey(
+        Sweep,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("sweep"),
+    )
+    staff = models.ForeignKey(
+        Staff, models.PROTECT, null=True, blank=True, related_name="visits", verbose_name=_("staff")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("recorded by"),
+    )
+    visited_at = models.DateTimeField(_("visited at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=VisitOutcome.choices)
+    location = models.PointField(_("GPS position"), srid=SRID, null=True, blank=True)
+    # Metres from the building's footprint; far = beyond the sweep's (or the default) limit.
+    distance_m = models.FloatField(_("distance from the building (m)"), null=True, blank=True)
+    far = models.BooleanField(_("far from the building"), default=False)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    # NEW_ROOM: the number of the room found (the register adds it after checking).
+    new_room_number = models.CharField(_("new room number"), max_length=20, blank=True)
+    # Another visit to the same room within the same minute gave a different outcome: both kept.
+    conflict = models.BooleanField(_("conflicting visit"), default=False)
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-visited_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(community_code__regex=r"^\d{12}$"), name="visit_community_code_12"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["room", "visited_at"], name="visit_room_time"),
+            models.Index(fields=["sweep", "visited_at"], name="visit_sweep_time"),
+            models.Index(fields=["community_code", "visited_at"], name="visit_community_time"),
+            models.Index(fields=["staff", "visited_at"], name="visit_staff_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address or self.room_id} · {self.get_outcome_display()}"
+
+
+class DayPart(models.TextChoices):
+    MORNING = "morning", _("morning")
+    AFTERNOON = "afternoon", _("afternoon")
+    EVENING = "evening", _("evening")
+
+
+class RoomVisitState(models.Model):
+    """What the visits say about one room now: kept up to date as each visit arrives, so that
+    revisits, flags and coverage are reads of one row per room, never a scan of the visits."""
+
+    room = models.OneToOneField(
+        Room,
+        models.CASCADE,
+        primary_key=True,
+        related_name="visit_state",
+        verbose_name=_("room"),
+    )
+    last_visited_at = models.DateTimeField(_("last visited at"))
+    # The local (settings.TIME_ZONE) date of last_visited_at: the coverage histogram's key.
+    last_visited_on = models.DateField(_("last visited on"))
+    last_outcome = models.CharField(_("last outcome"), max_length=20, choices=VisitOutcome.choices)
+    # "Not at home"/"refused" in a row since the last successful visit.
+    failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    revisit_after = models.DateTimeField(_("revisit after"), null=True, blank=True)
+    revisit_part = models.CharField(
+        _("revisit at"), max_length=10, choices=DayPart.choices, blank=True
+    )
+    # Failed too often: for the zone's responsible person.
+    flagged = models.BooleanField(_("flagged for the responsible person"), default=False)
+
+    class Meta:
+        verbose_name = _("room visit state")
+        verbose_name_plural = _("room visit states")
+        indexes = [
+            models.Index(
+                fields=["revisit_after"],
+                condition=Q(revisit_after__isnull=False),
+                name="room_state_revisit",
+            ),
+            models.Index(fields=["flagged"], condition=Q(flagged=True), name="room_state_flagged"),
+        ]
+
+
+class CoverageCount(models.Model):
+    """Rooms per area, per rented or not and per day of last visit (null: never visited).
+
+    Every room is counted in exactly one row: the area is the current zone its building lies in,
+    else its community. Kept by database triggers as rooms come and go and as visits move a room's
+    last-visit day, and rebuilt for a community when its zones change; so coverage of the last N
+    days for any territory node is a sum over a few rows found by code prefix."""
+
+    area_code = models.CharField(_("zone or community"), max_length=15)
+    rented = models.BooleanField(_("rented"))
+    last_visited_on = models.DateField(_("last visited on"), null=True, blank=True)
+    rooms = models.PositiveIntegerField(_("rooms"))
+
+    class Meta:
+        verbose_name = _("coverage count")
+        verbose_name_plural = _("coverage counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_code", "rented", "last_visited_on"],
+                name="coverage_count_key",
+                nulls_distinct=False,
+            ),
+        ]
+        # Prefix reads (a community, street office or district: area_code LIKE '420602001%').
+        indexes = [
+            models.Index(
+                OpClass("area_code", name="varchar_pattern_ops"), name="coverage_count_area_prefix"
+            )
+        ]
+
+
+class SweepCount(models.Model):
+    """A sweep's target rooms per team (of the plan in force; null before any plan) and area,
+    with how many were visited, wait for a revisit or are flagged. Kept up to date as visits
+    arrive and rebuilt when a new plan version moves buildings between teams, so a sweep's
+    coverage and gap figures are reads of a few rows."""
+
+    sweep = models.ForeignKey(Sweep, models.CASCADE, related_name="counts", verbose_name=_("sweep"))
+    team = models.ForeignKey(
+        SweepTeam,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="counts",
+        verbose_name=_("team"),
+    )
+    area_code = models.CharField(_("zone or community"), max_length=15)
+    targets = models.PositiveIntegerField(_("target rooms"), default=0)
+    visited = models.PositiveIntegerField(_("visited rooms"), default=0)
+    revisits = models.PositiveIntegerField(_("rooms to revisit"), default=0)
+    flagged = models.PositiveIntegerField(_("flagged rooms"), default=0)
+
+    class Meta:
+        verbose_name = _("sweep count")
+        verbose_name_plural = _("sweep counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sweep", "team", "area_code"],
+                name="sweep_count_key",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(visited__lte=F("targets")), name="sweep_count_visited_le_targets"
+            ),
+        ]
