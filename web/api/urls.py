@@ -1,6 +1,6 @@
 """API routes. Every route must have a row in tests/web/test_permission_matrix.py."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -39,6 +39,8 @@ urlpatterns = [
         grid_views.PartitionApplyView.as_view(),
         name="partition-apply",
     ),
+    path("", include("grid.api.sweep_urls")),
+    path("", include("grid.api.visit_urls")),
     *router.urls,
     path("search/", map_views.SearchView.as_view(), name="search"),
     path("territory/", map_views.TerritoryView.as_view(), name="territory"),
