@@ -43,6 +43,7 @@ __all__ = [
     "RoutingError",
     "Split",
     "order_stops",
+    "split_among_depots",
     "split_among_teams",
 ]
 
@@ -341,6 +342,176 @@ def split_among_teams(
         objective=float(sum(lengths)),
         capacity=limit,
         work_limit=work_limit,
+        feasible=bool(best.is_feasible()),
+    )
+
+
+def split_among_depots(
+    durations: ArrayLike,
+    service_times: ArrayLike,
+    *,
+    depots: Sequence[int],
+    start_work: ArrayLike | None = None,
+    balance_slack: float = 0.05,
+    time_limit_s: float = 10.0,
+    max_iterations: int | None = None,
+    seed: int = 0,
+) -> Split:
+    """Split the stops among teams that each start from their own depot, balanced by work.
+
+    Parameters
+    ----------
+    durations : (n, n) array of float
+        Finite, non-negative walking times between all points (stops and depots), in the unit
+        of ``service_times`` (minutes, say). The objective is the total walking time.
+    service_times : (n,) array of float
+        Time spent at each stop; the depots' must be 0.
+    depots : sequence of int
+        One point per team: the team's start (its service station). Teams may share a point.
+        Every point that is not a depot is a stop. Teams end anywhere (open routes).
+    start_work : (teams,) array of float, optional
+        Work a team already has before the split (stops fixed to it by hand): the split gives
+        it that much less.
+    balance_slack, time_limit_s, max_iterations, seed
+        As for :func:`split_among_teams`.
+
+    Returns
+    -------
+    Split
+        ``routes[t]`` are team ``t``'s stops in walking order from ``depots[t]``; ``loads``
+        their service time; ``works`` walking plus service (``start_work`` not included).
+
+    Notes
+    -----
+    The multi-depot form of :func:`split_among_teams`' work balance: one PyVRP vehicle type
+    per team, starting at its depot and ending at a shared free end. A first pass (a third of
+    the time) bounds every team's service time by the balanced share, ``(total service +
+    start work) / teams × (1 + balance_slack)`` less the team's start work (a hard capacity);
+    its total work then gives every team's work limit, the mean plus the slack less its start
+    work (``shift_duration``, soft in PyVRP: ``feasible`` tells whether it was met), and a
+    second pass from the first split looks for the shortest split within it.
+    """
+    matrix = _check_matrix(durations)
+    n = len(matrix)
+    teams = len(depots)
+    if teams < 1:
+        raise RoutingError("depots is empty: give one start point per team", code="bad_teams")
+    for depot in depots:
+        if not 0 <= depot < n:
+            raise RoutingError(
+                f"depot = {depot} is not a point: give an index from 0 to {n - 1}",
+                code="bad_index",
+            )
+    if not time_limit_s > 0:
+        raise RoutingError(f"time_limit_s = {time_limit_s} must be positive", code="bad_time_limit")
+    if not 0 <= balance_slack < 10:
+        raise RoutingError(
+            f"balance_slack = {balance_slack} must be from 0 to 10 (0.05 is 5 %)", code="bad_slack"
+        )
+    depot_points = sorted({int(d) for d in depots})
+    service = _check_per_stop(service_times, n, depot_points[0], "service_times")
+    for depot in depot_points:
+        if service[depot] != 0:
+            raise RoutingError(
+                f"service_times[{depot}] = {service[depot]:g} but {depot} is a depot, which must "
+                "have 0",
+                code="depot_demand",
+            )
+    fixed = np.zeros(teams) if start_work is None else np.array(start_work, dtype=np.float64)
+    if fixed.shape != (teams,) or not np.isfinite(fixed).all() or (fixed < 0).any():
+        raise RoutingError(
+            f"start_work must be {teams} finite values ≥ 0, one per team, got {fixed!r}",
+            code="bad_demand",
+        )
+    is_depot = set(depot_points)
+    stops = [i for i in range(n) if i not in is_depot]
+    if not stops:
+        empty: list[list[int]] = [[] for _ in range(teams)]
+        zeros = [0.0] * teams
+        return Split(empty, zeros, zeros, zeros, 0.0, 0.0, None, True)
+
+    # Locations: the depots, then the stops, then the shared free end.
+    points = [*depot_points, *stops]
+    size = len(points) + 1
+    scaled, scale = _integer_matrix(
+        np.hstack([matrix[np.ix_(points, points)].ravel(), service, fixed]), VRP_SCALE_MAX
+    )
+    grown = np.zeros((size, size), dtype=np.int64)
+    grown[:-1, :-1] = scaled[: len(points) ** 2].reshape(len(points), len(points))
+    grown[-1, :-1] = np.iinfo(np.int32).max  # nobody leaves from the end
+    service_int = np.rint(service * scale).astype(np.int64)
+    fixed_int = np.rint(fixed * scale).astype(np.int64)
+    total = int(service_int.sum() + fixed_int.sum())
+    share = math.ceil(total / teams * (1 + balance_slack))
+    largest = int(service_int.max(initial=0))
+    capacities = [max(share - int(f), largest) for f in fixed_int]
+    at = {point: k for k, point in enumerate(depot_points)}
+
+    def problem(shifts: list[int] | None) -> pyvrp.ProblemData:
+        vehicles = [
+            pyvrp.VehicleType(
+                num_available=1,
+                capacity=[capacities[t]],
+                start_depot=at[int(depots[t])],
+                end_depot=len(depot_points),  # the free end
+                shift_duration=np.iinfo(np.int64).max if shifts is None else shifts[t],
+                name=str(t),
+            )
+            for t in range(teams)
+        ]
+        clients = [
+            pyvrp.Client(
+                location=len(depot_points) + k,
+                delivery=[int(service_int[i])],
+                service_duration=int(service_int[i]),
+            )
+            for k, i in enumerate(stops)
+        ]
+        depot_list = [pyvrp.Depot(location=k) for k in range(len(depot_points))]
+        depot_list.append(pyvrp.Depot(location=size - 1))
+        locations = [pyvrp.Location(x=0.0, y=0.0) for _ in range(size)]
+        matrices: list = [grown]  # PyVRP's stub types matrices as np.ndarray[int]
+        return pyvrp.ProblemData(locations, clients, depot_list, vehicles, matrices, matrices)
+
+    first_limit = time_limit_s / 3
+    data = problem(None)
+    result = pyvrp.solve(
+        data, _stop(first_limit, max_iterations), seed=seed, display=False, collect_stats=False
+    )
+    best = result.best
+    work_int = sum(route.duration() for route in best.routes()) + int(fixed_int.sum())
+    limit = math.ceil(work_int / teams * (1 + balance_slack))
+    shifts = [max(limit - int(f), 0) for f in fixed_int]
+    data = problem(shifts)
+    first = pyvrp.Solution(
+        data,
+        [pyvrp.Route(data, _visits(route), route.vehicle_type()) for route in best.routes()],
+    )
+    best = pyvrp.solve(
+        data,
+        _stop(time_limit_s - first_limit, max_iterations),
+        seed=seed,
+        display=False,
+        collect_stats=False,
+        initial_solution=first,
+    ).best
+    routes: list[list[int]] = [[] for _ in range(teams)]
+    for route in best.routes():
+        routes[route.vehicle_type()] = [stops[i] for i in _visits(route)]
+    lengths = [
+        _walk_length(matrix, [int(depots[t]), *route], closed=False) if route else 0.0
+        for t, route in enumerate(routes)
+    ]
+    loads = [float(service[route].sum()) for route in routes]
+    works = [length + load for length, load in zip(lengths, loads, strict=True)]
+    return Split(
+        routes=routes,
+        lengths=lengths,
+        loads=loads,
+        works=works,
+        objective=float(sum(lengths)),
+        capacity=max(capacities) / scale,
+        work_limit=limit / scale,
         feasible=bool(best.is_feasible()),
     )
 

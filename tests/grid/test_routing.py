@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import vrplib
 
-from grid.routing import RoutingError, order_stops, split_among_teams
+from grid.routing import RoutingError, order_stops, split_among_depots, split_among_teams
 
 HERE = Path(__file__).resolve().parent
 
@@ -266,3 +266,64 @@ def test_split_rejects_bad_input(kwargs: dict, code: str, quoted: str) -> None:
         split_among_teams(call.pop("distances"), call.pop("demands"), **call)
     assert caught.value.code == code
     assert isinstance(caught.value, ValueError)
+
+
+# --- split_among_depots -------------------------------------------------------------------------
+
+
+def four_towns(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Four depots at the corners of a 1 km square (points 0–3), then 25 stops around each."""
+    rng = np.random.default_rng(seed)
+    corners = np.array([(0, 0), (1000, 0), (0, 1000), (1000, 1000)], dtype=float)
+    stops = np.concatenate([c + rng.normal(0, 60, size=(25, 2)) for c in corners])
+    service = np.r_[np.zeros(4), rng.uniform(5, 30, size=100)]
+    return euclidean(np.concatenate([corners, stops])) / 70, service
+
+
+def test_each_team_takes_the_town_of_its_own_depot() -> None:
+    minutes, service = four_towns()
+    split = split_among_depots(
+        minutes, service, depots=[0, 1, 2, 3], time_limit_s=1.0, max_iterations=2_000
+    )
+    assert sorted(s for route in split.routes for s in route) == list(range(4, 104))
+    for team, route in enumerate(split.routes):
+        towns = {(stop - 4) // 25 for stop in route}
+        assert team in towns
+    assert split.feasible
+    assert max(split.works) <= split.work_limit + 1e-6
+    assert split.works == pytest.approx(
+        [
+            sum(minutes[a, b] for a, b in itertools.pairwise([t, *r])) + service[r].sum()
+            for t, r in enumerate(split.routes)
+        ]
+    )
+
+
+def test_shared_depot_and_start_work_balance_the_total() -> None:
+    minutes, service = four_towns(1)
+    start = [300.0, 0.0, 0.0, 0.0]
+    split = split_among_depots(
+        minutes, service, depots=[0, 0, 0, 0], start_work=start, time_limit_s=1.0
+    )
+    total = np.array(split.works) + start
+    # The team that already has 300 minutes gets clearly less new work than the others.
+    assert split.works[0] < min(split.works[1:]) - 100
+    assert max(total) <= split.work_limit * 1.001
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"depots": []}, "bad_teams"),
+        ({"depots": [200]}, "bad_index"),
+        ({"depots": [4]}, "depot_demand"),
+        ({"depots": [0], "start_work": [1.0, 2.0]}, "bad_demand"),
+        ({"depots": [0], "balance_slack": -1}, "bad_slack"),
+        ({"depots": [0], "time_limit_s": 0}, "bad_time_limit"),
+    ],
+)
+def test_split_among_depots_rejects(kwargs: dict, code: str) -> None:
+    minutes, service = four_towns()
+    with pytest.raises(RoutingError) as error:
+        split_among_depots(minutes, service, **kwargs)
+    assert error.value.code == code

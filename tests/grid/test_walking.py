@@ -12,7 +12,7 @@ from django.contrib.gis.geos import LineString, Point
 
 from gis.models import Building, DoorPlate, Street
 from grid.sweep_input import building_points_and_streets
-from grid.walking import WalkingError, walking_matrix
+from grid.walking import WalkingError, walking_matrix, walking_paths
 
 
 def grid_3x3(spacing: float = 100.0) -> list[shapely.LineString]:
@@ -111,6 +111,66 @@ def test_symmetric_zero_diagonal_above_straight_line_and_triangle() -> None:
     # The diagonal street makes some walks shorter than on the grid alone.
     grid_only = walking_matrix([P(x, y) for x, y in xy], grid_3x3()).distances
     assert np.any(d < grid_only - 1)
+
+
+# --- walking_paths ------------------------------------------------------------------------------
+
+
+def test_path_follows_the_streets_and_has_the_matrix_length() -> None:
+    points = [P(50, 5), P(150, 195), P(105, 60)]
+    streets = grid_3x3()
+    legs = [(0, 1), (1, 2), (2, 0), (0, 0)]
+    lines = walking_paths(points, streets, legs)
+    m = walking_matrix(points, streets)
+    for (a, b), line in zip(legs, lines, strict=True):
+        assert line.coords[0] == points[a].coords[0]
+        assert line.coords[-1] == points[b].coords[0]
+        assert line.length == pytest.approx(m.distances[a, b])
+    # Every vertex between the two access legs lies on a street.
+    network = shapely.union_all(streets)
+    for line in lines[:3]:
+        inner = shapely.points(shapely.get_coordinates(line)[1:-1])
+        assert all(shapely.distance(inner, network) < 1e-6)
+    assert lines[0].length == pytest.approx(310)  # 5 + 50 + 200 + 50 + 5
+    assert lines[3].length == 0
+    # Same street piece: straight along it.
+    assert walking_paths([P(10, 3), P(90, -4)], streets, [(0, 1)])[0].equals_exact(
+        shapely.LineString([(10, 3), (10, 0), (90, 0), (90, -4)]), 1e-9
+    )
+
+
+def test_path_turns_at_the_junction() -> None:
+    [line] = walking_paths([P(50, 10), P(10, 150)], grid_3x3(), [(0, 1)])
+    assert line.equals_exact(
+        shapely.LineString([(50, 10), (50, 0), (0, 0), (0, 100), (0, 150), (10, 150)]), 1e-9
+    )
+
+
+def test_path_is_straight_where_the_matrix_falls_back() -> None:
+    island = [shapely.LineString([(1000, 0), (1000, 100)])]
+    points = [P(50, 5), P(1005, 20), P(500, 500)]
+    lines = walking_paths(points, grid_3x3() + island, [(0, 1), (0, 2), (2, 1)])
+    for (a, b), line in zip([(0, 1), (0, 2), (2, 1)], lines, strict=True):
+        assert line.equals_exact(shapely.LineString([points[a], points[b]]), 1e-9)
+    assert walking_paths(points, [], [(1, 0)])[0].length == pytest.approx(np.hypot(955, 15))
+
+
+def test_paths_in_many_batches_match_the_matrix() -> None:
+    rng = np.random.default_rng(3)
+    points = [P(x, y) for x, y in rng.uniform(0, 200, size=(300, 2))]
+    legs = [(int(a), int(b)) for a, b in rng.integers(0, 300, size=(400, 2))]
+    streets = [*grid_3x3(), shapely.LineString([(0, 0), (200, 200)])]
+    m = walking_matrix(points, streets)
+    lines = walking_paths(points, streets, legs)
+    lengths = np.array([line.length for line in lines])
+    expected = np.array([m.distances[a, b] for a, b in legs])
+    assert lengths == pytest.approx(expected, abs=1e-6)
+
+
+def test_bad_leg() -> None:
+    with pytest.raises(WalkingError, match="not there") as error:
+        walking_paths([P(0, 0)], [], [(0, 1)])
+    assert error.value.code == "bad_leg"
 
 
 @pytest.mark.parametrize(
