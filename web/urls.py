@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from web import grid_pages, imports, map_export, views
+from web import field, grid_pages, imports, map_export, views
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("map/", views.map_page, name="map"),
     path("map/export.html", map_export.export_html_map, name="map-export"),
     path("grids/", grid_pages.grid_index, name="grids"),
+    path("field/", field.field_page, name="field"),
+    path("field/sw.js", field.field_service_worker, name="field-sw"),
     # Before "grids/<str:code>/" (the zone drawing page): "staffing" is not a code.
     path("grids/staffing/", grid_pages.grid_staffing, name="grid-staffing"),
     path("grids/<str:code>/network/", grid_pages.grid_network, name="grid-network"),
