@@ -181,7 +181,7 @@ def main() -> None:
             killed_at = time.monotonic()
             kill_server(server)
             server = start_server(*server_args, log)
-            wait_until_answering(base_url, server)
+            listening_at = wait_until_answering(base_url, server)
             restart_s = time.monotonic() - killed_at
             for thread in threads:
                 thread.join(timeout=max(0.0, deadline[0] + GRACE_S + 5 - time.monotonic()))
@@ -206,6 +206,8 @@ def main() -> None:
     figure("visits_acknowledged", len(acknowledged))
     for status in ACKNOWLEDGED:
         figure(f"answered_{status}", sum(v.status == status for v in sent))
+    # A visit stored whose answer was lost (the kill): its retry answered "duplicate" of itself.
+    figure("answered_duplicate_of_itself", sum(v.duplicate_of == v.id for v in sent))
     figure("visits_stored", check["stored"])
     figure("visits_per_s", f"{len(acknowledged) / elapsed:.1f}")
     figure("requests_per_s", f"{tally.counts.get('requests', 0) / elapsed:.1f}")
@@ -215,6 +217,7 @@ def main() -> None:
     figure("ack_p95_ms", f"{percentile(ack_ms or [0.0, 0.0], 95):.1f}")
     figure("ack_max_ms", f"{max(ack_ms or [0.0]):.1f}")
     figure("server_kills", 1)
+    figure("restart_listening_s", f"{listening_at - killed_at:.2f}")
     figure("restart_s", f"{restart_s:.2f}")
     figure("conflicts_kept", check["conflicts"])
     figure("unacknowledged", sum(v.status is None for v in sent))
@@ -423,16 +426,26 @@ def start_server(
     )
 
 
-def wait_until_answering(base_url: str, server: subprocess.Popen[bytes]) -> None:
-    """Until the login page answers 200; the server's log when it exits or takes over 60 s."""
+def wait_until_answering(base_url: str, server: subprocess.Popen[bytes]) -> float:
+    """Until the login page answers 200, and the time (monotonic) the port first accepted a
+    connection; the server's log when it exits or takes over 60 s.
+
+    Refused connections are retried at once; an accepted one is given time to be answered
+    (the clients' retries may queue before it)."""
     give_up = time.monotonic() + 60
+    listening = 0.0
+    host, port = base_url.removeprefix("http://").split(":")
     while time.monotonic() < give_up and server.poll() is None:
         try:
-            if requests.get(f"{base_url}/accounts/login/", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
+            if not listening:
+                socket.create_connection((host, int(port)), timeout=0.5).close()
+                listening = time.monotonic()
+            response = requests.get(f"{base_url}/accounts/login/", timeout=(0.5, 30))
+            if response.status_code == 200:
+                return listening
+        except (OSError, requests.RequestException):
             pass
-        time.sleep(0.05)
+        time.sleep(0.02)
     stop_server(server)
     tail = LOG.read_text()[-3000:] if LOG.exists() else ""
     raise SystemExit(f"gunicorn does not answer at {base_url}; its log ends:\n{tail}")
