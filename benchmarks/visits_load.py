@@ -19,7 +19,8 @@ Then the database is checked against what the clients were told:
   - ``lost``: an acknowledged visit that is not in grid_visit (nor, for a duplicate, the visit it
     duplicates), or stored with another room or outcome than sent;
   - ``duplicated``: rows of this run's staff whose id no client made, plus rows beyond one per
-    (staff, room, outcome, minute) — what retries and double taps must never add;
+    staff, room, outcome and clock minute (the server takes such visits less than 60 s apart
+    as one) — what retries and double taps must never add;
   - ``unacknowledged``: visits still being retried when the clients stopped (reported apart);
   - ``rejected``: visits the server refused (an item error or a 4xx): a bug of this script or
     the endpoint.
@@ -29,10 +30,9 @@ lost, duplicated, unacknowledged or rejected is not 0.
 
 The server: ``gunicorn web.wsgi`` (gthread workers, preloaded) on 127.0.0.1 and a free port,
 with the test settings (DEBUG off, jobs run in the request; DJANGO_SETTINGS_MODULE, when set,
-names others) on a scratch database of its own,
-``plategrid_bench_visits`` on the configured server (created, migrated and loaded with the demo
-city on first use, reused afterwards; visits of earlier runs stay). Its log is
-var/log/bench-visits-gunicorn.log.
+names others), on a scratch database of its own: ``plategrid_bench_visits`` on the configured
+server, created, migrated and loaded with the demo city on first use and reused afterwards
+(visits of earlier runs stay) until a migration changes. Its log: var/log/bench-visits-gunicorn.log.
 Usage: .venv/bin/python benchmarks/visits_load.py [--quick] [--clients N] [--duration S]
        [--kill-at FRACTION] [--workers W] [--threads T] [--fresh]
 """
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import random
 import signal
@@ -484,14 +485,21 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 def prepare_database(connection: Any, *, fresh: bool) -> None:
     """Create, migrate and load the scratch database, or reuse it when a load finished.
 
-    A successful load leaves a comment on the database; anything else (no comment, an
-    interrupted load, --fresh) is dropped and loaded again.
+    A successful load leaves a comment on the database naming the migrations it was made with;
+    anything else (no comment, an interrupted load, a migration added or changed since, --fresh)
+    is dropped and loaded again.
     """
     import psycopg
     from django.core.management import call_command
     from psycopg import sql
 
-    marker = "plategrid visits_load benchmark: demo_city --size demo --seed 20091"
+    migrations = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/[0-9]*.py")):
+        migrations.update(path.name.encode() + path.read_bytes())
+    marker = (
+        "plategrid visits_load benchmark: demo_city --size demo --seed 20091, migrations "
+        + migrations.hexdigest()[:16]
+    )
     params = dict(connection.get_connection_params())
     for key in ("cursor_factory", "context"):
         params.pop(key, None)
