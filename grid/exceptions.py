@@ -52,3 +52,15 @@ class PartitionAppliedError(ConflictError):
     """The partition was applied already (409)."""
 
     default_code = "partition_applied"
+
+
+class SweepError(InvalidInputError):
+    """A sweep, team, plan job or plan edit that cannot be made as asked (400)."""
+
+    default_code = "invalid_sweep"
+
+
+class SweepClosedError(ConflictError):
+    """The sweep is closed: nothing of it changes any more (409)."""
+
+    default_code = "sweep_closed"

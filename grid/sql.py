@@ -1,5 +1,6 @@
 """Raw spatial SQL of the coverage check, for what the ORM cannot say in one statement:
-a per-community union and difference, a self-join of zones and a building × zone area table.
+a per-community union and difference, a self-join of zones and a building × zone area table;
+and the INSERT … SELECT that fixes a sweep's target rooms.
 
 Each function covers the communities named by ``codes`` in one query; ``%s`` parameters only;
 areas in m² in ``settings.METRIC_SRID``.
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from gis.crs import metric_srid
 
@@ -88,3 +90,21 @@ def building_zone_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, [srid, list(codes), srid])
         return cursor.fetchall()
+
+
+def insert_sweep_rooms(sweep_id: int, rooms: QuerySet[Any]) -> int:
+    """Fix a sweep's target rooms in one ``INSERT … SELECT``: ``rooms`` is a room queryset
+    annotated with ``room_ref``, ``building_ref`` and ``area_ref`` (the zone or community code);
+    returns the number of rows inserted."""
+    select, params = (
+        rooms.order_by().values_list("room_ref", "building_ref", "area_ref").query.sql_with_params()
+    )
+    sql = f"""
+        INSERT INTO grid_sweeproom
+               (sweep_id, room_id, building_id, area_code, attempts, last_outcome)
+        SELECT %s, q.room_ref, q.building_ref, q.area_ref, 0, ''
+          FROM ({select}) AS q
+    """  # noqa: S608 - the inner SELECT is compiled by the ORM, with its own %s parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sweep_id, *params])
+        return cursor.rowcount

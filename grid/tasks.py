@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import jobs
+from . import jobs, sweep_jobs
 
 
 @task()
 def run_partition_task(job_id: str) -> str:
     return jobs.run_partition(job_id).status
+
+
+@task()
+def run_sweep_plan_task(job_id: str) -> str:
+    return sweep_jobs.run_plan(job_id).status

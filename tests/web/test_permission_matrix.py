@@ -167,6 +167,13 @@ PARTITION_SUBMIT: Grid = {
     for scope, row in PROPERTY_PATCH.items()
 }
 
+# -- sweeps (part "sweeps"): a sweep of the scope's community is scoped like its property;
+# adding a team, editing the plan answer 201, submitting a planning job 202
+SWEEP_ADD: Grid = {
+    scope: tuple(201 if status == 200 else status for status in row)
+    for scope, row in PROPERTY_PATCH.items()
+}
+
 SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
 PUBLIC: Grid = {ANY_SCOPE: (200, 200, 200, 200, 200)}
 
@@ -231,6 +238,23 @@ MATRIX: dict[str, dict[str, Grid]] = {
     "partition-detail": {"GET": PROPERTY_READ},
     "partition-apply": {"POST": PROPERTY_PATCH},
     "staffing-gaps": {"GET": PROPERTY_READ},
+    # Sweeps (part "sweeps"): grid.api.sweep_urls
+    "sweep-list": {"GET": PROPERTY_LIST, "POST": PROPERTY_CREATE},
+    "sweep-mine": {"GET": SIGNED_IN},
+    "sweep-detail": {"GET": PROPERTY_READ, "PATCH": PROPERTY_PATCH},
+    "sweep-close": {"POST": PROPERTY_PATCH},
+    "sweep-team-list": {"GET": PROPERTY_READ, "POST": SWEEP_ADD},
+    "sweep-team-detail": {
+        "GET": PROPERTY_READ,
+        "PATCH": PROPERTY_PATCH,
+        "DELETE": PROPERTY_DELETE,
+    },
+    "sweep-team-route": {"GET": PROPERTY_READ},
+    "sweep-plan-jobs": {"POST": PARTITION_SUBMIT},
+    "sweep-plan-job-detail": {"GET": PROPERTY_READ},
+    "sweep-plans": {"GET": PROPERTY_READ},
+    "sweep-plan": {"GET": PROPERTY_READ},
+    "sweep-plan-edits": {"POST": SWEEP_ADD},
     "address-parse": {"GET": SIGNED_IN},
     "me": {"GET": SIGNED_IN},
     "schema": {"GET": PUBLIC},
@@ -722,6 +746,138 @@ def _run_partition(cell: Cell, world: World, client: APIClient) -> Any:
     return response
 
 
+# -- sweeps (part "sweeps") --------------------------------------------------------------------
+
+
+SWEEP_ROUTES = (
+    "sweep-list",
+    "sweep-mine",
+    "sweep-detail",
+    "sweep-close",
+    "sweep-team-list",
+    "sweep-team-detail",
+    "sweep-team-route",
+    "sweep-plan-jobs",
+    "sweep-plan-job-detail",
+    "sweep-plans",
+    "sweep-plan",
+    "sweep-plan-edits",
+)
+
+
+def _sweep(world: World, scope: str) -> Any:
+    """A sweep of the scope's community (its building, one room) with two teams and a plan
+    (version 1, one stop, one day), made directly."""
+    from grid import sweeps
+    from grid.models import PlanDay, PlanStop, SweepPlan
+
+    key = ("sweep", scope)
+    if key not in world._objects:
+        building = world.building(scope)
+        RoomFactory(building=building, floor=1, number="S01")
+        start = building.centroid
+        sweep = sweeps.create_sweep(
+            None,
+            name="清查",
+            starts_on="2026-01-01",
+            ends_on="2026-12-31",
+            area_codes=[world.community(scope).code],
+            teams=[{"name": "一队", "start": start}, {"name": "二队", "start": start}],
+        )
+        team = sweep.teams.order_by("pk").first()
+        plan = SweepPlan.objects.create(sweep=sweep, version=1, reason="planned")
+        PlanStop.objects.create(
+            plan=plan, team=team, building=building, day=1, seq=1, rooms=1, walk_m=0, work_min=6
+        )
+        PlanDay.objects.create(
+            plan=plan, team=team, day=1, stops=1, rooms=1, walk_m=0, work_min=6, route=None
+        )
+        world._objects[key] = sweep
+    return world._objects[key]
+
+
+def _run_sweep(cell: Cell, world: World, client: APIClient) -> Any:
+    """Each sweep route on the scope's sweep; writes check that a refused request changed
+    nothing."""
+    from grid.models import Sweep, SweepPlan, SweepPlanJob, SweepTeam
+
+    scope = cell.scope or "inside"
+    if cell.route == "sweep-mine":
+        return client.get(reverse(cell.route))
+    if cell.route == "sweep-list" and cell.method == "POST":
+        world.building(scope)
+        RoomFactory(building=world.building(scope), floor=1, number="S02")
+        point = _geojson(world.building(scope).centroid)
+        body = {
+            "name": "新清查",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-01-31",
+            "area_codes": [world.community(scope).code],
+            "teams": [{"name": "一队", "start": point}],
+        }
+        before = Sweep.objects.count()
+        response = client.post(reverse(cell.route), body, format="json")
+        assert Sweep.objects.count() == before + (response.status_code == 201)
+        return response
+    sweep = _sweep(world, scope)
+    client = world.client(cell.role)
+    if cell.route == "sweep-list":
+        response = client.get(reverse(cell.route))
+        if response.status_code == 200:
+            shown = sweep.pk in {row["id"] for row in response.json()}
+            assert shown == cell.expected.shown, f"sweep listed: {shown}"
+        return response
+    team = sweep.teams.order_by("pk").first()
+    if cell.route == "sweep-plan-job-detail":
+        job = SweepPlanJob.objects.create(sweep=sweep, kind="plan")
+        return client.get(reverse(cell.route, kwargs={"pk": job.pk}))
+    if cell.route in ("sweep-team-detail", "sweep-team-route"):
+        if cell.method == "DELETE":
+            team = sweep.teams.order_by("pk").last()  # in no plan: removable
+        url = reverse(cell.route, kwargs={"pk": sweep.pk, "team_id": team.pk})
+    else:
+        url = reverse(cell.route, kwargs={"pk": sweep.pk})
+    versions = SweepPlan.objects.filter(sweep=sweep).count()
+    if cell.method == "GET":
+        return client.get(url)
+    if cell.method == "DELETE":
+        response = client.delete(url)
+        gone = not SweepTeam.objects.filter(pk=team.pk).exists()
+        assert gone == (response.status_code == 204), "team removed iff 204"
+        return response
+    if cell.method == "PATCH":
+        body = {"name": "改名"}
+        response = client.patch(url, body, format="json")
+        model = SweepTeam if cell.route == "sweep-team-detail" else Sweep
+        obj = model.objects.get(pk=team.pk if model is SweepTeam else sweep.pk)
+        assert (obj.name == "改名") == (response.status_code == 200), "renamed iff 200"
+        return response
+    if cell.route == "sweep-close":
+        response = client.post(url)
+        sweep.refresh_from_db()
+        assert (sweep.closed_at is not None) == (response.status_code == 200), "closed iff 200"
+        return response
+    if cell.route == "sweep-team-list":
+        body = {"name": "三队", "start": _geojson(team.start)}
+        before = sweep.teams.count()
+        response = client.post(url, body, format="json")
+        assert sweep.teams.count() == before + (response.status_code == 201)
+        return response
+    if cell.route == "sweep-plan-jobs":
+        SweepPlan.objects.filter(sweep=sweep).delete()  # a first plan
+        before = SweepPlanJob.objects.count()
+        response = client.post(url, {"kind": "plan"}, format="json")
+        assert SweepPlanJob.objects.count() == before + (response.status_code == 202)
+        return response
+    if cell.route == "sweep-plan-edits":
+        body = {"action": "reorder", "team": team.pk, "buildings": [world.building(scope).pk]}
+        response = client.post(url, body, format="json")
+        added = SweepPlan.objects.filter(sweep=sweep).count() - versions
+        assert added == (response.status_code == 201), "a version added iff 201"
+        return response
+    raise AssertionError(f"no sweep runner for {cell.id}")
+
+
 def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
     if cell.route in ("search", "territory", "room-split"):
@@ -733,6 +889,8 @@ def _run(cell: Cell, world: World) -> Any:
         return _run_zone_tool(cell, world, client)
     if cell.route.startswith("partition-"):
         return _run_partition(cell, world, client)
+    if cell.route in SWEEP_ROUTES:
+        return _run_sweep(cell, world, client)
     name, _, kind = cell.route.rpartition("-")
     if name not in MODELS:  # me, address parser, schema, docs
         params = {"q": "樊城区人民路12号3栋2单元501室"} if cell.route == "address-parse" else {}
