@@ -17,7 +17,7 @@ same port; ``restart_s`` is the time from the kill until it answers again.
 
 Then the database is checked against what the clients were told:
   - ``lost``: an acknowledged visit that is not in grid_visit (nor, for a duplicate, the visit it
-    duplicates), or stored with another room or outcome than sent;
+    duplicates), or stored (or duplicating one) with another room or outcome than sent;
   - ``duplicated``: rows of this run's staff whose id no client made, plus rows beyond one per
     staff, room, outcome and clock minute (the server takes such visits less than 60 s apart
     as one) — what retries and double taps must never add;
@@ -34,7 +34,7 @@ names others), on a scratch database of its own: ``plategrid_bench_visits`` on t
 server, created, migrated and loaded with the demo city on first use and reused afterwards
 (visits of earlier runs stay) until a migration changes. Its log: var/log/bench-visits-gunicorn.log.
 Usage: .venv/bin/python benchmarks/visits_load.py [--quick] [--clients N] [--duration S]
-       [--kill-at FRACTION] [--workers W] [--threads T] [--fresh]
+       [--kill-at FRACTION] [--workers W] [--threads T] [--fresh] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import json
 import os
 import random
 import signal
@@ -51,7 +52,8 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -69,7 +71,7 @@ OUTCOME_WEIGHTS = (50, 10, 5, 8, 20, 5, 2)
 #: Share of each kind of step a client takes (the rest: one visit a request).
 KINDS = {"retry": 0.08, "double_tap": 0.08, "conflict": 0.04, "batch": 0.10}
 ACKNOWLEDGED = ("created", "duplicate", "conflict")
-REQUEST_TIMEOUT_S = 20.0
+REQUEST_TIMEOUT_S = 60.0
 #: After the run's end a client still retrying its last visits keeps at it this long.
 GRACE_S = 30.0
 
@@ -124,6 +126,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (3)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
     parser.add_argument("--fresh", action="store_true", help="reload the scratch database")
+    parser.add_argument("--dump", type=Path, help="write each visit and its answer (JSON lines)")
     args = parser.parse_args()
     clients = args.clients or (20 if args.quick else 200)
     duration = args.duration or (15.0 if args.quick else 60.0)
@@ -191,6 +194,10 @@ def main() -> None:
             stop_server(server)
 
     check = check_database(tally.visits, staff_ids)
+    if args.dump:
+        with args.dump.open("w") as dump:
+            for visit in tally.visits:
+                dump.write(json.dumps(asdict(visit)) + "\n")
     sent = tally.visits
     acknowledged = [v for v in sent if v.status in ACKNOWLEDGED]
     ack_ms = [v.acknowledged_after_s * 1000 for v in acknowledged if v.acknowledged_after_s]
@@ -621,16 +628,21 @@ def check_database(sent: list[Sent], staff_ids: list[int]) -> dict[str, int]:
     }
     # Duplicates of another id may point at rows of earlier runs (within the same minute).
     others = {v.duplicate_of for v in sent if v.duplicate_of and v.duplicate_of not in run_rows}
-    known = run_rows.keys() | {
-        str(pk) for pk in Visit.objects.filter(pk__in=others).values_list("pk", flat=True)
+    known = run_rows | {
+        str(pk): (room, outcome, conflict)
+        for pk, room, outcome, conflict in Visit.objects.filter(pk__in=others).values_list(
+            "pk", "room_id", "outcome", "conflict"
+        )
     }
+    # A duplicate must point at a stored visit of the same room and outcome.
     lost = 0
     for visit in sent:
         if visit.status in ("created", "conflict"):
             row = run_rows.get(visit.id)
             lost += row is None or row[:2] != (visit.room, visit.outcome)
         elif visit.status == "duplicate":
-            lost += (visit.duplicate_of or visit.id) not in known and visit.id not in known
+            row = known.get(visit.duplicate_of or visit.id) or known.get(visit.id)
+            lost += row is None or row[:2] != (visit.room, visit.outcome)
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT coalesce(sum(n - 1), 0) FROM (
