@@ -626,7 +626,7 @@ def move_buildings(
         before = [b for b, d in own if d <= day]
         after = [b for b, d in own if d > day]
         changes[target] = ([*before, *moved, *after], False)
-    return _edit(user, sweep, changes, {"edit": "move", "buildings": moved, "team": target.pk})
+    return _edit(user, sweep, changes, {"edit": "move", "moved": moved, "to_team": target.pk})
 
 
 @transaction.atomic
@@ -652,4 +652,6 @@ def reorder(user: Any, sweep: Sweep, *, team: Any, buildings_in_order: Sequence[
             team=target.name,
             count=len(own),
         )
-    return _edit(user, sweep, {target: (order, False)}, {"edit": "reorder", "team": target.pk})
+    return _edit(
+        user, sweep, {target: (order, False)}, {"edit": "reorder", "reordered_team": target.pk}
+    )

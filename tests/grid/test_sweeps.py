@@ -41,6 +41,10 @@ class Street:
 
 @pytest.fixture
 def street(territory: Territory) -> Street:
+    return make_street(territory)
+
+
+def make_street(territory: Territory) -> Street:
     home = []
     for k in range(9):
         x = 112.105 + 0.004 * k
