@@ -24,8 +24,9 @@ Then the database is checked against what the clients were told:
   - ``unacknowledged``: visits still being retried when the clients stopped (reported apart);
   - ``rejected``: visits the server refused (an item error or a 4xx): a bug of this script or
     the endpoint.
-Prints visits/s, request latency p50/p95/max (of answered requests) and the time from first
-send to acknowledgement (``ack_p95_ms``, ``ack_max_ms``: the outage shows there). Exits 1 when
+Prints visits/s, request latency p50/p95/max (of answered requests; ``before_kill_…`` of those
+sent before the kill, without the restart's cold workers) and the time from first send to
+acknowledgement (``ack_p95_ms``, ``ack_max_ms``: the outage shows there). Exits 1 when
 lost, duplicated, unacknowledged or rejected is not 0.
 
 The server: ``gunicorn web.wsgi`` (gthread workers, preloaded) on 127.0.0.1 and a free port,
@@ -106,7 +107,8 @@ class Tally:
     """What the clients did, appended from their threads (list.append holds the GIL)."""
 
     visits: list[Sent] = field(default_factory=list)
-    latencies_ms: list[float] = field(default_factory=list)
+    #: (sent at, ms) of each answered request
+    latencies: list[tuple[float, float]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -201,7 +203,8 @@ def main() -> None:
     sent = tally.visits
     acknowledged = [v for v in sent if v.status in ACKNOWLEDGED]
     ack_ms = [v.acknowledged_after_s * 1000 for v in acknowledged if v.acknowledged_after_s]
-    latencies = tally.latencies_ms or [0.0, 0.0]
+    latencies = [ms for _, ms in tally.latencies] or [0.0, 0.0]
+    before_kill = [ms for at, ms in tally.latencies if at < killed_at] or [0.0, 0.0]
     figure("clients", clients)
     figure("duration_s", f"{duration:g}")
     figure("elapsed_s", f"{elapsed:.1f}")
@@ -222,6 +225,8 @@ def main() -> None:
     figure("p50_ms", f"{percentile(latencies, 50):.1f}")
     figure("p95_ms", f"{percentile(latencies, 95):.1f}")
     figure("max_ms", f"{max(latencies):.1f}")
+    figure("before_kill_p50_ms", f"{percentile(before_kill, 50):.1f}")
+    figure("before_kill_p95_ms", f"{percentile(before_kill, 95):.1f}")
     figure("ack_p95_ms", f"{percentile(ack_ms or [0.0, 0.0], 95):.1f}")
     figure("ack_max_ms", f"{max(ack_ms or [0.0]):.1f}")
     figure("server_kills", 1)
@@ -315,7 +320,7 @@ def client(
                 for visit in pending:
                     visit.error = f"HTTP {response.status_code}: {response.text[:300]}"
                 return
-            tally.latencies_ms.append((answered - started) * 1000)
+            tally.latencies.append((started, (answered - started) * 1000))
             results = {r.get("id"): r for r in response.json().get("results", [])}
             for visit in pending:
                 result = results.get(visit.id)
@@ -539,17 +544,17 @@ def prepare_database(connection: Any, *, fresh: bool) -> None:
 
 def prepare_accounts(clients: int) -> tuple[int, list[int], list[int]]:
     """The street office with the most rooms: one community worker (user, scope, Staff row) per
-    client, and a sweep of all its rooms with one team of them all. Returns the sweep's id, the
-    target rooms and the staff ids."""
+    client, and today's sweep of all its rooms (``grid.sweeps.create_sweep``) with one team of
+    them all. Returns the sweep's id, its target rooms and the staff ids."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
-    from django.contrib.gis.db.models import Union
     from django.db import transaction
     from django.db.models import Count
     from django.utils import timezone
 
     from gis.models import Community, Role, Room, ScopeGrant
-    from grid.models import Staff, Sweep, SweepRoom, SweepTeam
+    from grid.models import Staff, Sweep, SweepRoom
+    from grid.sweeps import create_sweep
 
     office = (
         Room.objects.values("building__community__street_office__code")
@@ -575,39 +580,28 @@ def prepare_accounts(clients: int) -> tuple[int, list[int], list[int]]:
             )
             staff_ids.append(staff.pk)
         today = timezone.localdate()
-        sweep = Sweep.objects.filter(name=SWEEP_NAME).first()
+        name = f"{SWEEP_NAME} {today.isoformat()} ({clients})"
+        sweep = Sweep.objects.filter(name=name).first()
         if sweep is None:
-            area = Community.objects.filter(code__startswith=office).aggregate(u=Union("geom"))
-            sweep = Sweep.objects.create(
-                name=SWEEP_NAME,
-                territory_code=office,
-                area=area["u"] if area["u"].geom_type == "MultiPolygon" else _multi(area["u"]),
+            admin, _ = users.update_or_create(
+                username="bench-visits-admin", defaults={"is_superuser": True, "is_active": True}
+            )
+            sweep = create_sweep(
+                admin,
+                name=name,
                 starts_on=today,
-                ends_on=today,
+                ends_on=today + dt.timedelta(days=30),
+                area_codes=[c.code for c in communities],
+                teams=[
+                    {
+                        "name": "压测队",
+                        "members": staff_ids,
+                        "start": communities[0].geom.point_on_surface,
+                    }
+                ],
             )
-            rooms = Room.objects.filter(building__community__code__startswith=office)
-            SweepRoom.objects.bulk_create(
-                SweepRoom(
-                    sweep=sweep, room_id=r, building_id=b, area_code=c, last_outcome="", attempts=0
-                )
-                for r, b, c in rooms.values_list("pk", "building_id", "building__community__code")
-            )
-        # Open today, whenever the run is.
-        Sweep.objects.filter(pk=sweep.pk).update(
-            starts_on=min(sweep.starts_on, today), ends_on=max(sweep.ends_on, today)
-        )
-        team, _ = SweepTeam.objects.get_or_create(
-            sweep=sweep, name="压测队", defaults={"start": communities[0].geom.centroid}
-        )
-        team.members.add(*staff_ids)
-    rooms_ids = list(SweepRoom.objects.filter(sweep=sweep).values_list("room_id", flat=True))
-    return sweep.pk, rooms_ids, staff_ids
-
-
-def _multi(geom: Any) -> Any:
-    from django.contrib.gis.geos import MultiPolygon
-
-    return MultiPolygon(geom, srid=geom.srid)
+    rooms = list(SweepRoom.objects.filter(sweep=sweep).values_list("room_id", flat=True))
+    return sweep.pk, rooms, staff_ids
 
 
 def check_database(sent: list[Sent], staff_ids: list[int]) -> dict[str, int]:
