@@ -34,7 +34,7 @@ from gis.models import Community, Compound
 from gis.progress import JobStatus, ProgressWriter, claim_job, fail_job, fail_job_for
 from gis.services import require_write
 
-from . import services
+from . import coverage, services
 from .exceptions import PartitionAppliedError, PartitionJobError
 from .models import PartitionJob, WorkloadMeasure, Zone
 from .partition import PartitionError, partition_area
@@ -372,6 +372,13 @@ def apply_partition(*, actor: Any, job: PartitionJob) -> list[Zone]:
             code="partition_not_finished",
             status=job.get_status_display(),
         )
+    with coverage.batch():  # the community's coverage counts recounted once, at the end
+        return _apply_partition(actor, job)
+
+
+def _apply_partition(actor: Any, job: PartitionJob) -> list[Zone]:
+    if not job.result:  # checked by apply_partition
+        return []
     for zone in _zones_to_replace(job):
         services.retire_zone(actor=actor, zone=zone)
     features = job.result["zones"]["features"]

@@ -667,6 +667,9 @@ class RoomVisitState(models.Model):
     # The local (settings.TIME_ZONE) date of last_visited_at: the coverage histogram's key.
     last_visited_on = models.DateField(_("last visited on"))
     last_outcome = models.CharField(_("last outcome"), max_length=20, choices=VisitOutcome.choices)
+    # The local date of the last conclusive visit (any outcome but FAILED_OUTCOMES): the key of
+    # CoverageCount, kept by the triggers of migration 0004; null while the room was never seen.
+    last_seen_on = models.DateField(_("last seen on"), null=True, blank=True)
     # "Not at home"/"refused" in a row since the last successful visit.
     failed_attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
     revisit_after = models.DateTimeField(_("revisit after"), null=True, blank=True)

@@ -41,7 +41,7 @@ from gis.services import (
     save_instance,
 )
 
-from . import sql
+from . import coverage, sql
 from .exceptions import (
     AssignmentError,
     BuildingCutError,
@@ -98,7 +98,9 @@ def save_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
     if problems:
         raise problems[0]
     with acting(actor):
-        return save_instance(zone)
+        saved = save_instance(zone)
+    coverage.zones_changed(saved.community_id)  # rooms counted by zone (grid.coverage)
+    return saved
 
 
 def prepare_zone(*, actor: Any, data: Data, instance: Zone | None = None) -> Zone:
@@ -287,7 +289,9 @@ def retire_zone(*, actor: Any, zone: Zone) -> Zone:
         return zone
     zone.valid_to = timezone.now()
     with acting(actor):
-        return save_instance(zone)
+        saved = save_instance(zone)
+    coverage.zones_changed(saved.community_id)
+    return saved
 
 
 @transaction.atomic
@@ -321,6 +325,7 @@ def renumber_zones(*, actor: Any, community: Community) -> dict[str, str]:
             for codes in (temporary, final):
                 cases = [When(pk=pk, then=Value(code)) for pk, code in codes.items()]
                 Zone.objects.filter(pk__in=codes).update(code=Case(*cases))
+        coverage.zones_changed(community.code)
     return {z.code: wanted[z.pk] for z in moving}
 
 
@@ -526,7 +531,9 @@ def apply_zone_changes(
             community=place.code,
         )
     with transaction.atomic():
-        result = _apply_changes(actor, place, read, zones, dry_run)
+        with coverage.batch():  # one recount of the community's coverage counts
+            result = _apply_changes(actor, place, read, zones, dry_run)
+            coverage.zones_changed(place.code)
         if not result.saved:
             transaction.set_rollback(True)  # this savepoint only
     return result

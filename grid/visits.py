@@ -1,0 +1,660 @@
+"""Recording visits (docs/visits.md): checks, idempotency, double taps, conflicts, the far flag,
+the revisit rules and the sweep's target rooms and counts.
+
+Each visit is recorded in its own transaction (a savepoint inside a caller's transaction), so a
+bad item stores nothing while the good ones of the same batch are kept, and locks are held for
+one visit only. Visits of one room are serialised by a transaction-level advisory lock on the
+room (the building for a new room), taken before anything is read: the id check, the double-tap
+and conflict checks and the room's state then see every visit committed before.
+
+Out-of-order arrival (offline queues): a room's :class:`RoomVisitState` and a sweep's
+:class:`SweepRoom` are recomputed from the room's stored visits each time one is recorded, so they
+depend on the set of visits, never on the order they arrived in; an old visit arriving late never
+overwrites what a newer one said.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Max, Min, Q
+from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gis.crs import metric_srid
+from gis.exceptions import InvalidInputError, PlategridError
+from gis.models import Building, DoorPlate, Room
+from gis.querysets import Action
+
+from .models import (
+    FAILED_OUTCOMES,
+    DayPart,
+    PlanStop,
+    RoomVisitState,
+    Staff,
+    Sweep,
+    SweepCount,
+    SweepPlan,
+    SweepRoom,
+    Visit,
+    VisitOutcome,
+)
+
+#: At most this many visits in one request.
+MAX_BATCH = 500
+#: Visits of the same room less than this apart are "within the same minute".
+SAME_MINUTE = datetime.timedelta(seconds=60)
+#: A visit may say it happened this far in the future (phone clocks run ahead).
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+#: Parts of the day (local time): morning before 12:00, afternoon before 18:00, then evening;
+#: a revisit is due the next day from the hour the part it is scheduled for starts.
+PART_STARTS = {DayPart.MORNING: 8, DayPart.AFTERNOON: 12, DayPart.EVENING: 18}
+NEXT_PART = {
+    DayPart.MORNING: DayPart.AFTERNOON,
+    DayPart.AFTERNOON: DayPart.EVENING,
+    DayPart.EVENING: DayPart.MORNING,
+}
+_ROOM_LOCK, _BUILDING_LOCK, SWEEP_LOCK = 73010, 73013, 73012
+
+
+def seen(outcome: str) -> bool:
+    """Whether a visit with ``outcome`` saw the room (counts for coverage and for a sweep):
+    every outcome but "not at home" and "refused"."""
+    return outcome not in FAILED_OUTCOMES
+
+
+def far_limit_m(sweep: Sweep | None) -> float:
+    return float(sweep.far_visit_m) if sweep else float(getattr(settings, "VISIT_FAR_M", 150.0))
+
+
+def revisit_attempts(sweep: Sweep | None) -> int:
+    default = int(getattr(settings, "VISIT_REVISIT_ATTEMPTS", 3))
+    return int(sweep.revisit_attempts) if sweep else default
+
+
+class VisitError(InvalidInputError):
+    """One visit of a submission cannot be recorded as sent (nothing of it is stored)."""
+
+    default_code = "invalid_visit"
+
+
+@dataclass
+class VisitResult:
+    id: str | None
+    status: str  # created | duplicate | conflict | error
+    duplicate_of: str | None = None
+    far: bool = False
+    flagged: bool = False
+    revisit_after: datetime.datetime | None = None
+    error: PlategridError | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.status in ("created", "conflict")
+
+    def as_body(self) -> dict[str, Any]:
+        error = None
+        if self.error is not None:
+            error = {
+                "code": self.error.code,
+                "zh": self.error.render("zh-hans"),
+                "en": self.error.render("en"),
+            }
+            if self.error.field:
+                error["field"] = self.error.field
+        return {
+            "id": self.id,
+            "status": self.status,
+            "duplicate_of": self.duplicate_of,
+            "far": self.far,
+            "flagged": self.flagged,
+            "revisit_after": self.revisit_after.isoformat() if self.revisit_after else None,
+            "error": error,
+        }
+
+
+@dataclass
+class _Item:
+    id: uuid.UUID
+    outcome: str
+    visited_at: datetime.datetime
+    room: Room | None
+    building: Building
+    sweep: Sweep | None
+    staff: Staff | None
+    location: tuple[float, float] | None
+    note: str
+    new_room_number: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def _bad(field: str, code: str, message: Any, **params: Any) -> VisitError:
+    return VisitError(message, code=code, field=field, **params)
+
+
+def _int_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 2**63 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def _parse_id(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value)) if isinstance(value, str) else uuid.UUID(int=-1)
+    except ValueError:
+        pass
+    raise _bad(
+        "id",
+        "bad_id",
+        _("The visit's id must be a UUID made by the phone, not %(value)s."),
+        value=repr(value)[:40],
+    )
+
+
+def _parse_time(value: Any, now: datetime.datetime) -> datetime.datetime:
+    when = None
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            when = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            when = None
+    if when is None or when.tzinfo is None or when.year < 2000:
+        raise _bad(
+            "visited_at",
+            "bad_time",
+            _(
+                "visited_at must be an ISO 8601 time with its UTC offset "
+                "(2026-05-01T09:30:00+08:00), not %(value)s."
+            ),
+            value=repr(value)[:40],
+        )
+    if when > now + CLOCK_SKEW:
+        raise _bad(
+            "visited_at",
+            "future_time",
+            _("The visit's time %(value)s lies in the future: check the phone's clock."),
+            value=value,
+        )
+    return when
+
+
+def _parse_location(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    coords = value.get("coordinates") if isinstance(value, dict) else None
+    crs = value.get("crs") if isinstance(value, dict) else None
+    crs_name = (
+        str((crs or {}).get("properties", {}).get("name", "")) if isinstance(crs, dict) else ""
+    )
+    ok = (
+        isinstance(value, dict)
+        and value.get("type") == "Point"
+        and isinstance(coords, list)
+        and len(coords) in (2, 3)
+        and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords)
+        and all(math.isfinite(c) for c in coords)
+        and (crs is None or crs_name.endswith(("4326", "CRS84")))
+    )
+    if ok and isinstance(coords, list):
+        lon, lat = float(coords[0]), float(coords[1])
+        if -180 <= lon <= 180 and -90 <= lat <= 90:
+            return lon, lat
+    raise _bad(
+        "location",
+        "bad_location",
+        _(
+            "location must be a GeoJSON Point in longitude/latitude (EPSG:4326), such as "
+            '{"type": "Point", "coordinates": [112.14, 32.04]}, not %(value)s.'
+        ),
+        value=repr(value)[:60],
+    )
+
+
+def _text(item: dict[str, Any], field: str, limit: int) -> str:
+    value = item.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise _bad(
+            field,
+            f"bad_{field}",
+            _("%(name)s must be text of at most %(limit)s characters."),
+            name=field,
+            limit=limit,
+        )
+    return value.strip()
+
+
+def _own_staff(user: Any) -> Staff | None:
+    cache = user.__dict__.setdefault("_plategrid_visit_staff", [])
+    if not cache:
+        pk = getattr(user, "pk", None)
+        staff = Staff.objects.filter(user_id=pk, active=True) if pk else Staff.objects.none()
+        cache.append(staff.order_by("pk").first())
+    return cache[0]
+
+
+def parse_visit(user: Any, item: Any, *, now: datetime.datetime | None = None) -> _Item:
+    """The visit ``item`` (a JSON object) checked field by field; :class:`VisitError` names the
+    first field that is wrong. Rooms, buildings and staff outside the user's write scope are
+    answered as unknown (a sweep: outside what the user may read)."""
+    if not isinstance(item, dict):
+        raise _bad(
+            "", "bad_visit", _("A visit is a JSON object, not %(value)s."), value=repr(item)[:40]
+        )
+    visit_id = _parse_id(item.get("id"))
+    outcome = item.get("outcome")
+    if outcome not in VisitOutcome.values:
+        raise _bad(
+            "outcome",
+            "bad_outcome",
+            _("Unknown outcome %(value)s: use one of %(choices)s."),
+            value=repr(outcome)[:40],
+            choices=", ".join(VisitOutcome.values),
+        )
+    visited_at = _parse_time(item.get("visited_at"), now or timezone.now())
+    room = building = None
+    room_value = item.get("room")
+    if room_value is not None or outcome != VisitOutcome.NEW_ROOM:
+        pk = _int_id(room_value)
+        rooms = Room.objects.visible_to(user, Action.WRITE).select_related("building__community")
+        room = rooms.filter(pk=pk).first() if pk else None
+        if room is None:
+            raise _bad(
+                "room",
+                "unknown_room",
+                _("No room %(value)s in your territory."),
+                value=repr(room_value)[:40],
+            )
+        building = room.building
+    building_value = item.get("building")
+    if building_value is not None or room is None:
+        pk = _int_id(building_value)
+        buildings = Building.objects.visible_to(user, Action.WRITE).select_related("community")
+        found = buildings.filter(pk=pk).first() if pk else None
+        if found is None:
+            raise _bad(
+                "building",
+                "unknown_building",
+                _("No building %(value)s in your territory (a new room needs its building)."),
+                value=repr(building_value)[:40],
+            )
+        if building is not None and found.pk != building.pk:
+            raise _bad(
+                "building",
+                "building_mismatch",
+                _("Room %(room)s is not in building %(value)s."),
+                room=room.pk if room else "",
+                value=found.pk,
+            )
+        building = found
+    if building is None:  # pragma: no cover - a room always has its building
+        raise _bad("building", "unknown_building", _("No building for this visit."))
+    sweep = None
+    if item.get("sweep") is not None:
+        pk = _int_id(item.get("sweep"))
+        sweep = Sweep.objects.visible_to(user).filter(pk=pk).first() if pk else None
+        if sweep is None:
+            raise _bad(
+                "sweep",
+                "unknown_sweep",
+                _("No sweep %(value)s in your territory."),
+                value=repr(item.get("sweep"))[:40],
+            )
+    if item.get("staff") is not None:
+        pk = _int_id(item.get("staff"))
+        staff = Staff.objects.visible_to(user).filter(pk=pk).first() if pk else None
+        if staff is None:
+            raise _bad(
+                "staff",
+                "unknown_staff",
+                _("No staff member %(value)s in your territory."),
+                value=repr(item.get("staff"))[:40],
+            )
+    else:
+        staff = _own_staff(user)
+    location = _parse_location(item.get("location"))
+    note = _text(item, "note", 2000)
+    new_room_number = _text(item, "new_room_number", 20)
+    if outcome == VisitOutcome.NEW_ROOM and not new_room_number:
+        raise _bad(
+            "new_room_number",
+            "bad_new_room_number",
+            _("A new room found needs its number (new_room_number)."),
+        )
+    return _Item(
+        visit_id,
+        outcome,
+        visited_at,
+        room,
+        building,
+        sweep,
+        staff,
+        location,
+        note,
+        new_room_number,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording
+
+
+def record_visits(user: Any, items: list[Any]) -> list[VisitResult]:
+    """Record each visit of ``items`` on its own (see the module's docstring); one result per
+    item, in order."""
+    if len(items) > MAX_BATCH:
+        raise InvalidInputError(
+            _("Send at most %(limit)s visits at once, not %(value)s."),
+            code="too_many_visits",
+            field="visits",
+            limit=MAX_BATCH,
+            value=len(items),
+        )
+    now = timezone.now()
+    return [_record_one(user, item, now) for item in items]
+
+
+def record_visit(user: Any, item: Any) -> VisitResult:
+    """Record one visit (see :func:`record_visits`)."""
+    return _record_one(user, item, timezone.now())
+
+
+def _record_one(user: Any, item: Any, now: datetime.datetime) -> VisitResult:
+    raw_id = item.get("id") if isinstance(item, dict) else None
+    try:
+        with transaction.atomic():
+            parsed = parse_visit(user, item, now=now)
+            return _store(user, parsed)
+    except PlategridError as error:
+        return VisitResult(str(raw_id) if isinstance(raw_id, str) else None, "error", error=error)
+
+
+def _lock(namespace: int, key: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key % 2147483647])
+
+
+def _same_content(visit: Visit, item: _Item) -> bool:
+    location = None
+    if visit.location is not None:
+        location = (round(visit.location.x, 7), round(visit.location.y, 7))
+    wanted = None if item.location is None else tuple(round(c, 7) for c in item.location)
+    return (
+        visit.room_id == (item.room.pk if item.room else None)
+        and visit.building_id == item.building.pk
+        and visit.outcome == item.outcome
+        and visit.visited_at == item.visited_at
+        and visit.sweep_id == (item.sweep.pk if item.sweep else None)
+        and visit.staff_id == (item.staff.pk if item.staff else None)
+        and visit.note == item.note
+        and visit.new_room_number == item.new_room_number
+        and location == wanted
+    )
+
+
+def _duplicate(visit_id: uuid.UUID, visit: Visit) -> VisitResult:
+    """The answer to a retry or a double tap of the stored ``visit``: nothing stored, the
+    stored visit's flags and its room's state."""
+    state = RoomVisitState.objects.filter(room_id=visit.room_id).first() if visit.room_id else None
+    return VisitResult(
+        str(visit_id),
+        "duplicate",
+        duplicate_of=str(visit.pk),
+        far=visit.far,
+        flagged=bool(state and state.flagged),
+        revisit_after=state.revisit_after if state else None,
+    )
+
+
+def _replayed(visit: Visit, item: _Item) -> VisitResult:
+    """The answer to an id already stored: the same visit again, or an id reused."""
+    if not _same_content(visit, item):
+        raise _bad(
+            "id",
+            "id_reused",
+            _(
+                "Visit id %(value)s was already used for another visit: the phone must make a new "
+                "id for each visit."
+            ),
+            value=str(item.id),
+        )
+    return _duplicate(item.id, visit)
+
+
+def _distance_m(building: Building, location: tuple[float, float]) -> float:
+    sql = """
+        SELECT ST_Distance(ST_Transform(footprint, %s),
+                           ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s))
+          FROM geo_building WHERE id = %s
+    """
+    srid = metric_srid()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [srid, location[0], location[1], srid, building.pk])
+        return float(cursor.fetchone()[0])
+
+
+def _address(room: Room | None, building: Building, number: str) -> str:
+    if room is not None:
+        plate = DoorPlate.objects.filter(room=room).values_list("address", flat=True).first()
+        if plate:
+            return str(plate)[:300]
+    own = (
+        DoorPlate.objects.filter(building=building, room__isnull=True)
+        .order_by(F("entrance_id").asc(nulls_first=True), Length("address"), "pk")
+        .values_list("address", flat=True)
+        .first()
+    )
+    base = str(own or building.name or f"#{building.pk}")
+    suffix = room.number if room is not None else number
+    return f"{base} {suffix}".strip()[:300]
+
+
+def _store(user: Any, item: _Item) -> VisitResult:
+    if item.room is not None:
+        _lock(_ROOM_LOCK, item.room.pk)
+    else:
+        _lock(_BUILDING_LOCK, item.building.pk)
+    existing = Visit.objects.filter(pk=item.id).first()
+    if existing is not None:
+        return _replayed(existing, item)
+    window = Q(visited_at__gt=item.visited_at - SAME_MINUTE) & Q(
+        visited_at__lt=item.visited_at + SAME_MINUTE
+    )
+    if item.room is not None:
+        same_place = Visit.objects.filter(window, room=item.room)
+    else:
+        same_place = Visit.objects.filter(
+            window,
+            room__isnull=True,
+            building=item.building,
+            new_room_number=item.new_room_number,
+        )
+    staff = Q(staff=item.staff) if item.staff else Q(staff__isnull=True)
+    tap = (
+        same_place.filter(staff, outcome=item.outcome)
+        .order_by("visited_at", "received_at", "pk")
+        .first()
+    )
+    if tap is not None:
+        return _duplicate(item.id, tap)
+    conflicting = (
+        list(same_place.exclude(outcome=item.outcome).values_list("pk", flat=True))
+        if item.room is not None
+        else []
+    )
+    distance = far = None
+    if item.location is not None:
+        distance = _distance_m(item.building, item.location)
+        far = distance > far_limit_m(item.sweep)
+    visit = Visit(
+        id=item.id,
+        room=item.room,
+        building=item.building,
+        community_code=item.building.community.code,
+        address=_address(item.room, item.building, item.new_room_number),
+        sweep=item.sweep,
+        staff=item.staff,
+        recorded_by=user if getattr(user, "pk", None) else None,
+        visited_at=item.visited_at,
+        outcome=item.outcome,
+        location=None if item.location is None else Point(*item.location, srid=4326),
+        distance_m=distance,
+        far=bool(far),
+        note=item.note,
+        new_room_number=item.new_room_number,
+        conflict=bool(conflicting),
+    )
+    try:
+        with transaction.atomic():
+            visit.save(force_insert=True)
+    except IntegrityError:
+        # The same id stored meanwhile by a request for another room (another lock).
+        stored = Visit.objects.filter(pk=item.id).first()
+        if stored is None:
+            raise
+        return _replayed(stored, item)
+    if conflicting:
+        Visit.objects.filter(pk__in=conflicting).update(conflict=True)
+    state = None
+    if item.room is not None:
+        if item.sweep is not None:
+            update_sweep_room(item.sweep, item.room.pk)
+        state = update_room_state(item.room.pk)
+    return VisitResult(
+        str(visit.pk),
+        "conflict" if conflicting else "created",
+        far=visit.far,
+        flagged=bool(state and state.flagged),
+        revisit_after=state.revisit_after if state else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A room's state and a sweep's target room, recomputed from the stored visits
+
+
+def day_part(moment: datetime.datetime) -> DayPart:
+    hour = timezone.localtime(moment).hour
+    if hour < 12:
+        return DayPart.MORNING
+    return DayPart.AFTERNOON if hour < 18 else DayPart.EVENING
+
+
+def revisit_schedule(failed_at: datetime.datetime) -> tuple[datetime.datetime, DayPart]:
+    """When a room found nobody at ``failed_at`` is to be visited again: the next (local) day,
+    at another part of the day (morning → afternoon → evening → morning)."""
+    part = NEXT_PART[day_part(failed_at)]
+    day = timezone.localtime(failed_at).date() + datetime.timedelta(days=1)
+    start = datetime.datetime.combine(day, datetime.time(PART_STARTS[part]))
+    return timezone.make_aware(start), part
+
+
+def update_room_state(room_id: int) -> RoomVisitState | None:
+    """Recompute the room's state from all its visits (order of arrival does not matter):
+    the latest visit, the last conclusive ("seen") one, and the failed visits after it.
+    Failed visits schedule a revisit; ``revisit_attempts`` of them in a row (the sweep of the
+    latest visit, else settings.VISIT_REVISIT_ATTEMPTS) flag the room. Caller holds the room's
+    lock."""
+    visits = Visit.objects.filter(room_id=room_id)
+    last = (
+        visits.order_by("-visited_at", "-received_at", "-pk")
+        .select_related("sweep")
+        .only("visited_at", "outcome", "sweep")
+        .first()
+    )
+    if last is None:
+        RoomVisitState.objects.filter(room_id=room_id).delete()
+        return None
+    seen_at = visits.exclude(outcome__in=FAILED_OUTCOMES).aggregate(t=Max("visited_at"))["t"]
+    failed = visits.filter(outcome__in=FAILED_OUTCOMES)
+    if seen_at is not None:
+        failed = failed.filter(visited_at__gt=seen_at)
+    failures = failed.count()
+    revisit_after, part = None, ""
+    if failures:
+        latest_failed = failed.order_by("-visited_at").values_list("visited_at", flat=True)[0]
+        revisit_after, part = revisit_schedule(latest_failed)
+    defaults = {
+        "last_visited_at": last.visited_at,
+        "last_visited_on": timezone.localtime(last.visited_at).date(),
+        "last_outcome": last.outcome,
+        "last_seen_on": timezone.localtime(seen_at).date() if seen_at else None,
+        "failed_attempts": min(failures, 32767),
+        "revisit_after": revisit_after,
+        "revisit_part": part,
+        "flagged": failures >= revisit_attempts(last.sweep),
+    }
+    state, _created = RoomVisitState.objects.update_or_create(room_id=room_id, defaults=defaults)
+    return state
+
+
+def sweep_status(room: SweepRoom, attempts_to_flag: int) -> str | None:
+    """Which SweepCount column counts a target room: ``visited`` once seen in the sweep, else
+    ``flagged`` after ``attempts_to_flag`` failed visits, else ``revisits`` after one, else none."""
+    if room.first_visited_at is not None:
+        return "visited"
+    if room.attempts >= attempts_to_flag:
+        return "flagged"
+    return "revisits" if room.attempts > 0 else None
+
+
+def plan_team(sweep_id: int, building_id: int) -> int | None:
+    """The team of ``building_id`` in the sweep's plan in force (its highest version), if any."""
+    plan = SweepPlan.objects.filter(sweep_id=sweep_id).order_by("-version").values("pk")[:1]
+    return (
+        PlanStop.objects.filter(plan_id__in=plan, building_id=building_id)
+        .values_list("team_id", flat=True)
+        .first()
+    )
+
+
+def update_sweep_room(sweep: Sweep, room_id: int) -> SweepRoom | None:
+    """Recompute the sweep's target room from the sweep's visits of it (visits, first conclusive
+    visit, outcome of the latest) and move it between the columns of its SweepCount row."""
+    with connection.cursor() as cursor:  # rebuild_sweep_counts takes it exclusively
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SWEEP_LOCK, sweep.pk])
+    target = SweepRoom.objects.select_for_update().filter(sweep=sweep, room_id=room_id).first()
+    if target is None:
+        return None
+    visits = Visit.objects.filter(sweep=sweep, room_id=room_id)
+    figures = visits.aggregate(
+        n=Count("pk"), first=Min("visited_at", filter=~Q(outcome__in=FAILED_OUTCOMES))
+    )
+    latest = visits.order_by("-visited_at", "-received_at", "-pk").values_list(
+        "outcome", flat=True
+    )[:1]
+    before = sweep_status(target, sweep.revisit_attempts)
+    target.attempts = min(figures["n"], 32767)
+    target.first_visited_at = figures["first"]
+    target.last_outcome = latest[0] if latest else ""
+    target.save(update_fields=["attempts", "first_visited_at", "last_outcome"])
+    after = sweep_status(target, sweep.revisit_attempts)
+    if before != after:
+        changes: dict[str, Any] = {}
+        if before:
+            changes[before] = F(before) - 1
+        if after:
+            changes[after] = F(after) + 1
+        team = plan_team(sweep.pk, target.building_id)
+        SweepCount.objects.filter(
+            Q(team_id=team) if team else Q(team__isnull=True),
+            sweep=sweep,
+            area_code=target.area_code,
+        ).update(**changes)
+    return target
