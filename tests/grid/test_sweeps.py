@@ -427,3 +427,41 @@ def test_mine_lists_the_open_sweeps_of_my_teams(
     assert row["team"]["members"] == [{"id": me.pk, "name": me.name}]
     assert (row["day"], row["days"]) == (None, 0)  # not planned yet
     assert _client(worker).get(reverse("sweep-mine")).json() == []
+
+
+def test_admin_shows_a_sweep_and_saves_its_window_through_the_service(
+    territory: Territory, street: Street, users: dict[str, Any], client: Any
+) -> None:
+    sweep = new_sweep(users[Role.COMMUNITY_WORKER])
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    assert client.get(reverse("admin:grid_sweep_changelist")).status_code == 200
+    url = reverse("admin:grid_sweep_change", args=[sweep.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "一队" in page.content.decode()
+    reversed_window = {"name": "x", "starts_on": "2026-02-01", "ends_on": "2026-01-01"}
+    refused = client.post(url, {**reversed_window, **_inline_management()})
+    assert refused.status_code == 200  # the form again, with the error
+    sweep.refresh_from_db()
+    assert sweep.name == "春季清查"
+    saved = client.post(
+        url,
+        {
+            "name": "改名",
+            "starts_on": "2026-01-05",
+            "ends_on": "2026-02-28",
+            **_inline_management(),
+        },
+    )
+    assert saved.status_code == 302, saved.content[:500]
+    sweep.refresh_from_db()
+    assert (sweep.name, sweep.ends_on) == ("改名", datetime.date(2026, 2, 28))
+
+
+def _inline_management() -> dict[str, Any]:
+    return {
+        f"{prefix}-{key}": value
+        for prefix in ("teams", "plans")
+        for key, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0), ("MAX_NUM_FORMS", 1000))
+    }
