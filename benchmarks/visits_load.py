@@ -113,7 +113,7 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, name: str) -> None:
-        """Count ``name``: requests, failed_requests (network errors, time-outs and 5xx, all
+        """Count ``name``: requests, network_errors, timeouts, server_errors (all three
         retried), relogins, sign_in_failures."""
         with self.lock:
             self.counts[name] = self.counts.get(name, 0) + 1
@@ -209,7 +209,8 @@ def main() -> None:
     figure("duration_s", f"{duration:g}")
     figure("elapsed_s", f"{elapsed:.1f}")
     figure("gunicorn", f"{args.workers} workers x {args.threads} threads")
-    for name in ("requests", "failed_requests", "relogins", "sign_in_failures"):
+    # Failed requests (all retried): refused or cut connections (the outage), time-outs, 5xx.
+    for name in ("requests", "network_errors", "timeouts", "server_errors", "relogins"):
         figure(name, tally.counts.get(name, 0))
     figure("visits_sent", len(sent))
     for kind in ("single", *KINDS):
@@ -233,6 +234,7 @@ def main() -> None:
     figure("restart_listening_s", f"{listening_at - killed_at:.2f}")
     figure("restart_s", f"{restart_s:.2f}")
     figure("conflicts_kept", check["conflicts"])
+    figure("sign_in_failures", tally.counts.get("sign_in_failures", 0))
     figure("unacknowledged", sum(v.status is None for v in sent))
     rejected = [v for v in sent if v.error]
     figure("rejected", len(rejected))
@@ -304,12 +306,15 @@ def client(
                     headers={"X-CSRFToken": session.cookies.get("csrftoken") or ""},
                     timeout=REQUEST_TIMEOUT_S,
                 )
+            except requests.Timeout:
+                tally.add("timeouts")
+                continue
             except requests.RequestException:
-                tally.add("failed_requests")
+                tally.add("network_errors")
                 continue
             answered = time.monotonic()
             if response.status_code >= 500:
-                tally.add("failed_requests")
+                tally.add("server_errors")
                 continue
             if response.status_code in (401, 403) and not relogged:
                 # Signed out (a session lost with the server): sign in again and retry, once.
