@@ -230,6 +230,13 @@ def _moved_by_hand(sweep: Sweep, building_ids: list[int]) -> list[int | None]:
     return [now.get(b) if now.get(b) != before.get(b) else None for b in building_ids]
 
 
+def _check_job(job: SweepPlanJob, sweep: Sweep) -> None:
+    """The submitter may still change the sweep, and it is still open."""
+    if job.created_by is not None:
+        sweep_for(job.created_by, sweep.pk, action=Action.WRITE)
+    require_open(sweep)
+
+
 def run_plan(job_id: str, *, progress: Progress | None = None) -> SweepPlanJob:
     """Run a queued planning job (the worker calls this); returns it finished. A job that is
     not queued is left as it is: a task delivered twice does not run twice."""
@@ -239,31 +246,39 @@ def run_plan(job_id: str, *, progress: Progress | None = None) -> SweepPlanJob:
         return job
     report = ProgressWriter(SweepPlanJob, job.pk, also=progress)
     try:
+        # Read and plan without holding locks (visits keep arriving meanwhile); the version is
+        # written in one short transaction at the end.
+        sweep = Sweep.objects.get(pk=job.sweep_id)
+        _check_job(job, sweep)
+        started = time.monotonic()
+        data = _load(sweep, job.kind)
+        report(LOADED, STORED)
+
+        def planner_progress(done: int, total: int) -> None:
+            report(LOADED + round((PLANNED - LOADED) * done / max(total, 1)), STORED)
+
+        result = plan_sweep(
+            data.points,
+            np.asarray(data.rooms, dtype=np.float64) * sweep.minutes_per_room,
+            data.depots,
+            streets=data.streets,
+            speed_m_per_min=sweep.walking_speed_m_per_min,
+            day_minutes=float(sweep.day_minutes),
+            time_limit_s=time_limit_s(),
+            order_time_s=order_time_s(),
+            progress=planner_progress,
+            fixed_team=data.fixed_team,
+        )
+        report(PLANNED, STORED)
         with transaction.atomic():
-            sweep = Sweep.objects.select_for_update().get(pk=job.sweep_id)
-            if job.created_by is not None:
-                sweep_for(job.created_by, sweep.pk, action=Action.WRITE)
-            require_open(sweep)
-            started = time.monotonic()
-            data = _load(sweep, job.kind)
-            report(LOADED, STORED)
-
-            def planner_progress(done: int, total: int) -> None:
-                report(LOADED + round((PLANNED - LOADED) * done / max(total, 1)), STORED)
-
-            result = plan_sweep(
-                data.points,
-                np.asarray(data.rooms, dtype=np.float64) * sweep.minutes_per_room,
-                data.depots,
-                streets=data.streets,
-                speed_m_per_min=sweep.walking_speed_m_per_min,
-                day_minutes=float(sweep.day_minutes),
-                time_limit_s=time_limit_s(),
-                order_time_s=order_time_s(),
-                progress=planner_progress,
-                fixed_team=data.fixed_team,
-            )
-            report(PLANNED, STORED)
+            # FOR NO KEY UPDATE: serialises versions without blocking visits that name the sweep.
+            sweep = Sweep.objects.select_for_update(no_key=True).get(pk=job.sweep_id)
+            _check_job(job, sweep)
+            if set(sweep.teams.values_list("pk", flat=True)) != {t.pk for t in data.teams}:
+                raise SweepError(
+                    _("The sweep's teams changed while it was being planned: plan it again."),
+                    code="teams_changed",
+                )
             plan = _save_plan(
                 sweep,
                 reason=REASONS[PlanKind(job.kind)],
@@ -577,7 +592,7 @@ def _edit(
 
 def _writable(user: Any, sweep: Sweep) -> Sweep:
     sweep = sweep_for(user, sweep.pk, action=Action.WRITE) if user is not None else sweep
-    sweep = Sweep.objects.select_for_update().get(pk=sweep.pk)
+    sweep = Sweep.objects.select_for_update(no_key=True).get(pk=sweep.pk)
     require_open(sweep)
     return sweep
 

@@ -535,7 +535,7 @@ def close_sweep(user: Any, sweep: Sweep) -> Sweep:
 def _locked(user: Any, sweep: Sweep) -> Sweep:
     """The sweep row locked for the change, after the scope and open checks."""
     sweep = sweep_for(user, sweep.pk, action=Action.WRITE)
-    sweep = Sweep.objects.select_for_update().get(pk=sweep.pk)
+    sweep = Sweep.objects.select_for_update(no_key=True).get(pk=sweep.pk)
     require_open(sweep)
     return sweep
 
@@ -586,7 +586,7 @@ def update_team(user: Any, team: SweepTeam, **changes: Any) -> SweepTeam:
     """Change a team's ``name``, ``members``, ``start`` or ``start_name`` (only those given).
     A new start point counts from the next plan version."""
     _locked(user, team.sweep)
-    team = SweepTeam.objects.select_for_update().get(pk=team.pk)
+    team = SweepTeam.objects.select_for_update(no_key=True).get(pk=team.pk)
     unknown = set(changes) - {"name", "members", "start", "start_name"}
     if unknown:
         raise SweepError(
