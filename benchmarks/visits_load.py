@@ -213,6 +213,7 @@ def main() -> None:
     for name in ("requests", "network_errors", "timeouts", "server_errors", "relogins"):
         figure(name, tally.counts.get(name, 0))
     figure("visits_sent", len(sent))
+    # Visits made in steps of each kind (a retry's second post is the same visit, not counted).
     for kind in ("single", *KINDS):
         figure(f"visits_{kind}", sum(v.kind == kind for v in sent))
     figure("visits_acknowledged", len(acknowledged))
