@@ -278,14 +278,14 @@ def territory_coverage(
     if not name and not rows.exists():
         raise NotFoundError(_("No territory %(value)s in your scope."), value=code)
     seen_sum = Sum(Case(When(seen, then="rooms"), default=0, output_field=IntegerField()))
-    total = rows.aggregate(rooms=Sum("rooms"), seen=seen_sum)
+    total = rows.aggregate(n_rooms=Sum("rooms"), n_seen=seen_sum)
     result = Coverage(
         code,
         name,
         days,
         rented,
         since,
-        CoverageRow(code, name, total["rooms"] or 0, total["seen"] or 0),
+        CoverageRow(code, name, total["n_rooms"] or 0, total["n_seen"] or 0),
     )
     if child_length is None:
         return result
@@ -293,24 +293,30 @@ def territory_coverage(
     grouped = (
         rows.annotate(child=Substr("area_code", 1, child_length))
         .values("child")
-        .annotate(rooms=Sum("rooms"), seen=seen_sum)
+        .annotate(n_rooms=Sum("rooms"), n_seen=seen_sum)
         .order_by("child")
     )
     by_code = {r["child"]: r for r in grouped}
     no_zone = (
         [CoverageRow(code, str(_("no zone")))] if child_length == 15 else []
     )  # rooms counted in the community itself
+    prefixes = territory_prefixes(user)
     for child in sorted(set(names) | set(by_code)):
         if len(child) < child_length:
             continue
+        if prefixes is not None and not any(
+            child.startswith(p) or p.startswith(child) for p in prefixes
+        ):
+            continue  # a node beside the user's territory
         figures: Any = by_code.get(child, {})
         result.children.append(
             CoverageRow(
-                child, names.get(child, ""), figures.get("rooms") or 0, figures.get("seen") or 0
+                child, names.get(child, ""), figures.get("n_rooms") or 0, figures.get("n_seen") or 0
             )
         )
     if no_zone and code in by_code:
-        no_zone[0].rooms, no_zone[0].seen = by_code[code]["rooms"], by_code[code]["seen"] or 0
+        no_zone[0].rooms = by_code[code]["n_rooms"] or 0
+        no_zone[0].seen = by_code[code]["n_seen"] or 0
     if no_zone and no_zone[0].rooms:
         result.children.append(no_zone[0])
     return result
