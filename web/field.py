@@ -76,7 +76,7 @@ def _field_words() -> dict[str, str]:
         "change_sweep": _("Other sweep"),
         "next_building": _("Next building"),
         "all_done": _("Every room of this day has been visited."),
-        "rooms_left": _("%(count)s rooms left"),
+        "rooms_left": _("rooms left: %(count)s"),
         "walk_m": _("%(m)s m walk"),
         "stops": _("Stops"),
         "progress": _("%(done)s of %(total)s rooms done today"),

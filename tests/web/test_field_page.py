@@ -18,7 +18,7 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from django.utils import timezone
 
-from gis.models import Building, Role, Room
+from gis.models import Building, DoorPlate, Role, Room
 from grid.models import (
     PlanDay,
     PlanReason,
@@ -62,15 +62,27 @@ def field_sweep(territory: Territory, users: dict[str, Any]) -> FieldSweep:
         sweep=sweep, name="一组", start=Point(112.110, 32.010, srid=4326), start_name="服务站"
     )
     team.members.add(staff)
-    buildings = [
+    buildings: list[Any] = [
         territory.home_building,
         BuildingFactory(footprint=box(112.113, 32.011, 112.114, 32.012)),
         BuildingFactory(footprint=box(112.115, 32.011, 112.116, 32.012)),
     ]
     plan = SweepPlan.objects.create(sweep=sweep, version=1, reason=PlanReason.PLANNED)
-    rooms: list[Room] = []
+    rooms: list[Any] = []
     for seq, building in enumerate(buildings, start=1):
-        pair = [RoomFactory(building=building, floor=1, number=f"{seq}0{n}") for n in (1, 2)]
+        DoorPlate.objects.create(
+            building=building,
+            district="樊城区",
+            street_office="汉江街道",
+            community=home.name,
+            road="人民路",
+            number=f"{10 + 2 * seq}号",
+            address=f"人民路{10 + 2 * seq}号",
+            location=building.footprint.centroid,
+        )
+        pair: list[Any] = [
+            RoomFactory(building=building, floor=1, number=f"{seq}0{n}") for n in (1, 2)
+        ]
         rooms.extend(pair)
         for room in pair:
             SweepRoom.objects.create(sweep=sweep, room=room, building=building, area_code=home.code)

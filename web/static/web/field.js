@@ -161,7 +161,10 @@
     var next = nextStop(), box = $("next-stop");
     box.textContent = "";
     if (!route.stops.length) box.appendChild(h("p", { class: "note", text: W.no_route }));
-    else if (!next) box.appendChild(h("p", { class: "all-done", text: W.all_done }));
+    else if (!next) {
+      box.appendChild(h("div", { class: "all-done" }, [h("p", { text: W.all_done }),
+        route.day < route.days ? h("button", { type: "button", text: W.next_day + " ›", onclick: function () { switchDay(1); } }) : null]));
+    }
     else {
       box.appendChild(h("button", { type: "button", class: "next", "data-building": next.building, onclick: function () { openBuilding(next.building); } }, [
         h("small", { text: W.next_building + " · " + next.seq }),
@@ -401,12 +404,23 @@
     s.className = "sync " + (offline ? "offline" : n ? "waiting" : "ok");
   }
 
+  var waitingOpen = false;
   function renderProblems() {
     var box = $("queue-problems");
     box.textContent = "";
     if (problem) {
       box.appendChild(h("p", { class: "problem" }, [problem.text + " ",
         problem.login ? h("a", { href: config.urls.login, text: W.sign_in_again }) : null]));
+    }
+    var waitingNow = pending();
+    if (waitingNow.length) {
+      box.appendChild(h("details", { class: "waiting-list", open: waitingOpen ? "open" : null,
+        ontoggle: function (e) { waitingOpen = e.target.open; } }, [
+        h("summary", { text: fmt(W.waiting, { count: waitingNow.length }) }),
+        h("ul", {}, waitingNow.map(function (v) {
+          return h("li", { "data-id": v.id, text: v._label + " · " + (OUTCOME_LABEL[v.outcome] || v.outcome) + " · " + v.visited_at.slice(11, 16) });
+        }))
+      ]));
     }
     queue.filter(function (v) { return v.status === "error"; }).forEach(function (v) {
       var msg = v.error ? (EN ? v.error.en : v.error.zh) || v.error.en || v.error.code : W.refused;
@@ -459,12 +473,29 @@
       route = data; routeAt = Date.now(); routeFresh = true;
       store(asked, { at: routeAt, data: data });
       dispatch();
+      prefetchDays(data);
     }, function (err) {
       routeFresh = false;
       if (!route) { $("next-stop").textContent = err.message; }
       if (err.status === 404) { choice = null; store("choice", null); renderPicker(); }
       else redraw();
     });
+  }
+
+  // The team's other days too, once per page and team: a day switched to offline still shows.
+  var prefetched = {};
+  function prefetchDays(data) {
+    var team = choice.sweep + ":" + choice.team;
+    if (prefetched[team]) return;
+    prefetched[team] = true;
+    for (var d = 1; d <= data.days; d++) {
+      if (d === data.day) { store("route:" + team + ":" + d, { at: routeAt, data: data }); continue; }
+      (function (day) {
+        api("GET", "sweeps/" + choice.sweep + "/teams/" + choice.team + "/route/?day=" + day).then(function (other) {
+          if (other && other.stops) store("route:" + team + ":" + day, { at: Date.now(), data: other });
+        }, function () { prefetched[team] = false; });
+      })(d);
+    }
   }
 
   function loadRoute() {
