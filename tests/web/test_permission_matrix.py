@@ -174,6 +174,14 @@ SWEEP_ADD: Grid = {
     for scope, row in PROPERTY_PATCH.items()
 }
 
+# -- visits (part "visits"): each posted visit is checked on its own, so a room the writer cannot
+# write is an error result inside a 200 (nothing stored), not a 404; 201 when one was stored
+VISIT_POST: Grid = {
+    "inside": (201, 201, 201, 403, 403),
+    "sibling": (201, 201, 200, 403, 403),
+    "outside": (200, 200, 200, 403, 403),
+}
+
 SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
 PUBLIC: Grid = {ANY_SCOPE: (200, 200, 200, 200, 200)}
 
@@ -255,6 +263,11 @@ MATRIX: dict[str, dict[str, Grid]] = {
     "sweep-plans": {"GET": PROPERTY_READ},
     "sweep-plan": {"GET": PROPERTY_READ},
     "sweep-plan-edits": {"POST": SWEEP_ADD},
+    # Visits and coverage (part "visits"): grid.api.visit_urls
+    "visit-list": {"GET": PROPERTY_LIST, "POST": VISIT_POST},
+    "territory-coverage": {"GET": PROPERTY_READ},
+    "sweep-coverage": {"GET": PROPERTY_READ},
+    "sweep-gaps": {"GET": PROPERTY_READ},
     "address-parse": {"GET": SIGNED_IN},
     "me": {"GET": SIGNED_IN},
     "schema": {"GET": PUBLIC},
@@ -878,8 +891,62 @@ def _run_sweep(cell: Cell, world: World, client: APIClient) -> Any:
     raise AssertionError(f"no sweep runner for {cell.id}")
 
 
+# -- visits and coverage (part "visits") -------------------------------------------------------
+
+VISIT_ROUTES = ("visit-list", "territory-coverage", "sweep-coverage", "sweep-gaps")
+
+
+def _run_visit_route(cell: Cell, world: World, client: APIClient) -> Any:
+    """Post a visit to the scope's room (stored iff 201), list visits (the scope's visit shown
+    or not), read the coverage of the scope's community and the scope's sweep's figures and
+    gaps."""
+    import uuid
+
+    from grid import visits
+    from grid.models import Visit
+
+    scope = cell.scope or "inside"
+    room = world.obj("room", scope)
+    url = reverse(cell.route) if cell.route in ("visit-list", "territory-coverage") else ""
+    if cell.route == "visit-list" and cell.method == "POST":
+        body = {
+            "id": str(uuid.uuid4()),
+            "room": room.pk,
+            "outcome": "registered",
+            "visited_at": "2026-11-02T09:30:00+08:00",
+        }
+        response = client.post(url, body, format="json")
+        stored = Visit.objects.filter(pk=body["id"]).exists()
+        assert stored == (response.status_code == 201), "a visit stored iff 201"
+        return response
+    if cell.route == "visit-list":
+        visit_id = str(uuid.uuid4())
+        body = {
+            "id": visit_id,
+            "room": room.pk,
+            "outcome": "vacant",
+            "visited_at": "2026-11-02T09:30:00+08:00",
+        }
+        [result] = visits.record_visits(world.root_user, [body])
+        assert result.status == "created", result.as_body()
+        client = world.client(cell.role)
+        response = client.get(url, {"page_size": 1000})
+        if response.status_code == 200:
+            shown = visit_id in {row["id"] for row in response.json()["results"]}
+            assert shown == cell.expected.shown, f"visit listed: {shown}"
+        return response
+    if cell.route == "territory-coverage":
+        return client.get(url, {"code": world.community(scope).code, "days": "30"})
+    sweep = _sweep(world, scope)
+    client = world.client(cell.role)
+    url = reverse(cell.route, kwargs={"pk": sweep.pk})
+    return client.get(url, {"kind": "unvisited_rooms"} if cell.route == "sweep-gaps" else {})
+
+
 def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
+    if cell.route in VISIT_ROUTES:
+        return _run_visit_route(cell, world, client)
     if cell.route in ("search", "territory", "room-split"):
         return _run_map_route(cell, world, client)
     if cell.route in ("zone-coverage", "staffing-gaps"):
