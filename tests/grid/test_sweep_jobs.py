@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import shapely
 from django.contrib.gis.geos import GEOSGeometry, LineString, Point
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -293,6 +294,10 @@ def test_hand_edits_add_versions_and_a_rebalance_keeps_them(
     assert (v2.version, v2.reason) == (2, "edited")
     assert v2.stops.get(building_id=moved.building_id).team == west
     assert v2.stops.filter(team=west).count() == 4
+    # The west team keeps its order; the building (the next one east) goes at the end.
+    west_v1 = list(v1.stops.filter(team=west).order_by("seq").values_list("building_id", flat=True))
+    west_v2 = list(v2.stops.filter(team=west).order_by("seq").values_list("building_id", flat=True))
+    assert west_v2 == [*west_v1, moved.building_id]
     assert v2.stops.filter(team=middle).count() == 2
     # The east team is copied unchanged, the others recomputed and numbered 1, 2, …
     east_v1 = [row for row in before if row[0] == east.pk]
@@ -404,3 +409,18 @@ def test_a_route_line_is_stored_in_4326(sweep: Sweep, users: dict[str, Any]) -> 
     line = GEOSGeometry(json.dumps(json.loads(day.route.json)), srid=4326)
     x0, y0, x1, y1 = line.extent
     assert 112.10 <= x0 <= x1 <= 112.15 and 32.0 <= y0 <= y1 <= 32.05
+
+
+def test_cheapest_insertion() -> None:
+    start = shapely.Point(0, 0)
+    points = [shapely.Point(x, 0) for x in (100, 200, 300, 150, 400, -50)]
+    # Walk 0 → 1 → 2; 150 m goes between 100 and 200, 400 m at the end, −50 m first.
+    assert sweep_jobs._cheapest_insertion(start, points, [0, 1, 2], [3, 4, 5]) == [
+        5,
+        0,
+        3,
+        1,
+        2,
+        4,
+    ]
+    assert sweep_jobs._cheapest_insertion(start, points, [], [2, 0]) == [0, 2]
