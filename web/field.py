@@ -105,6 +105,7 @@ def _field_words() -> dict[str, str]:
         "sync_now": _("Sync now"),
         "sign_in_again": _("Signed out: sign in again to send the visits."),
         "refused": _("Refused by the server"),
+        "refused_count": _("%(count)s refused"),
         "discard": _("Discard"),
         "discard_confirm": _("Discard this visit? It will not be recorded."),
         "conflict": _(

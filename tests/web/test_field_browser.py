@@ -18,14 +18,16 @@ field-offline.png there.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from gis.models import Role
+from gis.models import Role, Room
 from grid.models import Visit
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, OfflineGuard, horizontal_overflow, log_in
@@ -183,6 +185,64 @@ def test_field_visits_online_offline_and_back(
         r[3].pk: "registered",
     }
     assert guard.outside == [], f"requests for outside hosts: {guard.outside}"
+    assert guard.page_errors == [], guard.page_errors
+
+
+def test_conflicts_and_refused_visits_are_shown(
+    phone: tuple[Page, Any, OfflineGuard],
+    field_sweep: FieldSweep,  # noqa: F811
+    users: dict[str, Any],
+) -> None:
+    """Offline, two visits wait. Meanwhile a colleague records the first room in the same minute
+    with another outcome, and the second room leaves the register. Back online: the conflict is
+    shown until read, the refused visit stays with the server's message until discarded."""
+    page, context, guard = phone
+    fs = field_sweep
+    page.click(f"#sweep-list button.pick[data-sweep='{fs.sweep.pk}']")
+    page.click("#next-stop button.next")
+    context.set_offline(True)
+    record(page, fs.rooms[0].pk, "registered")
+    record(page, fs.rooms[1].pk, "registered")
+    first = page.evaluate("plategridField.queue()[0]")
+    colleague = Client()
+    colleague.force_login(users[Role.COMMUNITY_WORKER])
+    answer = colleague.post(
+        "/api/visits/",
+        {
+            "id": str(uuid.uuid4()),
+            "room": fs.rooms[0].pk,
+            "outcome": "not_at_home",
+            "visited_at": first["visited_at"],
+        },
+        content_type="application/json",
+    )
+    assert answer.json()["results"][0]["status"] == "created", answer.content
+    gone = fs.rooms[1].pk
+    Room.objects.filter(pk=gone).delete()
+
+    context.set_offline(False)
+    page.wait_for_selector("#queue-problems .conflict-item")
+    page.wait_for_selector("#queue-problems .error-item")
+    assert waiting(page) == 0
+    assert set(Visit.objects.filter(conflict=True).values_list("outcome", flat=True)) == {
+        "registered",
+        "not_at_home",
+    }
+    error = page.inner_text("#queue-problems .error-item")
+    assert str(gone) in error, error
+    assert page.evaluate("plategridField.queue().length") == 1  # kept, not sent again
+    assert page.get_attribute("#sync-status", "data-refused") == "1"
+    shot(page, "problems")
+    # Read and dismissed: gone from the page and from the phone's storage.
+    page.click("#queue-problems .conflict-item button")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#queue-problems .error-item button")
+    page.wait_for_selector("#queue-problems", state="hidden")
+    assert page.evaluate("plategridField.queue().length") == 0
+    page.reload()
+    page.wait_for_selector("#building:not([hidden]) #rooms li")
+    assert page.locator("#queue-problems > *").count() == 0
+    assert guard.outside == [], guard.outside
     assert guard.page_errors == [], guard.page_errors
 
 

@@ -399,9 +399,12 @@
     var n = pending().length, s = $("sync-status"), offline = navigator.onLine === false;
     var text = offline ? W.offline_status : syncing ? W.syncing : n ? fmt(W.waiting, { count: n }) : W.synced;
     if (offline && n) text += " · " + fmt(W.waiting, { count: n });
+    var refused = queue.length - n;
+    if (refused) text += " · " + fmt(W.refused_count, { count: refused });
     s.textContent = text;
     s.dataset.waiting = n;
-    s.className = "sync " + (offline ? "offline" : n ? "waiting" : "ok");
+    s.dataset.refused = refused;
+    s.className = "sync " + (offline ? "offline" : n ? "waiting" : refused ? "bad" : "ok");
   }
 
   var waitingOpen = false;
