@@ -16,7 +16,7 @@ urlpatterns = [
     path("grids/<str:code>/network/", grid_pages.grid_network, name="grid-network"),
     path("grids/<str:code>/", views.grid_edit, name="grid-edit"),
     path("sweeps/", sweep_pages.sweep_index, name="sweeps"),
-    path("sweeps/<int:pk>/", sweep_pages.sweep_detail, name="sweep-detail"),
+    path("sweeps/<int:pk>/", sweep_pages.sweep_detail, name="sweep-page"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
