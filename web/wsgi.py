@@ -10,3 +10,10 @@ application = get_wsgi_application()
 from web.checks import refuse_unsafe_production  # noqa: E402
 
 refuse_unsafe_production()
+
+# Load the URL configuration (and the views it imports) now rather than on each worker's first
+# request: a server that preloads the application (gunicorn --preload) then forks warm workers,
+# so a restart under load answers at once instead of every worker paying the imports together.
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018
