@@ -10,7 +10,9 @@ current zone of the building's community whose boundary covers the building's ``
 * ``geo_building`` UPDATE: a footprint moving the centroid (or the community) moves its rooms;
 * ``grid_roomvisitstate`` INSERT / UPDATE OF last_seen_on / DELETE: row-level, one visit at a time;
 * zones: ``grid_coverage_rebuild(community_code)`` recounts one community, called by
-  ``grid.coverage.rebuild_communities`` after zone changes.
+  ``grid.coverage.rebuild_communities`` after zone changes;
+* ``grid_sweeproom`` DELETE (a target room deleted with its room): out of its sweep's
+  ``grid_sweepcount`` row.
 
 Concurrency: every change of a community's rows first takes a shared transaction-level advisory
 lock on the community (namespace 73011) and only then, in a new statement (a new snapshot), works
@@ -217,6 +219,43 @@ BEGIN
    GROUP BY 1, 2, 3;
 END $$;
 
+-- Target rooms going (their room deleted from the register): out of their sweep's counts.
+-- The team is the plan in force's; a building whose plan stop went first is left to the next
+-- rebuild_sweep_counts (never a count below 0).
+CREATE FUNCTION grid_sweep_room_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE sweep bigint;
+BEGIN
+  FOR sweep IN SELECT DISTINCT sweep_id FROM old_rows ORDER BY 1 LOOP
+    PERFORM pg_advisory_xact_lock_shared(73012, sweep::int);
+  END LOOP;
+  WITH gone AS (
+    SELECT o.sweep_id, o.area_code,
+           (SELECT ps.team_id FROM grid_planstop ps
+             WHERE ps.building_id = o.building_id
+               AND ps.plan_id = (SELECT p.id FROM grid_sweepplan p WHERE p.sweep_id = o.sweep_id
+                                  ORDER BY p.version DESC LIMIT 1)) AS team_id,
+           o.first_visited_at IS NOT NULL AS visited,
+           o.first_visited_at IS NULL AND o.attempts >= s.revisit_attempts AS flagged,
+           o.first_visited_at IS NULL AND o.attempts > 0 AND o.attempts < s.revisit_attempts
+             AS revisit
+      FROM old_rows o JOIN grid_sweep s ON s.id = o.sweep_id),
+  d AS (
+    SELECT sweep_id, team_id, area_code, count(*) AS t, count(*) FILTER (WHERE visited) AS v,
+           count(*) FILTER (WHERE revisit) AS r, count(*) FILTER (WHERE flagged) AS f
+      FROM gone GROUP BY 1, 2, 3)
+  UPDATE grid_sweepcount c
+     SET targets = c.targets - d.t, visited = c.visited - d.v,
+         revisits = c.revisits - d.r, flagged = c.flagged - d.f
+    FROM d
+   WHERE c.sweep_id = d.sweep_id AND c.team_id IS NOT DISTINCT FROM d.team_id
+     AND c.area_code = d.area_code AND c.targets >= d.t AND c.visited >= d.v
+     AND c.revisits >= d.r AND c.flagged >= d.f;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER grid_sweep_room_delete AFTER DELETE ON grid_sweeproom
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+  EXECUTE FUNCTION grid_sweep_room_delete();
 CREATE TRIGGER grid_coverage_room_insert AFTER INSERT ON geo_room
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
   EXECUTE FUNCTION grid_coverage_room_insert();
@@ -244,6 +283,8 @@ SELECT grid_coverage_rebuild(code) FROM geo_community ORDER BY code;
 FORWARD = FORWARD.replace("{RENTED}", RENTED)
 
 BACKWARD = """
+DROP TRIGGER IF EXISTS grid_sweep_room_delete ON grid_sweeproom;
+DROP FUNCTION IF EXISTS grid_sweep_room_delete();
 DROP TRIGGER IF EXISTS grid_coverage_room_insert ON geo_room;
 DROP TRIGGER IF EXISTS grid_coverage_room_delete ON geo_room;
 DROP TRIGGER IF EXISTS grid_coverage_room_update ON geo_room;

@@ -199,7 +199,6 @@ def test_counts_match_a_recount_after_random_changes(
         for n in ("一组", "二组")
     ]
     plan(sweep, 1, {b: rng.choice(teams) for b in buildings[:4]})
-    targets = {r.pk for r in rooms[:12]}
     versions = 1
     for _step in range(70):
         op = rng.choice(
@@ -229,11 +228,8 @@ def test_counts_match_a_recount_after_random_changes(
                 for _ in range(rng.randint(1, 5))
             )
             rooms.extend(made)
-        elif op == "delete":
-            # Sweep targets stay: SweepCount is recounted by plan versions (docs/visits.md).
-            doomed = [r for r in live if r.pk not in targets]
-            if doomed:
-                rng.choice(doomed).delete()
+        elif op == "delete" and live:
+            rng.choice(live).delete()  # a sweep target too: out of its sweep's counts
         elif op == "use" and live:
             room = rng.choice(live)
             room.use = rng.choice(uses)
@@ -242,10 +238,9 @@ def test_counts_match_a_recount_after_random_changes(
             chosen = rng.sample(live, min(len(live), 4))
             Room.objects.filter(pk__in=[r.pk for r in chosen]).update(use=rng.choice(uses))
         elif op == "move_room" and live:
-            room = rng.choice([r for r in live if r.pk not in targets] or live)
-            if room.pk not in targets:
-                room.building = rng.choice(buildings)
-                room.save()
+            room = rng.choice(live)
+            room.building = rng.choice(buildings)
+            room.save()
         elif op == "move_building" and free:
             building = rng.choice(buildings[:5])
             free.append(_slot_of(building))
@@ -473,3 +468,47 @@ def test_coverage_api(territory: Territory, city: dict[str, Any], users: dict[st
     assert {"room_id", "room_number", "address", "door_plate", "area_code", "team_id"} <= set(first)
     assert worker.get(reverse("sweep-gaps", args=[sweep.pk]), {"kind": "x"}).status_code == 400
     assert worker.get(reverse("sweep-gaps", args=[10**9]), {"kind": "flagged"}).status_code == 404
+
+
+def test_deleting_target_rooms_takes_them_out_of_the_sweep_counts(
+    territory: Territory, city: dict[str, Any]
+) -> None:
+    rooms, admin = city["rooms"], city["admin"]
+    west = city["buildings"][0]
+    sweep = make_sweep(territory, rooms["west"] + rooms["east"], revisit_attempts=1)
+    team = SweepTeam.objects.create(sweep=sweep, name="一组", start="SRID=4326;POINT(112.1 32.0)")
+    plan(sweep, 1, {west: team})
+    visits.record_visits(
+        admin,
+        [
+            visit(rooms["west"][0], "registered", at(2, 9), sweep=sweep.pk),
+            visit(rooms["west"][1], "refused", at(2, 9), sweep=sweep.pk),
+            visit(rooms["east"][0], "registered", at(2, 9), sweep=sweep.pk),
+        ],
+    )
+    assert kept_sweep(sweep) == recounted_sweep(sweep)
+    rooms["west"][0].delete()
+    rooms["west"][1].delete()
+    Room.objects.filter(pk=rooms["east"][0].pk).delete()
+    assert (
+        kept_sweep(sweep)
+        == recounted_sweep(sweep)
+        == {
+            (team.pk, territory.home.code, 2, 0, 0, 0),
+            (None, territory.home.code, 1, 0, 0, 0),
+        }
+    )
+    assert kept_coverage() == recounted_coverage()
+
+
+def test_rebuild_coverage_command(territory: Territory, city: dict[str, Any]) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    expected = kept_coverage()
+    CoverageCount.objects.all().delete()
+    out = StringIO()
+    call_command("rebuild_coverage", "--sweeps", stdout=out)
+    assert kept_coverage() == expected == recounted_coverage()
+    assert "2 communities" in out.getvalue()
