@@ -246,6 +246,47 @@ def test_conflicts_and_refused_visits_are_shown(
     assert guard.page_errors == [], guard.page_errors
 
 
+def test_double_taps_and_signing_out_lose_nothing(
+    phone: tuple[Page, Any, OfflineGuard],
+    field_sweep: FieldSweep,  # noqa: F811
+) -> None:
+    """Two taps in a row, and the same room and outcome again within the minute, queue one
+    visit; another outcome is another visit. Signed out, the queue stays and says so."""
+    page, context, guard = phone
+    fs = field_sweep
+    room = fs.rooms[0].pk
+    page.click(f"#sweep-list button.pick[data-sweep='{fs.sweep.pk}']")
+    page.click("#next-stop button.next")
+    page.wait_for_selector("#building:not([hidden]) #rooms li")
+    assert horizontal_overflow(page) <= 0
+    context.set_offline(True)
+    page.check(f"#rooms input[value='{room}']")
+    page.evaluate(
+        "() => { const b = document.querySelector('#outcomes [data-outcome=refused]');"
+        " b.click(); b.click(); }"
+    )
+    assert page.evaluate("plategridField.queue().length") == 1
+    page.wait_for_function("!document.querySelector('#outcomes [data-outcome=refused]').disabled")
+    page.check(f"#rooms input[value='{room}']")
+    page.click("#outcomes [data-outcome=refused]")
+    assert page.evaluate("plategridField.queue().length") == 1
+    page.check(f"#rooms input[value='{room}']")
+    page.click("#outcomes [data-outcome=not_at_home]")
+    assert page.evaluate("plategridField.queue().map(v => v.outcome)") == [
+        "refused",
+        "not_at_home",
+    ]
+    assert waiting(page) == 2
+
+    context.clear_cookies()  # signed out (the session ended) while offline
+    context.set_offline(False)
+    page.wait_for_selector("#queue-problems .problem a[href^='/accounts/login/']")
+    assert waiting(page) == 2
+    assert Visit.objects.count() == 0
+    assert guard.outside == [], guard.outside
+    assert guard.page_errors == [], guard.page_errors
+
+
 # Post one queued visit again as the page would (its CSRF token, its JSON): what answers.
 RESEND_JS = """async (item) => {
   const body = {};

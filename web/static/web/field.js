@@ -383,7 +383,11 @@
     }).catch(function (err) {
       var status = err && err.status;
       if (status === 400 && err.body && Array.isArray(err.body.results)) { applyResults(err.body.results); more = pending().length > 0; return; }
-      if (status === 401 || status === 403) problem = { text: (err.body && err.body.detail) || W.sign_in_again, login: true };
+      var code = err.body && err.body.code;
+      if (status === 401 || (status === 403 && (code === "not_authenticated" || code === "authentication_failed"))) {
+        problem = { text: W.sign_in_again, login: true };
+      }
+      else if (status === 403) problem = { text: (err.body && err.body.detail) || W.error };
       else if (status === 0) problem = null;  // the network: just try again later
       else problem = { text: err.message || W.error };
       store("queue", queue);
