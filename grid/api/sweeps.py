@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import orjson
 from django.contrib.gis.db.models import PointField
+from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -365,14 +367,22 @@ def _plan(request: Request, sweep: Sweep) -> SweepPlan:
     return plan
 
 
+def _fragment(geojson: str | None) -> Any:
+    """GeoJSON text made by PostGIS, embedded in the answer as it is (no parsing, no GDAL)."""
+    return None if geojson is None else orjson.Fragment(geojson)
+
+
 def _building_points(building_ids: list[int]) -> dict[int, Any]:
-    """Building id → its point (first door plate's location, else its centroid), EPSG:4326."""
+    """Building id → its point (first door plate's location, else its centroid) as GeoJSON
+    (EPSG:4326, 7 decimals)."""
     plate = Subquery(
         DoorPlate.objects.filter(building=OuterRef("pk")).order_by("pk").values("location")[:1],
         output_field=PointField(srid=STORAGE_SRID),
     )
-    rows = Building.objects.filter(pk__in=building_ids).annotate(point=Coalesce(plate, "centroid"))
-    return dict(rows.values_list("pk", "point"))
+    rows = Building.objects.filter(pk__in=building_ids).annotate(
+        point=AsGeoJSON(Coalesce(plate, "centroid"), precision=7)
+    )
+    return {pk: _fragment(point) for pk, point in rows.values_list("pk", "point")}
 
 
 def _door_plates(building_ids: list[int]) -> dict[int, list[str]]:
@@ -436,13 +446,15 @@ class SweepPlanView(APIView):
                 }
             )
         teams = {t.pk: t for t in sweep.teams.all()}
-        days = list(plan.days.order_by("team_id", "day"))
+        days = list(
+            plan.days.annotate(line=AsGeoJSON("route", precision=7)).order_by("team_id", "day")
+        )
         per_team: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for day in days:
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": day.route,
+                    "geometry": _fragment(day.line),
                     "properties": {
                         "kind": "route",
                         "team": day.team_id,
