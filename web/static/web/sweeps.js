@@ -218,7 +218,7 @@
       h("button", { type: "button", onclick: function () { shift(stop, -1); } }, [W.up]),
       h("button", { type: "button", onclick: function () { shift(stop, 1); } }, [W.down]),
       target.options.length ? h("label", {}, [W.move_to + " ", target]) : null,
-      target.options.length ? h("button", { type: "button", onclick: function () { edit({ action: "move", buildings: [stop.building], team: parseInt(target.value, 10) }); } }, [W.move]) : null
+      target.options.length ? h("button", { type: "button", id: "move", onclick: function () { edit({ action: "move", buildings: [stop.building], team: parseInt(target.value, 10) }); } }, [W.move]) : null
     ]));
   }
   // Earlier or later in the team's whole walk (across days): a reorder of the team's buildings.
