@@ -287,6 +287,33 @@ def test_double_taps_and_signing_out_lose_nothing(
     assert guard.page_errors == [], guard.page_errors
 
 
+def test_server_errors_are_retried(
+    phone: tuple[Page, Any, OfflineGuard],
+    field_sweep: FieldSweep,  # noqa: F811
+) -> None:
+    """A 503 (and the server stored nothing): the visit waits, is sent again after the backoff,
+    and is stored once."""
+    page, context, guard = phone
+    fs = field_sweep
+    posts: list[int] = []
+
+    def flaky(route: Any) -> None:
+        posts.append(len(posts) + 1)
+        if len(posts) == 1:
+            route.fulfill(status=503, json={"detail": "busy", "code": "unavailable"})
+        else:
+            route.fallback()
+
+    context.route("**/api/visits/", flaky)
+    page.click(f"#sweep-list button.pick[data-sweep='{fs.sweep.pk}']")
+    page.click("#next-stop button.next")
+    record(page, fs.rooms[0].pk, "registered")
+    page.wait_for_selector("#sync-status.ok", timeout=20_000)
+    assert len(posts) == 2
+    assert Visit.objects.count() == 1
+    assert guard.outside == [], guard.outside
+
+
 # Post one queued visit again as the page would (its CSRF token, its JSON): what answers.
 RESEND_JS = """async (item) => {
   const body = {};
