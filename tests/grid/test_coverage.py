@@ -512,3 +512,56 @@ def test_rebuild_coverage_command(territory: Territory, city: dict[str, Any]) ->
     call_command("rebuild_coverage", "--sweeps", stdout=out)
     assert kept_coverage() == expected == recounted_coverage()
     assert "2 communities" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_visits_in_one_zone_keep_the_counts_exact(territory: Territory) -> None:
+    """Six connections record visits to the rooms of one zone at once (same rows of
+    CoverageCount and SweepCount, double taps, conflicts): no deadlock, no error, and the
+    counts equal a recount."""
+    import threading
+
+    from django.db import connection as default_connection
+
+    from ..factories import UserFactory
+
+    admin = UserFactory(username="root6", is_superuser=True)
+    draw_zone(territory.home, strip(0, 5))
+    building = BuildingFactory(footprint=slot(4))
+    rooms = [RoomFactory(building=building, floor=1, number=str(i)) for i in range(12)]
+    sweep = make_sweep(territory, rooms[:8], revisit_attempts=2)
+    outcomes = ["registered", "not_at_home", "refused", "vacant", "changed"]
+    errors: list[BaseException] = []
+    statuses: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            barrier.wait()
+            for _ in range(8):
+                batch = [
+                    visit(
+                        rng.choice(rooms),
+                        rng.choice(outcomes),
+                        at(rng.randint(1, 3), 9, rng.randint(0, 2)),
+                        sweep=sweep.pk,
+                    )
+                    for _ in range(4)
+                ]
+                results = visits.record_visits(admin, batch + batch[:1])  # one retry each
+                statuses.extend(r.status for r in results)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            default_connection.close()
+
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert "error" not in statuses and statuses.count("duplicate") >= 48
+    assert kept_coverage() == recounted_coverage()
+    assert kept_sweep(sweep) == recounted_sweep(sweep)
