@@ -26,13 +26,23 @@ from rest_framework.test import APIClient
 
 from gis.models import Building, Role, Street, StreetKind
 from gis.progress import JobStatus
-from grid import sweep_jobs
+from grid import sweep_jobs, sweeps
 from grid.exceptions import SweepError
-from grid.models import PlanDay, PlanStop, Sweep, SweepPlan, SweepPlanJob, SweepRoom, Visit
+from grid.models import (
+    PlanDay,
+    PlanStop,
+    Staff,
+    Sweep,
+    SweepPlan,
+    SweepPlanJob,
+    SweepRoom,
+    Visit,
+)
 from grid.sweep_input import building_points_and_streets
 from grid.walking import walking_matrix
 
 from ..conftest import Territory
+from ..factories import UserFactory
 from .test_sweeps import Street as Row
 from .test_sweeps import make_street, new_sweep, team
 
@@ -424,3 +434,22 @@ def test_cheapest_insertion() -> None:
         4,
     ]
     assert sweep_jobs._cheapest_insertion(start, points, [], [2, 0]) == [0, 2]
+
+
+def test_mine_names_the_day_to_walk(sweep: Sweep, row: Row, users: dict[str, Any]) -> None:
+    worker = users[Role.COMMUNITY_WORKER]
+    today = timezone.localdate()
+    sweeps.update_sweep(worker, sweep, starts_on=today, ends_on=today)
+    _plan(worker, sweep)
+    field_user = UserFactory(username="field")
+    Staff.objects.filter(pk=row.staff[1].pk).update(user=field_user)
+    middle = sweep.teams.order_by("pk")[1]
+    days = PlanDay.objects.filter(plan__sweep=sweep, team=middle).count()
+    (mine,) = _client(field_user).get(reverse("sweep-mine")).json()
+    assert (mine["team"]["id"], mine["day"], mine["days"]) == (middle.pk, 1, days)
+    first_day = PlanStop.objects.filter(plan__sweep=sweep, team=middle, day=1)
+    SweepRoom.objects.filter(sweep=sweep, building__in=first_day.values("building_id")).update(
+        first_visited_at=timezone.now()
+    )
+    (mine,) = _client(field_user).get(reverse("sweep-mine")).json()
+    assert mine["day"] == (2 if days > 1 else 1)
