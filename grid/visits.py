@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import F, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -533,9 +533,10 @@ def _store(user: Any, item: _Item) -> VisitResult:
         Visit.objects.filter(pk__in=conflicting).update(conflict=True)
     state = None
     if item.room is not None:
+        rows = room_visits(item.room.pk)
         if item.sweep is not None:
-            update_sweep_room(item.sweep, item.room.pk)
-        state = update_room_state(item.room.pk)
+            update_sweep_room(item.sweep, item.room.pk, rows)
+        state = update_room_state(item.room.pk, rows, sweep=item.sweep)
     return VisitResult(
         str(visit.pk),
         "conflict" if conflicting else "created",
@@ -565,42 +566,92 @@ def revisit_schedule(failed_at: datetime.datetime) -> tuple[datetime.datetime, D
     return timezone.make_aware(start), part
 
 
-def update_room_state(room_id: int) -> RoomVisitState | None:
-    """Recompute the room's state from all its visits (order of arrival does not matter):
-    the latest visit, the last conclusive ("seen") one, and the failed visits after it.
-    Failed visits schedule a revisit; ``revisit_attempts`` of them in a row (the sweep of the
-    latest visit, else settings.VISIT_REVISIT_ATTEMPTS) flag the room. Caller holds the room's
-    lock."""
-    visits = Visit.objects.filter(room_id=room_id)
-    last = (
-        visits.order_by("-visited_at", "-received_at", "-pk")
-        .select_related("sweep")
-        .only("visited_at", "outcome", "sweep")
-        .first()
+@dataclass(frozen=True)
+class _Seen:
+    """One stored visit of a room, as the recomputations need it (oldest first)."""
+
+    visited_at: datetime.datetime
+    outcome: str
+    sweep_id: int | None
+
+
+def room_visits(room_id: int) -> list[_Seen]:
+    """The room's visits, oldest first (ties: received first): one indexed read."""
+    rows = (
+        Visit.objects.filter(room_id=room_id)
+        .order_by("visited_at", "received_at", "pk")
+        .values_list("visited_at", "outcome", "sweep_id")
     )
-    if last is None:
+    return [_Seen(*row) for row in rows]
+
+
+_UPSERT_STATE = """
+    INSERT INTO grid_roomvisitstate (room_id, last_visited_at, last_visited_on, last_outcome,
+                                     last_seen_on, failed_attempts, revisit_after, revisit_part,
+                                     flagged)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (room_id) DO UPDATE SET
+        last_visited_at = EXCLUDED.last_visited_at, last_visited_on = EXCLUDED.last_visited_on,
+        last_outcome = EXCLUDED.last_outcome, last_seen_on = EXCLUDED.last_seen_on,
+        failed_attempts = EXCLUDED.failed_attempts, revisit_after = EXCLUDED.revisit_after,
+        revisit_part = EXCLUDED.revisit_part, flagged = EXCLUDED.flagged
+"""
+
+
+def update_room_state(
+    room_id: int, rows: list[_Seen] | None = None, *, sweep: Sweep | None = None
+) -> RoomVisitState | None:
+    """Recompute the room's state from all its visits (``rows``: :func:`room_visits`; the order
+    they arrived in does not matter): the latest visit, the last conclusive ("seen") one, and
+    the failed visits after it. Failed visits schedule a revisit; ``revisit_attempts`` of them
+    in a row (the sweep of the latest visit — ``sweep`` when it is that one —, else
+    settings.VISIT_REVISIT_ATTEMPTS) flag the room. Caller holds the room's lock."""
+    rows = room_visits(room_id) if rows is None else rows
+    if not rows:
         RoomVisitState.objects.filter(room_id=room_id).delete()
         return None
-    seen_at = visits.exclude(outcome__in=FAILED_OUTCOMES).aggregate(t=Max("visited_at"))["t"]
-    failed = visits.filter(outcome__in=FAILED_OUTCOMES)
-    if seen_at is not None:
-        failed = failed.filter(visited_at__gt=seen_at)
-    failures = failed.count()
+    last = rows[-1]
+    seen_rows = [r for r in rows if seen(r.outcome)]
+    seen_at = max(r.visited_at for r in seen_rows) if seen_rows else None
+    failed = [
+        r for r in rows if not seen(r.outcome) and (seen_at is None or r.visited_at > seen_at)
+    ]
     revisit_after, part = None, ""
-    if failures:
-        latest_failed = failed.order_by("-visited_at").values_list("visited_at", flat=True)[0]
-        revisit_after, part = revisit_schedule(latest_failed)
-    defaults = {
-        "last_visited_at": last.visited_at,
-        "last_visited_on": timezone.localtime(last.visited_at).date(),
-        "last_outcome": last.outcome,
-        "last_seen_on": timezone.localtime(seen_at).date() if seen_at else None,
-        "failed_attempts": min(failures, 32767),
-        "revisit_after": revisit_after,
-        "revisit_part": part,
-        "flagged": failures >= revisit_attempts(last.sweep),
-    }
-    state, _created = RoomVisitState.objects.update_or_create(room_id=room_id, defaults=defaults)
+    if failed:
+        revisit_after, part = revisit_schedule(max(r.visited_at for r in failed))
+    last_sweep = None
+    if last.sweep_id is not None:
+        last_sweep = (
+            sweep
+            if sweep is not None and sweep.pk == last.sweep_id
+            else Sweep.objects.filter(pk=last.sweep_id).first()
+        )
+    state = RoomVisitState(
+        room_id=room_id,
+        last_visited_at=last.visited_at,
+        last_visited_on=timezone.localtime(last.visited_at).date(),
+        last_outcome=last.outcome,
+        last_seen_on=timezone.localtime(seen_at).date() if seen_at else None,
+        failed_attempts=min(len(failed), 32767),
+        revisit_after=revisit_after,
+        revisit_part=part,
+        flagged=len(failed) >= revisit_attempts(last_sweep),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT_STATE,
+            [
+                room_id,
+                state.last_visited_at,
+                state.last_visited_on,
+                state.last_outcome,
+                state.last_seen_on,
+                state.failed_attempts,
+                state.revisit_after,
+                state.revisit_part,
+                state.flagged,
+            ],
+        )
     return state
 
 
@@ -624,25 +675,24 @@ def plan_team(sweep_id: int, building_id: int) -> int | None:
     )
 
 
-def update_sweep_room(sweep: Sweep, room_id: int) -> SweepRoom | None:
-    """Recompute the sweep's target room from the sweep's visits of it (visits, first conclusive
-    visit, outcome of the latest) and move it between the columns of its SweepCount row."""
+def update_sweep_room(
+    sweep: Sweep, room_id: int, rows: list[_Seen] | None = None
+) -> SweepRoom | None:
+    """Recompute the sweep's target room from the sweep's visits of it (``rows``: the room's
+    visits, :func:`room_visits`): visits, first conclusive visit, outcome of the latest; and
+    move it between the columns of its SweepCount row."""
     with connection.cursor() as cursor:  # rebuild_sweep_counts takes it exclusively
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SWEEP_LOCK, sweep.pk])
     target = SweepRoom.objects.select_for_update().filter(sweep=sweep, room_id=room_id).first()
     if target is None:
         return None
-    visits = Visit.objects.filter(sweep=sweep, room_id=room_id)
-    figures = visits.aggregate(
-        n=Count("pk"), first=Min("visited_at", filter=~Q(outcome__in=FAILED_OUTCOMES))
-    )
-    latest = visits.order_by("-visited_at", "-received_at", "-pk").values_list(
-        "outcome", flat=True
-    )[:1]
+    rows = room_visits(room_id) if rows is None else rows
+    mine = [r for r in rows if r.sweep_id == sweep.pk]
+    seen_times = [r.visited_at for r in mine if seen(r.outcome)]
     before = sweep_status(target, sweep.revisit_attempts)
-    target.attempts = min(figures["n"], 32767)
-    target.first_visited_at = figures["first"]
-    target.last_outcome = latest[0] if latest else ""
+    target.attempts = min(len(mine), 32767)
+    target.first_visited_at = min(seen_times) if seen_times else None
+    target.last_outcome = mine[-1].outcome if mine else ""
     target.save(update_fields=["attempts", "first_visited_at", "last_outcome"])
     after = sweep_status(target, sweep.revisit_attempts)
     if before != after:
