@@ -3,6 +3,8 @@
     DJANGO_SETTINGS_MODULE=web.settings.demo .venv/bin/python manage.py runserver 127.0.0.1:8001
     .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8001 --user U --password P
 
+``--only-field`` takes only the field page (field-*.png), as ``--field-user`` (default
+``demo-worker``, a member of the demo sweep's team: ``manage.py demo_sweep``); nothing is sent.
 The account must be able to open buildings in the admin (``demo-district`` can, and so can a
 superuser). The phone screenshot of the index page is taken signed in as well.
 The import screenshots upload a GeoJSON made from the user's own export (the server's worker
@@ -21,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Page  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 from tests.web.browser import (  # noqa: E402
     PHONE,
@@ -162,6 +164,57 @@ def grid_pages(page: Page, out: Path, drawn: str, empty: str, *, phone: bool = F
     return ["grid-editor.png", "grid-overlap.png", "grid-partition.png"]
 
 
+def field_pages(
+    browser: Browser, base_url: str, out: Path, user: str, password: str, locale: str
+) -> tuple[list[str], OfflineGuard]:
+    """The field page on a phone as a field worker (a member of an open sweep's team): the route,
+    a building with a room ticked, and two visits recorded offline, waiting. Nothing is sent: the
+    context closes with the two visits still in its queue."""
+    context, guard = new_context(
+        browser, base_url, viewport={"width": 375, "height": 800}, locale=locale
+    )
+    page = context.new_page()
+    log_in(page, user, password, next_url="/field/")
+    page.wait_for_selector("#sweep-list button.pick, #route:not([hidden])")
+    if page.locator("#sweep-list button.pick").count():
+        page.locator("#sweep-list button.pick").first.click()
+    page.wait_for_selector("#next-stop button.next", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=out / "field-route.png")
+    page.click("#next-stop button.next")
+    page.wait_for_selector("#building:not([hidden]) #rooms li")
+    page.locator("#rooms li:not(.done) input").first.check()
+    page.screenshot(path=out / "field-building.png")
+    context.set_offline(True)
+    for outcome in ("registered", "not_at_home"):
+        left = page.locator("#rooms li:not(.done) input")
+        if not left.count():
+            break
+        left.first.check()
+        page.click(f"#outcomes [data-outcome={outcome}]")
+        page.wait_for_timeout(1000)  # the buttons pause after a tap
+    page.click("#btn-back")
+    page.click("#queue-problems .waiting-list summary")
+    page.wait_for_timeout(3200)  # the toast has gone
+    page.screenshot(path=out / "field-offline.png")
+    context.close()
+    return ["field-route.png", "field-building.png", "field-offline.png"], guard
+
+
+def report(guards: list[OfflineGuard], out: Path, written: list[str]) -> int:
+    """Blocked outside requests and failures on stderr (status 1 for the former), then the files."""
+    status = 0
+    for guard in guards:
+        for url in guard.outside:
+            print(f"BLOCKED outside request: {url}", file=sys.stderr)
+            status = 1
+        for problem in guard.failed + guard.page_errors + guard.console_errors:
+            print(f"problem: {problem}", file=sys.stderr)
+    for name in written:
+        print(out / name)
+    return status
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8001")
@@ -175,9 +228,21 @@ def main() -> int:
     parser.add_argument(
         "--only-grids", action="store_true", help="only the zone editor (the worker must run)"
     )
+    parser.add_argument(
+        "--only-field",
+        action="store_true",
+        help="only the field page, as --field-user (a member of an open sweep's team)",
+    )
+    parser.add_argument("--field-user", default="demo-worker")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     guards: list[OfflineGuard] = []
+    if args.only_field:
+        with chromium() as browser:
+            names, guard = field_pages(
+                browser, args.base_url, args.out, args.field_user, args.password, args.locale
+            )
+        return report([guard], args.out, names)
 
     with chromium() as browser:
         context, guard = new_context(browser, args.base_url, locale=args.locale)
@@ -223,16 +288,7 @@ def main() -> int:
         written += grid_pages(page, args.out, args.grid_community, "", phone=True)
         context.close()
 
-    status = 0
-    for guard in guards:
-        for url in guard.outside:
-            print(f"BLOCKED outside request: {url}", file=sys.stderr)
-            status = 1
-        for problem in guard.failed + guard.page_errors + guard.console_errors:
-            print(f"problem: {problem}", file=sys.stderr)
-    for name in written:
-        print(args.out / name)
-    return status
+    return report(guards, args.out, written)
 
 
 if __name__ == "__main__":

@@ -367,7 +367,8 @@
   function sync() {
     if (syncing) return;
     var batch = pending().slice(0, BATCH);
-    if (!batch.length) { renderStatus(); return; }
+    // Known to be offline: wait for the "online" event rather than fail a request.
+    if (!batch.length || navigator.onLine === false) { renderStatus(); return; }
     syncing = true;
     clearTimeout(retryTimer);
     renderStatus();
