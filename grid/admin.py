@@ -51,8 +51,7 @@ class SweepTeamInline(admin.TabularInline):
     """A sweep's teams, shown; they are changed through the sweep API (``grid.sweeps``)."""
 
     model = SweepTeam
-    fields = ["name", "start_name", "member_names"]
-    readonly_fields = fields
+    fields = readonly_fields = ("name", "start_name", "member_names")
     extra = 0
     can_delete = False
     show_change_link = False
@@ -69,8 +68,7 @@ class SweepPlanInline(admin.TabularInline):
     """A sweep's plan versions, read-only: versions never change once written."""
 
     model = SweepPlan
-    fields = ["version", "reason", "created_by", "created_at", "summary"]
-    readonly_fields = fields
+    fields = readonly_fields = ("version", "reason", "created_by", "created_at", "summary")
     extra = 0
     can_delete = False
 
@@ -86,10 +84,7 @@ class SweepAdmin(admin.ModelAdmin):
     list_display = ["name", "territory_code", "target", "starts_on", "ends_on", "closed_at"]
     list_filter = ["target"]
     search_fields = ["name", "territory_code"]
-    fields = [
-        "name",
-        "starts_on",
-        "ends_on",
+    readonly_fields = (
         "territory_code",
         "area_codes",
         "target",
@@ -102,8 +97,8 @@ class SweepAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "closed_at",
-    ]
-    readonly_fields = fields[3:]
+    )
+    fields = ("name", "starts_on", "ends_on", *readonly_fields)
     inlines = [SweepTeamInline, SweepPlanInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

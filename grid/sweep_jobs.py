@@ -127,7 +127,7 @@ def submit_plan(user: Any, sweep: Sweep, kind: str, *, queue: bool = True) -> Sw
     ``plan`` when a plan exists (use ``replan`` or ``rebalance``), a ``replan``/``rebalance``
     before any plan, or nothing left to visit.
     """
-    sweep = sweep_for(user, sweep.pk, action=Action.WRITE) if user is not None else sweep
+    sweep = sweep_for(user, sweep.pk, action=Action.WRITE)
     require_open(sweep)
     if kind not in PlanKind.values:
         raise SweepError(
@@ -614,7 +614,7 @@ def _edit(
 
 
 def _writable(user: Any, sweep: Sweep) -> Sweep:
-    sweep = sweep_for(user, sweep.pk, action=Action.WRITE) if user is not None else sweep
+    sweep = sweep_for(user, sweep.pk, action=Action.WRITE)
     sweep = Sweep.objects.select_for_update(no_key=True).get(pk=sweep.pk)
     require_open(sweep)
     return sweep

@@ -439,7 +439,8 @@ def test_admin_shows_a_sweep_and_saves_its_window_through_the_service(
     url = reverse("admin:grid_sweep_change", args=[sweep.pk])
     page = client.get(url)
     assert page.status_code == 200
-    assert "一队" in page.content.decode()
+    assert "一队" in page.content.decode()  # the teams inline
+    assert territory.home.code in page.content.decode()  # a read-only field
     reversed_window = {"name": "x", "starts_on": "2026-02-01", "ends_on": "2026-01-01"}
     refused = client.post(url, {**reversed_window, **_inline_management()})
     assert refused.status_code == 200  # the form again, with the error

@@ -8,8 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gis.commands import acting_user, domain_errors, run_with_bar
-from gis.exceptions import NotFoundError
-from grid.models import PlanKind, Sweep
+from grid.models import PlanKind
 from grid.sweep_jobs import run_plan, submit_plan
 from grid.sweeps import sweep_for
 
@@ -28,12 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         actor = acting_user(options["user"])
         with domain_errors():
-            if actor is None:
-                sweep = Sweep.objects.filter(pk=_id(options["sweep"])).first()
-                if sweep is None:
-                    raise NotFoundError("No sweep %(value)s.", value=repr(options["sweep"])[:30])
-            else:
-                sweep = sweep_for(actor, options["sweep"])
+            sweep = sweep_for(actor, options["sweep"])
             job = submit_plan(actor, sweep, options["kind"], queue=False)
         job = run_with_bar(run_plan, job, unit="%", total=100, verbosity=options["verbosity"])
         plan = job.plan
@@ -52,7 +46,3 @@ class Command(BaseCommand):
                 f"  {team['name']}: {team['buildings']} buildings, {team['rooms']} rooms, "
                 f"{team['days']} days, {team['hours']:.1f} h, {team['walk_km']:.2f} km"
             )
-
-
-def _id(value: str) -> int:
-    return int(value) if value.isascii() and value.isdigit() else 0
