@@ -111,7 +111,7 @@ def test_field_visits_online_offline_and_back(
 ) -> None:
     page, context, guard = phone
     fs = field_sweep
-    b1, b2, _ = fs.buildings
+    b1, b2, b3 = fs.buildings
     r = fs.rooms
 
     # Pick the sweep: the route of its first day, the first building next.
@@ -163,6 +163,12 @@ def test_field_visits_online_offline_and_back(
     assert waiting(page) == 2
     assert page.evaluate("plategridField.queue().map(v => v.id)") == queued
     assert Visit.objects.count() == 2
+    # The next day was fetched in the background while online: it opens offline too.
+    page.click("#next-stop .all-done button")
+    page.wait_for_selector(f"#next-stop button.next[data-building='{b3.pk}']")
+    assert page.evaluate("plategridField.route().day") == 2
+    page.click("#day-prev")
+    page.wait_for_selector("#next-stop .all-done")
 
     # Online again: the queue syncs. One queued visit is posted twice more by hand (a retry
     # whose answer was lost, twice): still one row.
