@@ -1,6 +1,7 @@
 """Route solvers (``grid.routing``) on public TSPLIB and CVRPLIB instances: length, gap, time.
 
 Usage: .venv/bin/python benchmarks/routes.py [FILE...] [--opt VALUE] [--quick] [--time-limit S]
+                                            [--no-sweep | --sweep-only]
 
 Reads the ``.tsp`` and ``.vrp`` files given (all of ``../shared/bench/`` when none), solves each
 with :func:`grid.routing.order_stops` (TSP: a closed tour from stop 0) or
@@ -14,16 +15,32 @@ Targets (issue 6): TSP up to 1,000 stops within 0.5 % of the optimum in ≤ 5 s;
 stops within 1 % of the best known in ≤ 60 s. Default time limits: 4.5 s per TSP, 55 s per CVRP
 (``--time-limit`` sets both). ``--quick`` runs berlin52, kroA100 and X-n101-k25 with 1 s / 5 s.
 The TSP solver runs on one thread; PyVRP is single-threaded.
+
+**The sweep case** (when no files are given, or with ``--sweep-only``): a ``district``-size sweep
+planned by :func:`grid.sweep_plan.plan_sweep`: every building of the generated ``district``-size
+city (about 50,000; the ``demo`` city with --quick), read from a scratch database of its own
+(``plategrid_bench_routes_<size>``, created, migrated and loaded by ``demo_city`` on the server
+Django is configured for, kept and reused while its comment names the size; never the
+development database) by :func:`grid.sweep_input.building_points_and_streets`, community by
+community (the streets near two communities kept once); work = rooms ×
+6 minutes per room (``MINUTES_PER_ROOM``); 20 teams, whose service stations are the buildings
+nearest the 20 k-means centres (seeded) of all building points; 70 m/min, 6-hour days. Printed:
+``sweep_buildings``, ``sweep_rooms``, ``sweep_teams``, ``sweep_streets``, ``sweep_read_s``,
+``sweep_time_s`` (planning alone), ``sweep_method``, ``sweep_clusters``, ``sweep_moves``,
+``sweep_max_mean`` (team hours, target ≤ 1.10), ``sweep_walk_km``, ``sweep_hours``,
+``sweep_days_max``, ``sweep_fallback_share``, ``sweep_overlong``, ``sweep_peak_mb``.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from _setup import ROOT, figure
+from _setup import ROOT, figure, setup_django
 from _tsplib import Instance, read_instance
 
 BENCH = ROOT.parent / "shared" / "bench"
@@ -37,6 +54,10 @@ OPTIMA = {
     "X-n502-k39": 69230,
 }
 QUICK = ("berlin52", "kroA100", "X-n101-k25")
+MINUTES_PER_ROOM = 6.0
+SWEEP_TEAMS = 20
+SWEEP_SEED = 20091
+READ_CHUNK = 300
 
 
 def main() -> None:
@@ -47,8 +68,14 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="the small instances, short limits")
     parser.add_argument("--time-limit", type=float, help="seconds per instance")
+    sweep = parser.add_mutually_exclusive_group()
+    sweep.add_argument("--no-sweep", action="store_true", help="skip the district sweep")
+    sweep.add_argument("--sweep-only", action="store_true", help="only the district sweep")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    if args.sweep_only:
+        run_sweep("demo" if args.quick else "district", quick=args.quick)
+        return
     files = args.files or sorted([*BENCH.rglob("*.tsp"), *BENCH.rglob("*.vrp")])
     if args.quick and not args.files:
         files = [path for path in files if path.stem in QUICK]
@@ -63,6 +90,8 @@ def main() -> None:
         else:
             limit = args.time_limit or (5.0 if args.quick else 55.0)
             run_cvrp(instance, optimum, limit)
+    if not args.files and not args.no_sweep:
+        run_sweep("demo" if args.quick else "district", quick=args.quick)
 
 
 def run_tsp(instance: Instance, optimum: float | None, time_limit_s: float) -> None:
@@ -104,6 +133,124 @@ def _print(name: str, stops: int, length: float, optimum: float | None, seconds:
     gap = "n/a" if optimum is None else f"{100 * (length - optimum) / optimum:.2f}"
     figure(f"{name}.gap", gap)
     figure(f"{name}.time_s", f"{seconds:.2f}")
+
+
+def run_sweep(size: str, *, quick: bool) -> None:
+    """Plan a sweep of every building of the generated ``size`` city (see the module's notes)."""
+    setup_django()
+    from django.db import connection
+    from django.db.models import Count
+
+    # The scratch database, named before the first connection: never the configured database.
+    connection.settings_dict["NAME"] = f"plategrid_bench_routes_{size}"
+    prepare_database(connection, size)
+
+    import numpy as np
+    import shapely
+    from scipy.cluster.vq import kmeans2
+
+    from gis.models import Building
+    from grid.sweep_input import WalkingInput, building_points_and_streets
+    from grid.sweep_plan import plan_sweep
+
+    started = time.perf_counter()
+    # Community by community, 300 buildings at a time: building_points_and_streets buffers the
+    # union of its points, which grows about quadratically (5,000 points: 16 s; 50,000: minutes
+    # and gigabytes). The streets read near two chunks are kept once.
+    by_community: dict[int, list[int]] = {}
+    for pk, community in Building.objects.order_by("pk").values_list("pk", "community"):
+        by_community.setdefault(community, []).append(pk)
+    ids, points, streets = [], [], []
+    for members in by_community.values():
+        for at in range(0, len(members), READ_CHUNK):
+            chunk = Building.objects.filter(pk__in=members[at : at + READ_CHUNK])
+            part = building_points_and_streets(chunk)
+            ids.append(part.building_ids)
+            points.append(part.points)
+            streets.append(part.streets)
+    all_streets = np.concatenate(streets)
+    _, first = np.unique(shapely.to_wkb(all_streets), return_index=True)
+    read = WalkingInput(
+        building_ids=np.concatenate(ids),
+        points=np.concatenate(points),
+        streets=all_streets[np.sort(first)],
+    )
+    rooms_of = dict(Building.objects.annotate(n=Count("rooms")).values_list("pk", "n"))
+    rooms = np.array([rooms_of[pk] for pk in read.building_ids], dtype=float)
+    figure("sweep_size", size)
+    figure("sweep_read_s", f"{time.perf_counter() - started:.1f}")
+    xy = shapely.get_coordinates(read.points)
+    centres, _ = kmeans2(xy - xy.mean(axis=0), SWEEP_TEAMS, minit="++", seed=SWEEP_SEED)
+    stations = [
+        read.points[int(np.argmin(np.hypot(*(xy - xy.mean(axis=0) - c).T)))] for c in centres
+    ]
+    figure("sweep_buildings", len(read.points))
+    figure("sweep_rooms", int(rooms.sum()))
+    figure("sweep_minutes_per_room", f"{MINUTES_PER_ROOM:g}")
+    figure("sweep_teams", SWEEP_TEAMS)
+    figure("sweep_streets", len(read.streets))
+
+    started = time.perf_counter()
+    plan = plan_sweep(
+        read.points,
+        rooms * MINUTES_PER_ROOM,
+        stations,
+        streets=read.streets,
+        time_limit_s=10.0 if quick else 60.0,
+        seed=SWEEP_SEED,
+    )
+    figure("sweep_time_s", f"{time.perf_counter() - started:.1f}")
+    assert sorted(s for team in plan.teams for s in team.stops) == list(range(len(read.points)))
+    figure("sweep_method", plan.method)
+    figure("sweep_clusters", plan.clusters)
+    figure("sweep_moves", plan.moves)
+    figure("sweep_max_mean", f"{plan.max_mean:.3f}")
+    figure("sweep_walk_km", f"{plan.walk_km:.1f}")
+    figure("sweep_hours", f"{plan.hours:.0f}")
+    figure("sweep_team_hours_min", f"{min(t.hours for t in plan.teams):.1f}")
+    figure("sweep_team_hours_max", f"{max(t.hours for t in plan.teams):.1f}")
+    figure("sweep_days_max", max(t.day_count for t in plan.teams))
+    figure("sweep_fallback_share", f"{plan.fallback_share:.3f}")
+    figure("sweep_overlong", len(plan.overlong))
+    figure("sweep_peak_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
+def prepare_database(connection: Any, size: str) -> None:
+    """Create, migrate and load the scratch database, or reuse it when it holds this size (its
+    comment names the size and seed once a load has finished; anything else is loaded again)."""
+    import psycopg
+    from django.core.management import call_command
+    from psycopg import sql
+
+    marker = f"plategrid routes benchmark: demo_city --size {size} --seed 20091"
+    params = dict(connection.get_connection_params())
+    for key in ("cursor_factory", "context"):
+        params.pop(key, None)
+    name = params.pop("dbname")
+    if not name.startswith("plategrid_bench_routes_"):
+        raise SystemExit(f"refusing to drop or load {name}: not this benchmark's scratch database")
+    with psycopg.connect(**params, dbname="postgres", autocommit=True) as server:
+        row = server.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [name],
+        ).fetchone()
+        reuse = row is not None and row[0] == marker
+        if not reuse:
+            server.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    call_command("migrate", verbosity=0)
+    if reuse:
+        return
+    started = time.perf_counter()
+    call_command("demo_city", "--size", size, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}")
+            .format(sql.Identifier(name), sql.Literal(marker))
+            .as_string()
+        )
+    figure("sweep_load_s", f"{time.perf_counter() - started:.0f}")
 
 
 if __name__ == "__main__":

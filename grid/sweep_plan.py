@@ -455,6 +455,9 @@ class _Planner:
             unit_matrix = self.full[
                 np.ix_([*range(n, n + teams), *free], [*range(n, n + teams), *free])
             ]
+        elif not len(free):  # every stop fixed by hand: nothing to split
+            units, unit_work, reps = [], np.empty(0), np.empty(0, dtype=np.intp)
+            unit_matrix = walking_matrix(self.depots, []).distances
         else:
             units, unit_work, reps = self._clusters(free)
             rep_matrix = walking_matrix([*self.depots, *self.pts[reps]], self.streets)

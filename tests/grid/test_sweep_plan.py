@@ -58,6 +58,8 @@ def check_plan(
         assert [d.day for d in team.days] == list(range(1, team.day_count + 1))
         assert sum(d.stops for d in team.days) == len(team.stops)
         assert team.walk_total_m == pytest.approx(sum(team.walk_m))
+        if team.days:  # the walk starts at the team's own station
+            assert team.days[0].line.coords[0] == depots[team.team].coords[0]
         for d in team.days:
             assert d.total_min <= day_min + 1e-9 or d.stops == 1
             assert d.total_min == pytest.approx(d.walk_min + d.service_min)
@@ -278,3 +280,17 @@ def test_bad_order_is_refused() -> None:
     assert error.value.code == "bad_order"
     with pytest.raises(SweepPlanError, match="give each once"):
         plan_team([P(0, 0), P(1, 1)], [1, 1], P(0, 0), streets=[], order=[1])
+
+
+@pytest.mark.parametrize("direct_max", [1_500, 10])
+def test_every_stop_fixed_needs_no_split(monkeypatch: pytest.MonkeyPatch, direct_max: int) -> None:
+    monkeypatch.setattr(sweep_plan, "DIRECT_MAX_STOPS", direct_max)
+    points, work, town = four_towns(8, seed=10)
+    fixed = (town + 1) % 4  # each town to the team of the next corner
+    depots = [P(*c) for c in CORNERS]
+    result = plan_sweep(
+        points, work, depots, streets=street_grid(), time_limit_s=0.5, fixed_team=fixed
+    )
+    check_plan(result, len(points), depots, 360)
+    for team in result.teams:
+        assert sorted(team.stops) == sorted(np.flatnonzero(fixed == team.team))
