@@ -114,6 +114,7 @@
     }
     drawSummary(); drawVersions(); drawTeams(); drawDays(); drawAreas(); drawGapTeams();
     document.querySelectorAll("[data-edit]").forEach(function (b) { b.disabled = !writable(); });
+    document.querySelector("[data-kind=plan]").disabled = !writable() || !!state.plan;
     document.querySelector("[data-kind=rebalance]").disabled = !writable() || !state.plan;
     document.querySelector("[data-kind=replan]").disabled = !writable() || !state.plan;
   }
