@@ -70,6 +70,7 @@
   var problem = null;                     // why the last sync failed as a whole
   var openStop = null;                    // building id of the open building
   var gps = null, gpsWatch = null;
+  var mineError = null;                   // why the list of sweeps could not be fetched
 
   // Recorded today here, or still waiting to be sent: the room is done for the page.
   (function prune() {
@@ -112,7 +113,7 @@
   function renderPicker() {
     var list = $("sweep-list");
     list.textContent = "";
-    if (mine === null) { list.appendChild(h("li", { class: "note", text: W.loading })); }
+    if (mine === null) { list.appendChild(h("li", { class: "note", text: mineError || W.loading })); }
     else if (!mine.length) { list.appendChild(h("li", { class: "note", text: W.no_sweeps })); }
     (mine || []).forEach(function (m) {
       list.appendChild(h("li", {}, [h("button", {
@@ -469,7 +470,10 @@
       var still = choice && mine.some(function (m) { return m.sweep.id === choice.sweep && m.team.id === choice.team; });
       if (choice && !still) { choice = null; store("choice", null); route = null; }
       if (!choice) renderPicker();
-    }, function () { if (!choice) renderPicker(); });
+    }, function (err) {
+      if (mine === null) mineError = err.message;
+      if (!choice) renderPicker();
+    });
   }
 
   function refreshRoute() {
