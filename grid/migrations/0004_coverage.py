@@ -10,7 +10,8 @@ current zone of the building's community whose boundary covers the building's ``
 * ``geo_building`` UPDATE: a footprint moving the centroid (or the community) moves its rooms;
 * ``grid_roomvisitstate`` INSERT / UPDATE OF last_seen_on / DELETE: row-level, one visit at a time;
 * zones: ``grid_coverage_rebuild(community_code)`` recounts one community, called by
-  ``grid.coverage.rebuild_communities`` after zone changes;
+  ``grid.coverage.rebuild_communities`` after zone changes (and by a trigger when a current zone
+  is deleted outright);
 * ``grid_sweeproom`` DELETE (a target room deleted with its room): out of its sweep's
   ``grid_sweepcount`` row.
 
@@ -256,6 +257,19 @@ END $$;
 CREATE TRIGGER grid_sweep_room_delete AFTER DELETE ON grid_sweeproom
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
   EXECUTE FUNCTION grid_sweep_room_delete();
+-- A current zone deleted outright (the API's DELETE, undoing a creation): recount its community.
+-- Saving, retiring and renumbering zones recount from Python (grid.coverage.zones_changed).
+CREATE FUNCTION grid_coverage_zone_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM grid_coverage_rebuild(code)
+     FROM (SELECT DISTINCT community_code AS code FROM old_rows WHERE valid_to IS NULL
+            ORDER BY 1) c;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER grid_coverage_zone_delete AFTER DELETE ON grid_zone
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+  EXECUTE FUNCTION grid_coverage_zone_delete();
 CREATE TRIGGER grid_coverage_room_insert AFTER INSERT ON geo_room
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
   EXECUTE FUNCTION grid_coverage_room_insert();
@@ -283,6 +297,8 @@ SELECT grid_coverage_rebuild(code) FROM geo_community ORDER BY code;
 FORWARD = FORWARD.replace("{RENTED}", RENTED)
 
 BACKWARD = """
+DROP TRIGGER IF EXISTS grid_coverage_zone_delete ON grid_zone;
+DROP FUNCTION IF EXISTS grid_coverage_zone_delete();
 DROP TRIGGER IF EXISTS grid_sweep_room_delete ON grid_sweeproom;
 DROP FUNCTION IF EXISTS grid_sweep_room_delete();
 DROP TRIGGER IF EXISTS grid_coverage_room_insert ON geo_room;

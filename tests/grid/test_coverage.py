@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from gis import services as gis_services
 from gis.models import Building, Role, Room, RoomUse
 from grid import coverage, services, visits
 from grid.models import (
@@ -290,6 +291,12 @@ def test_zone_changes_recount_their_community(territory: Territory, users: dict[
     assert (territory.home.code, True, None, 1) in kept_coverage()
     assert kept_coverage() == recounted_coverage()
     services.retire_zone(actor=None, zone=zone)
+    assert kept_coverage() == recounted_coverage()
+    assert (territory.home.code, True, None, 2) in kept_coverage()
+    # A zone deleted outright (the API's DELETE): recounted by the database.
+    doomed = draw_zone(territory.home, strip(0, 1))
+    assert (doomed.code, True, None, 1) in kept_coverage()
+    gis_services.delete_object(actor=None, instance=doomed)
     assert kept_coverage() == recounted_coverage()
     assert (territory.home.code, True, None, 2) in kept_coverage()
     # Several changes at once: one recount at the end.
