@@ -293,12 +293,12 @@ def test_double_taps_and_signing_out_lose_nothing(
     assert guard.page_errors == [], guard.page_errors
 
 
-def test_server_errors_are_retried(
+def test_server_errors_are_retried_and_gps_is_sent(
     phone: tuple[Page, Any, OfflineGuard],
     field_sweep: FieldSweep,  # noqa: F811
 ) -> None:
     """A 503 (and the server stored nothing): the visit waits, is sent again after the backoff,
-    and is stored once."""
+    and is stored once — with the GPS position the user allowed."""
     page, context, guard = phone
     fs = field_sweep
     posts: list[int] = []
@@ -311,12 +311,21 @@ def test_server_errors_are_retried(
             route.fallback()
 
     context.route("**/api/visits/", flaky)
+    # The user allows GPS: the visit carries the phone's position (a few metres from building 1).
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation({"longitude": 112.1116, "latitude": 32.0116, "accuracy": 8})
     page.click(f"#sweep-list button.pick[data-sweep='{fs.sweep.pk}']")
     page.click("#next-stop button.next")
+    page.click("#building details.extra summary")
+    page.check("#use-gps")
+    page.wait_for_function("document.getElementById('gps-state').textContent.includes('8')")
     record(page, fs.rooms[0].pk, "registered")
     page.wait_for_selector("#sync-status.ok", timeout=20_000)
     assert len(posts) == 2
-    assert Visit.objects.count() == 1
+    visit = Visit.objects.get()
+    assert visit.location is not None
+    assert (round(visit.location.x, 4), round(visit.location.y, 4)) == (112.1116, 32.0116)
+    assert not visit.far
     assert guard.outside == [], guard.outside
 
 
