@@ -479,7 +479,8 @@ class PlanStop(models.Model):
     # Order in the team's whole route (1, 2, …), across days.
     seq = models.PositiveIntegerField(_("order"))
     rooms = models.PositiveIntegerField(_("rooms to visit"))
-    # Walking metres from the previous stop (the first of a day: from the team's start point).
+    # Walking metres from the previous stop: the team's start point for its first stop; a day
+    # goes on from where the day before ended (the walk is one open path cut into days).
     walk_m = models.FloatField(_("walk (m)"))
     work_min = models.FloatField(_("work (min)"))
 

@@ -115,5 +115,5 @@ def _walk_first_days(user: Any, sweep: Sweep, rng: random.Random) -> None:
                 }
             )
         clock[(stop.team_id, stop.day)] = when
-    for start in range(0, len(items), visits.MAX_BATCH):
-        visits.record_visits(user, items[start : start + visits.MAX_BATCH])
+    for first in range(0, len(items), visits.MAX_BATCH):
+        visits.record_visits(user, items[first : first + visits.MAX_BATCH])

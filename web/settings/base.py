@@ -198,6 +198,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
 # Background jobs (imports, later partitions, plans and atlases) are rows in PostgreSQL, run by
 # ``manage.py db_worker`` (started by ``make run``): no broker to install.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Sweep planning (grid.sweep_jobs): PyVRP's time for splitting a sweep among its teams, and
+# fast-tsp's time per team (None: the planner's own choice). Jobs run in the background.
+SWEEP_PLAN_TIME_LIMIT_S = float(os.environ.get("PLATEGRID_SWEEP_PLAN_TIME_LIMIT_S", "20"))
+SWEEP_ORDER_TIME_S: float | None = None
 
 # Coordinates: storage in EPSG:4326 (= CGCS2000 at this scale); areas and distances in a metric
 # CGCS2000 Gauss-Krüger zone per city. Xiangyang: 3° zone with central meridian 111°E.
