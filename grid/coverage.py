@@ -139,7 +139,7 @@ def rebuild_sweep_counts(sweep: Sweep) -> None:
     Takes the sweep's lock exclusively: visits being recorded for it (which hold it shared)
     finish first and are counted; later ones apply their change on top of the recount."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SWEEP_LOCK, sweep.pk])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SWEEP_LOCK, sweep.pk % 2147483647])
         cursor.execute("DELETE FROM grid_sweepcount WHERE sweep_id = %s", [sweep.pk])
         cursor.execute(REBUILD_SWEEP_SQL, {"sweep": sweep.pk, "n": sweep.revisit_attempts})
 

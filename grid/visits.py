@@ -682,7 +682,9 @@ def update_sweep_room(
     visits, :func:`room_visits`): visits, first conclusive visit, outcome of the latest; and
     move it between the columns of its SweepCount row."""
     with connection.cursor() as cursor:  # rebuild_sweep_counts takes it exclusively
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [SWEEP_LOCK, sweep.pk])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s, %s)", [SWEEP_LOCK, sweep.pk % 2147483647]
+        )
     target = SweepRoom.objects.select_for_update().filter(sweep=sweep, room_id=room_id).first()
     if target is None:
         return None

@@ -154,17 +154,18 @@ class SweepCoverageView(APIView):
 
 
 def _gap_row(row: dict[str, Any], now: Any) -> dict[str, Any]:
+    """A gap row with flat names (``room__number`` → ``room_number``, the room state's fields
+    by their own name), local times, and for revisits whether one is ``due`` now."""
     body = {
         key.replace("room__visit_state__", "").replace("room__", "room_"): value
         for key, value in row.items()
     }
+    if "revisit_after" in body:
+        after = body["revisit_after"]
+        body["due"] = after is not None and after <= now
     for key in ("revisit_after", "last_visited_at"):
         if body.get(key) is not None:
             body[key] = timezone.localtime(body[key]).isoformat()
-    if "revisit_after" in row:
-        after = row["revisit_after"] if "revisit_after" in row else None
-        after = row.get("room__visit_state__revisit_after", after)
-        body["due"] = bool(after and after <= now)
     return body
 
 

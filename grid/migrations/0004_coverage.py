@@ -227,7 +227,7 @@ CREATE FUNCTION grid_sweep_room_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE sweep bigint;
 BEGIN
   FOR sweep IN SELECT DISTINCT sweep_id FROM old_rows ORDER BY 1 LOOP
-    PERFORM pg_advisory_xact_lock_shared(73012, sweep::int);
+    PERFORM pg_advisory_xact_lock_shared(73012, (sweep % 2147483647)::int);
   END LOOP;
   WITH gone AS (
     SELECT o.sweep_id, o.area_code,

@@ -457,7 +457,13 @@ def test_sweep_coverage_gaps_and_what_is_left(
 def test_coverage_api(territory: Territory, city: dict[str, Any], users: dict[str, Any]) -> None:
     rooms, admin = city["rooms"], city["admin"]
     sweep = make_sweep(territory, rooms["west"])
-    visits.record_visits(admin, [visit(rooms["west"][0], "registered", at(2, 9), sweep=sweep.pk)])
+    visits.record_visits(
+        admin,
+        [
+            visit(rooms["west"][0], "registered", at(2, 9), sweep=sweep.pk),
+            visit(rooms["west"][1], "not_at_home", at(2, 9), sweep=sweep.pk),
+        ],
+    )
     worker = APIClient()
     worker.force_authenticate(users[Role.COMMUNITY_WORKER])
     body = worker.get(reverse("territory-coverage"), {"code": territory.home.code}).json()
@@ -469,10 +475,19 @@ def test_coverage_api(territory: Territory, city: dict[str, Any], users: dict[st
     assert bad.status_code == 400 and bad.json()["code"] == "bad_days"
     body = worker.get(reverse("sweep-coverage", args=[sweep.pk])).json()
     assert body["totals"]["visited"] == 1 and body["totals"]["targets"] == 4
+    assert body["totals"]["revisits"] == 1
     gaps = worker.get(reverse("sweep-gaps", args=[sweep.pk]), {"kind": "unvisited_rooms"})
     assert gaps.status_code == 200 and gaps.json()["count"] == 3
     first = gaps.json()["results"][0]
     assert {"room_id", "room_number", "address", "door_plate", "area_code", "team_id"} <= set(first)
+    revisits = worker.get(reverse("sweep-gaps", args=[sweep.pk]), {"kind": "revisits"}).json()
+    [row] = revisits["results"]
+    assert (row["room_id"], row["revisit_part"], row["due"]) == (
+        rooms["west"][1].pk,
+        "afternoon",
+        True,
+    )
+    assert row["revisit_after"] == "2026-11-03T12:00:00+08:00"
     assert worker.get(reverse("sweep-gaps", args=[sweep.pk]), {"kind": "x"}).status_code == 400
     assert worker.get(reverse("sweep-gaps", args=[10**9]), {"kind": "flagged"}).status_code == 404
 
