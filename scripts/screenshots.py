@@ -3,7 +3,8 @@
     DJANGO_SETTINGS_MODULE=web.settings.demo .venv/bin/python manage.py runserver 127.0.0.1:8001
     .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8001 --user U --password P
 
-``--only-field`` takes only the field page (field-*.png), as ``--field-user`` (default
+``--only-sweeps`` takes only the sweep pages (sweep-*.png, desktop and phone: the demo sweep of
+``manage.py demo_sweep``). ``--only-field`` takes only the field page (field-*.png), as ``--field-user`` (default
 ``demo-worker``, a member of the demo sweep's team: ``manage.py demo_sweep``); nothing is sent.
 The account must be able to open buildings in the admin (``demo-district`` can, and so can a
 superuser). The phone screenshot of the index page is taken signed in as well.
@@ -201,6 +202,28 @@ def field_pages(
     return ["field-route.png", "field-building.png", "field-offline.png"], guard
 
 
+def sweep_pages(page: Page, out: Path, *, phone: bool = False) -> list[str]:
+    """The sweep list with its form, and the first sweep's plan: a team's day unfolded, one of its
+    buildings chosen (with the move tools), the coverage and gap lists below."""
+    suffix = "-phone" if phone else ""
+    page.goto("/sweeps/")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=out / f"sweep-list{suffix}.png", full_page=True)
+    page.click("table.sweeps a")
+    page.wait_for_selector("#days details.team-days", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    page.click("#days details.team-days > summary")
+    page.click("#days details.day > summary")
+    page.click("#days details.day ol.stops button")
+    page.wait_for_timeout(800)  # the map pans to the building
+    page.screenshot(path=out / f"sweep-plan{suffix}.png")
+    page.select_option("#gap-kind", "revisits")
+    page.wait_for_load_state("networkidle")
+    page.locator("#gaps").scroll_into_view_if_needed()
+    page.screenshot(path=out / f"sweep-gaps{suffix}.png")
+    return [f"sweep-list{suffix}.png", f"sweep-plan{suffix}.png", f"sweep-gaps{suffix}.png"]
+
+
 def report(guards: list[OfflineGuard], out: Path, written: list[str]) -> int:
     """Blocked outside requests and failures on stderr (status 1 for the former), then the files."""
     status = 0
@@ -234,6 +257,9 @@ def main() -> int:
         help="only the field page, as --field-user (a member of an open sweep's team)",
     )
     parser.add_argument("--field-user", default="demo-worker")
+    parser.add_argument(
+        "--only-sweeps", action="store_true", help="only the sweep pages (a sweep must exist)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     guards: list[OfflineGuard] = []
@@ -243,6 +269,20 @@ def main() -> int:
                 browser, args.base_url, args.out, args.field_user, args.password, args.locale
             )
         return report([guard], args.out, names)
+
+    if args.only_sweeps:
+        written = []
+        with chromium() as browser:
+            for viewport in (None, PHONE):
+                context, guard = new_context(
+                    browser, args.base_url, viewport=viewport, locale=args.locale
+                )
+                guards.append(guard)
+                page = context.new_page()
+                log_in(page, args.user, args.password, next_url="/sweeps/")
+                written += sweep_pages(page, args.out, phone=viewport is not None)
+                context.close()
+        return report(guards, args.out, written)
 
     with chromium() as browser:
         context, guard = new_context(browser, args.base_url, locale=args.locale)
@@ -269,6 +309,7 @@ def main() -> int:
             written += ["admin-building-map.png", "api-docs.png", "import-form.png"]
             written += ["import-report.png", *map_pages(page, args.out, building)]
         written += grid_pages(page, args.out, args.grid_community, args.split_community)
+        written += sweep_pages(page, args.out)
         context.close()
 
         context, guard = new_context(browser, args.base_url, viewport=PHONE, locale=args.locale)
