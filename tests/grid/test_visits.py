@@ -466,6 +466,18 @@ def test_api_post_one_or_many_and_list(
     listed = client.get(url, {"room": rooms[0].pk}).json()
     assert listed["count"] == 1 and listed["results"][0]["outcome"] == "registered"
     assert client.get(url).json()["count"] == 2
+    assert client.get(url, {"conflict": "1"}).json()["count"] == 0
+    assert client.get(url, {"staff": staff.pk}).json()["count"] == 2
+    assert client.get(url, {"sweep": "x"}).json()["count"] == 0
+    newest = client.get(url).json()["results"]
+    assert [v["visited_at"] for v in newest] == sorted(
+        (v["visited_at"] for v in newest), reverse=True
+    )
+    # One bad object alone: 200 with its error, nothing stored.
+    response = client.post(url, {**one, "id": str(uuid.uuid4()), "room": 10**9}, format="json")
+    assert response.status_code == 200
+    assert response.json()["results"][0]["error"]["code"] == "unknown_room"
+    assert Visit.objects.count() == 2
 
 
 def test_api_scope_and_read_only(
