@@ -202,6 +202,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # fast-tsp's time per team (None: the planner's own choice). Jobs run in the background.
 SWEEP_PLAN_TIME_LIMIT_S = float(os.environ.get("PLATEGRID_SWEEP_PLAN_TIME_LIMIT_S", "20"))
 SWEEP_ORDER_TIME_S: float | None = None
+# Visits (grid.visits) outside a sweep: flagged when recorded farther than this from their
+# building, and a room flagged for its responsible person after this many failed visits in a row
+# (a sweep's own far_visit_m and revisit_attempts apply to its visits).
+VISIT_FAR_M = 150.0
+VISIT_REVISIT_ATTEMPTS = 3
 
 # Coordinates: storage in EPSG:4326 (= CGCS2000 at this scale); areas and distances in a metric
 # CGCS2000 Gauss-Krüger zone per city. Xiangyang: 3° zone with central meridian 111°E.
