@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -41,7 +40,6 @@ from .models import (
     RoomVisitState,
     Staff,
     Sweep,
-    SweepCount,
     SweepPlan,
     SweepRoom,
     Visit,
@@ -249,14 +247,53 @@ def _own_staff(user: Any) -> Staff | None:
     return cache[0]
 
 
-def parse_visit(user: Any, item: Any, *, now: datetime.datetime | None = None) -> _Item:
+class _Lookups:
+    """The rooms, buildings, sweeps and staff the items of one request name, each kind read in
+    one query scoped as a single lookup would be (rooms, buildings: the user's write scope;
+    sweeps, staff: what the user may read). An id not found is unknown to the user."""
+
+    def __init__(self, user: Any, items: list[Any]) -> None:
+        ids: dict[str, set[int]] = {
+            "room": set(),
+            "building": set(),
+            "sweep": set(),
+            "staff": set(),
+        }
+        for item in items:
+            if isinstance(item, dict):
+                for field, wanted in ids.items():
+                    pk = _int_id(item.get(field))
+                    if pk:
+                        wanted.add(pk)
+        rooms = Room.objects.visible_to(user, Action.WRITE).select_related("building__community")
+        buildings = Building.objects.visible_to(user, Action.WRITE).select_related("community")
+        self.rooms: dict[int, Room] = _by_pk(rooms, ids["room"])
+        self.buildings: dict[int, Building] = _by_pk(buildings, ids["building"])
+        self.sweeps: dict[int, Sweep] = _by_pk(Sweep.objects.visible_to(user), ids["sweep"])
+        self.staff: dict[int, Staff] = _by_pk(Staff.objects.visible_to(user), ids["staff"])
+
+
+def _by_pk(queryset: Any, ids: set[int]) -> dict[int, Any]:
+    return {row.pk: row for row in queryset.filter(pk__in=sorted(ids))} if ids else {}
+
+
+def parse_visit(
+    user: Any,
+    item: Any,
+    *,
+    now: datetime.datetime | None = None,
+    lookups: _Lookups | None = None,
+) -> _Item:
     """The visit ``item`` (a JSON object) checked field by field; :class:`VisitError` names the
     first field that is wrong. Rooms, buildings and staff outside the user's write scope are
-    answered as unknown (a sweep: outside what the user may read)."""
+    answered as unknown (a sweep: outside what the user may read). ``lookups``: the batch's
+    rooms, buildings, sweeps and staff, read once for all its items."""
     if not isinstance(item, dict):
         raise _bad(
             "", "bad_visit", _("A visit is a JSON object, not %(value)s."), value=repr(item)[:40]
         )
+    if lookups is None:
+        lookups = _Lookups(user, [item])
     visit_id = _parse_id(item.get("id"))
     outcome = item.get("outcome")
     if outcome not in VisitOutcome.values:
@@ -272,8 +309,7 @@ def parse_visit(user: Any, item: Any, *, now: datetime.datetime | None = None) -
     room_value = item.get("room")
     if room_value is not None or outcome != VisitOutcome.NEW_ROOM:
         pk = _int_id(room_value)
-        rooms = Room.objects.visible_to(user, Action.WRITE).select_related("building__community")
-        room = rooms.filter(pk=pk).first() if pk else None
+        room = lookups.rooms.get(pk) if pk else None
         if room is None:
             raise _bad(
                 "room",
@@ -285,8 +321,7 @@ def parse_visit(user: Any, item: Any, *, now: datetime.datetime | None = None) -
     building_value = item.get("building")
     if building_value is not None or room is None:
         pk = _int_id(building_value)
-        buildings = Building.objects.visible_to(user, Action.WRITE).select_related("community")
-        found = buildings.filter(pk=pk).first() if pk else None
+        found = lookups.buildings.get(pk) if pk else None
         if found is None:
             raise _bad(
                 "building",
@@ -308,7 +343,7 @@ def parse_visit(user: Any, item: Any, *, now: datetime.datetime | None = None) -
     sweep = None
     if item.get("sweep") is not None:
         pk = _int_id(item.get("sweep"))
-        sweep = Sweep.objects.visible_to(user).filter(pk=pk).first() if pk else None
+        sweep = lookups.sweeps.get(pk) if pk else None
         if sweep is None:
             raise _bad(
                 "sweep",
@@ -318,7 +353,7 @@ def parse_visit(user: Any, item: Any, *, now: datetime.datetime | None = None) -
             )
     if item.get("staff") is not None:
         pk = _int_id(item.get("staff"))
-        staff = Staff.objects.visible_to(user).filter(pk=pk).first() if pk else None
+        staff = lookups.staff.get(pk) if pk else None
         if staff is None:
             raise _bad(
                 "staff",
@@ -357,7 +392,9 @@ def parse_visit(user: Any, item: Any, *, now: datetime.datetime | None = None) -
 
 def record_visits(user: Any, items: list[Any]) -> list[VisitResult]:
     """Record each visit of ``items`` on its own (see the module's docstring); one result per
-    item, in order."""
+    item, in order. What the items refer to (rooms, buildings, sweeps, staff, door plates,
+    distances from the buildings) is read for the whole batch at once, before the first item
+    is stored."""
     if len(items) > MAX_BATCH:
         raise InvalidInputError(
             _("Send at most %(limit)s visits at once, not %(value)s."),
@@ -367,27 +404,58 @@ def record_visits(user: Any, items: list[Any]) -> list[VisitResult]:
             value=len(items),
         )
     now = timezone.now()
-    return [_record_one(user, item, now) for item in items]
+    lookups = _Lookups(user, items)
+    parsed: list[_Item | VisitResult] = []
+    for item in items:
+        try:
+            parsed.append(parse_visit(user, item, now=now, lookups=lookups))
+        except PlategridError as error:
+            parsed.append(_failed(item, error))
+    good = [p for p in parsed if isinstance(p, _Item)]
+    addresses, distances = _addresses(good), _distances_m(good)
+    return [
+        p if isinstance(p, VisitResult) else _record_one(user, raw, p, addresses, distances)
+        for raw, p in zip(items, parsed, strict=True)
+    ]
 
 
 def record_visit(user: Any, item: Any) -> VisitResult:
     """Record one visit (see :func:`record_visits`)."""
-    return _record_one(user, item, timezone.now())
+    return record_visits(user, [item])[0]
 
 
-def _record_one(user: Any, item: Any, now: datetime.datetime) -> VisitResult:
+def _failed(item: Any, error: PlategridError) -> VisitResult:
     raw_id = item.get("id") if isinstance(item, dict) else None
+    return VisitResult(str(raw_id) if isinstance(raw_id, str) else None, "error", error=error)
+
+
+def _record_one(
+    user: Any,
+    raw: Any,
+    item: _Item,
+    addresses: dict[uuid.UUID, str],
+    distances: dict[uuid.UUID, float],
+) -> VisitResult:
     try:
         with transaction.atomic():
-            parsed = parse_visit(user, item, now=now)
-            return _store(user, parsed)
+            return _store(user, item, addresses[item.id], distances.get(item.id))
     except PlategridError as error:
-        return VisitResult(str(raw_id) if isinstance(raw_id, str) else None, "error", error=error)
+        return _failed(raw, error)
 
 
-def _lock(namespace: int, key: int) -> None:
+def _lock(item: _Item) -> None:
+    """The room's lock (a new room: its building's), and shared, the sweep's (exclusive in
+    ``rebuild_sweep_counts``), in one statement; what is read after it sees every visit of the
+    room committed before."""
+    if item.room is not None:
+        sql, params = "SELECT pg_advisory_xact_lock(%s, %s)", [_ROOM_LOCK, item.room.pk]
+        if item.sweep is not None:
+            sql += ", pg_advisory_xact_lock_shared(%s, %s)"
+            params += [SWEEP_LOCK, item.sweep.pk]
+    else:
+        sql, params = "SELECT pg_advisory_xact_lock(%s, %s)", [_BUILDING_LOCK, item.building.pk]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key % 2147483647])
+        cursor.execute(sql, [p % 2147483647 for p in params])
 
 
 def _same_content(visit: Visit, item: _Item) -> bool:
@@ -437,110 +505,151 @@ def _replayed(visit: Visit, item: _Item) -> VisitResult:
     return _duplicate(item.id, visit)
 
 
-def _distance_m(building: Building, location: tuple[float, float]) -> float:
-    sql = """
-        SELECT ST_Distance(ST_Transform(footprint, %s),
-                           ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s))
-          FROM geo_building WHERE id = %s
-    """
+_DISTANCES = """
+    SELECT t.n, ST_Distance(ST_Transform(b.footprint, %s),
+                            ST_Transform(ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), %s))
+      FROM unnest(%s::int[], %s::bigint[], %s::float8[], %s::float8[]) AS t(n, building_id, lon, lat)
+      JOIN geo_building b ON b.id = t.building_id
+"""
+
+
+def _distances_m(items: list[_Item]) -> dict[uuid.UUID, float]:
+    """Metres from each located visit of ``items`` to its building's footprint (in the metric
+    SRID), by visit id: one statement for the batch."""
+    located = [(i, i.location) for i in items if i.location is not None]
+    if not located:
+        return {}
+    columns: list[list[Any]] = [
+        list(range(len(located))),
+        [item.building.pk for item, _ in located],
+        [lon for _, (lon, _) in located],
+        [lat for _, (_, lat) in located],
+    ]
     srid = metric_srid()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [srid, location[0], location[1], srid, building.pk])
-        return float(cursor.fetchone()[0])
+        cursor.execute(_DISTANCES, [srid, srid, *columns])
+        return {located[n][0].id: float(distance) for n, distance in cursor.fetchall()}
 
 
-def _address(room: Room | None, building: Building, number: str) -> str:
-    if room is not None:
-        plate = DoorPlate.objects.filter(room=room).values_list("address", flat=True).first()
-        if plate:
-            return str(plate)[:300]
-    own = (
-        DoorPlate.objects.filter(building=building, room__isnull=True)
-        .order_by(F("entrance_id").asc(nulls_first=True), Length("address"), "pk")
-        .values_list("address", flat=True)
-        .first()
-    )
-    base = str(own or building.name or f"#{building.pk}")
-    suffix = room.number if room is not None else number
-    return f"{base} {suffix}".strip()[:300]
+def _addresses(items: list[_Item]) -> dict[uuid.UUID, str]:
+    """The address stored with each visit of ``items``, by visit id: the room's door plate (the
+    first by address), else the building's own plate (no entrance first, then the shortest) or
+    name, and the room's number. Two statements for the batch."""
+    room_ids = {i.room.pk for i in items if i.room is not None}
+    plates: dict[int, str] = {}
+    if room_ids:
+        rows = DoorPlate.objects.filter(room_id__in=sorted(room_ids)).order_by("room_id", "address")
+        for room_id, address in rows.distinct("room_id").values_list("room_id", "address"):
+            if address:
+                plates[room_id] = str(address)[:300]
+    building_ids = {i.building.pk for i in items if i.room is None or i.room.pk not in plates}
+    own: dict[int, str] = {}
+    if building_ids:
+        rows = DoorPlate.objects.filter(
+            building_id__in=sorted(building_ids), room__isnull=True
+        ).order_by("building_id", F("entrance_id").asc(nulls_first=True), Length("address"), "pk")
+        own = dict(rows.distinct("building_id").values_list("building_id", "address"))
+    addresses = {}
+    for item in items:
+        if item.room is not None and item.room.pk in plates:
+            addresses[item.id] = plates[item.room.pk]
+            continue
+        base = str(own.get(item.building.pk) or item.building.name or f"#{item.building.pk}")
+        suffix = item.room.number if item.room is not None else item.new_room_number
+        addresses[item.id] = f"{base} {suffix}".strip()[:300]
+    return addresses
 
 
-def _store(user: Any, item: _Item) -> VisitResult:
-    if item.room is not None:
-        _lock(_ROOM_LOCK, item.room.pk)
-    else:
-        _lock(_BUILDING_LOCK, item.building.pk)
-    existing = Visit.objects.filter(pk=item.id).first()
-    if existing is not None:
-        return _replayed(existing, item)
+_INSERT_VISIT = """
+    INSERT INTO grid_visit (id, room_id, building_id, community_code, address, sweep_id, staff_id,
+                            recorded_by_id, visited_at, received_at, outcome, location,
+                            distance_m, far, note, new_room_number, conflict)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326),
+            %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+"""
+
+
+def _store(user: Any, item: _Item, address: str, distance: float | None) -> VisitResult:
+    """Store ``item`` under its room's lock, unless it is a retry or a double tap (see
+    docs/visits.md), and bring the room's state and the sweep's target room up to date."""
+    _lock(item)
     window = Q(visited_at__gt=item.visited_at - SAME_MINUTE) & Q(
         visited_at__lt=item.visited_at + SAME_MINUTE
     )
     if item.room is not None:
-        same_place = Visit.objects.filter(window, room=item.room)
+        same_place = window & Q(room=item.room)
     else:
-        same_place = Visit.objects.filter(
-            window,
-            room__isnull=True,
-            building=item.building,
-            new_room_number=item.new_room_number,
+        same_place = window & Q(
+            room__isnull=True, building=item.building, new_room_number=item.new_room_number
         )
-    staff = Q(staff=item.staff) if item.staff else Q(staff__isnull=True)
-    tap = (
-        same_place.filter(staff, outcome=item.outcome)
-        .order_by("visited_at", "received_at", "pk")
-        .first()
+    # The id and the same place's visits within the minute, in one read (oldest first).
+    nearby = list(
+        Visit.objects.filter(Q(pk=item.id) | same_place).order_by("visited_at", "received_at", "pk")
     )
-    if tap is not None:
-        return _duplicate(item.id, tap)
+    for visit in nearby:
+        if visit.pk == item.id:
+            return _replayed(visit, item)
+    staff_id = item.staff.pk if item.staff else None
+    for visit in nearby:
+        if visit.staff_id == staff_id and visit.outcome == item.outcome:
+            return _duplicate(item.id, visit)
     conflicting = (
-        list(same_place.exclude(outcome=item.outcome).values_list("pk", flat=True))
-        if item.room is not None
-        else []
+        [v.pk for v in nearby if v.outcome != item.outcome] if item.room is not None else []
     )
-    distance = far = None
-    if item.location is not None:
-        distance = _distance_m(item.building, item.location)
-        far = distance > far_limit_m(item.sweep)
-    visit = Visit(
-        id=item.id,
-        room=item.room,
-        building=item.building,
-        community_code=item.building.community.code,
-        address=_address(item.room, item.building, item.new_room_number),
-        sweep=item.sweep,
-        staff=item.staff,
-        recorded_by=user if getattr(user, "pk", None) else None,
-        visited_at=item.visited_at,
-        outcome=item.outcome,
-        location=None if item.location is None else Point(*item.location, srid=4326),
-        distance_m=distance,
-        far=bool(far),
-        note=item.note,
-        new_room_number=item.new_room_number,
-        conflict=bool(conflicting),
-    )
-    try:
-        with transaction.atomic():
-            visit.save(force_insert=True)
-    except IntegrityError:
+    far = distance is not None and distance > far_limit_m(item.sweep)
+    lon, lat = item.location if item.location is not None else (None, None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_VISIT,
+            [
+                item.id,
+                item.room.pk if item.room else None,
+                item.building.pk,
+                item.building.community.code,
+                address,
+                item.sweep.pk if item.sweep else None,
+                staff_id,
+                user.pk if getattr(user, "pk", None) else None,
+                item.visited_at,
+                timezone.now(),
+                item.outcome,
+                lon,
+                lat,
+                distance,
+                far,
+                item.note,
+                item.new_room_number,
+                bool(conflicting),
+            ],
+        )
+        inserted = cursor.fetchone() is not None
+    if not inserted:
         # The same id stored meanwhile by a request for another room (another lock).
         stored = Visit.objects.filter(pk=item.id).first()
-        if stored is None:
-            raise
+        if stored is None:  # pragma: no cover - ON CONFLICT found the row
+            raise IntegrityError(f"visit {item.id} conflicts but cannot be read")
         return _replayed(stored, item)
     if conflicting:
         Visit.objects.filter(pk__in=conflicting).update(conflict=True)
-    state = None
+    state: _StateAnswer | RoomVisitState | None = None
     if item.room is not None:
-        rows = room_visits(item.room.pk)
-        if item.sweep is not None:
-            update_sweep_room(item.sweep, item.room.pk, rows)
-        state = update_room_state(item.room.pk, rows, sweep=item.sweep)
+        # The room's state, then the sweep's target room, on both paths: every visit changes
+        # its coverage row before its sweep count row (one order in all transactions).
+        state = _advance_room_state(item.room.pk, item)
+        if state is not None:
+            if item.sweep is not None:
+                _advance_sweep_room(item.sweep, item.room.pk, item)
+        else:  # older than the room's latest visit: recompute from all its visits
+            rows = room_visits(item.room.pk)
+            state = update_room_state(item.room.pk, rows, sweep=item.sweep)
+            if item.sweep is not None:
+                update_sweep_room(item.sweep, item.room.pk, rows)
     return VisitResult(
-        str(visit.pk),
+        str(item.id),
         "conflict" if conflicting else "created",
-        far=visit.far,
+        far=far,
         flagged=bool(state and state.flagged),
         revisit_after=state.revisit_after if state else None,
     )
@@ -697,16 +806,134 @@ def update_sweep_room(
     target.last_outcome = mine[-1].outcome if mine else ""
     target.save(update_fields=["attempts", "first_visited_at", "last_outcome"])
     after = sweep_status(target, sweep.revisit_attempts)
-    if before != after:
-        changes: dict[str, Any] = {}
-        if before:
-            changes[before] = F(before) - 1
-        if after:
-            changes[after] = F(after) + 1
-        team = plan_team(sweep.pk, target.building_id)
-        SweepCount.objects.filter(
-            Q(team_id=team) if team else Q(team__isnull=True),
-            sweep=sweep,
-            area_code=target.area_code,
-        ).update(**changes)
+    _move_sweep_count(sweep.pk, target.building_id, target.area_code, before, after)
     return target
+
+
+@dataclass(frozen=True)
+class _StateAnswer:
+    """What a visit's answer tells of its room's state."""
+
+    flagged: bool
+    revisit_after: datetime.datetime | None
+
+
+_ADVANCE_STATE = """
+    INSERT INTO grid_roomvisitstate AS s (room_id, last_visited_at, last_visited_on, last_outcome,
+                                          last_seen_on, failed_attempts, revisit_after,
+                                          revisit_part, flagged)
+    VALUES (%(room)s, %(at)s, %(on)s, %(outcome)s,
+            CASE WHEN %(seen)s THEN %(on)s::date END, CASE WHEN %(seen)s THEN 0 ELSE 1 END,
+            %(revisit_after)s, %(part)s, (CASE WHEN %(seen)s THEN 0 ELSE 1 END) >= %(attempts)s)
+    ON CONFLICT (room_id) DO UPDATE SET
+        last_visited_at = EXCLUDED.last_visited_at, last_visited_on = EXCLUDED.last_visited_on,
+        last_outcome = EXCLUDED.last_outcome,
+        last_seen_on = CASE WHEN %(seen)s THEN EXCLUDED.last_seen_on ELSE s.last_seen_on END,
+        failed_attempts = CASE WHEN %(seen)s THEN 0 ELSE LEAST(s.failed_attempts + 1, 32767) END,
+        revisit_after = EXCLUDED.revisit_after, revisit_part = EXCLUDED.revisit_part,
+        flagged = (CASE WHEN %(seen)s THEN 0 ELSE s.failed_attempts + 1 END) >= %(attempts)s
+     WHERE s.last_visited_at < EXCLUDED.last_visited_at
+    RETURNING s.flagged, s.revisit_after
+"""
+
+
+def _advance_room_state(room_id: int, item: _Item) -> _StateAnswer | None:
+    """The room's state moved on by ``item`` (just stored) when it is later than every other
+    visit of the room (the common case): what :func:`update_room_state` would compute from all
+    the visits, in one statement, without reading them. A room without a state row has no
+    other visit (every visit is recorded here, and each leaves the row): its state is that of
+    ``item`` alone. ``None`` when ``item`` is not the latest (an offline queue's old visit):
+    then the caller recomputes from the stored visits. Caller holds the room's lock."""
+    failed = not seen(item.outcome)
+    revisit_after, part = revisit_schedule(item.visited_at) if failed else (None, "")
+    params: dict[str, Any] = {
+        "room": room_id,
+        "at": item.visited_at,
+        "on": timezone.localtime(item.visited_at).date(),
+        "outcome": item.outcome,
+        "seen": not failed,
+        "revisit_after": revisit_after,
+        "part": part,
+        "attempts": revisit_attempts(item.sweep),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_ADVANCE_STATE, params)
+        row = cursor.fetchone()
+    return None if row is None else _StateAnswer(bool(row[0]), row[1])
+
+
+_ADVANCE_SWEEP_ROOM = """
+    WITH old AS (
+        SELECT id, attempts, first_visited_at FROM grid_sweeproom
+         WHERE sweep_id = %(sweep)s AND room_id = %(room)s
+           FOR UPDATE
+    )
+    UPDATE grid_sweeproom r SET
+        attempts = LEAST(r.attempts + 1, 32767),
+        first_visited_at = CASE WHEN %(seen)s THEN LEAST(r.first_visited_at, %(at)s)
+                                ELSE r.first_visited_at END,
+        last_outcome = %(outcome)s
+      FROM old
+     WHERE r.id = old.id
+    RETURNING old.attempts, old.first_visited_at, r.attempts, r.first_visited_at, r.building_id,
+              r.area_code
+"""
+
+
+def _advance_sweep_room(sweep: Sweep, room_id: int, item: _Item) -> None:
+    """The sweep's target room moved on by ``item``, the latest visit of the room (see
+    :func:`_advance_room_state`): one more attempt, the first seen visit the earlier of the
+    two, the latest outcome; then its SweepCount columns. Nothing when the room is no target."""
+    params: dict[str, Any] = {
+        "sweep": sweep.pk,
+        "room": room_id,
+        "seen": seen(item.outcome),
+        "at": item.visited_at,
+        "outcome": item.outcome,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_ADVANCE_SWEEP_ROOM, params)
+        row = cursor.fetchone()
+    if row is None:
+        return
+    old_attempts, old_first, attempts, first, building_id, area_code = row
+    limit = sweep.revisit_attempts
+    before = sweep_status(SweepRoom(attempts=old_attempts, first_visited_at=old_first), limit)
+    after = sweep_status(SweepRoom(attempts=attempts, first_visited_at=first), limit)
+    _move_sweep_count(sweep.pk, building_id, area_code, before, after)
+
+
+_MOVE_SWEEP_COUNT = """
+    UPDATE grid_sweepcount
+       SET visited = visited + %(visited)s, revisits = revisits + %(revisits)s,
+           flagged = flagged + %(flagged)s
+     WHERE sweep_id = %(sweep)s AND area_code = %(area)s
+       AND team_id IS NOT DISTINCT FROM (
+           SELECT s.team_id FROM grid_planstop s
+            WHERE s.building_id = %(building)s
+              AND s.plan_id = (SELECT p.id FROM grid_sweepplan p WHERE p.sweep_id = %(sweep)s
+                                ORDER BY p.version DESC LIMIT 1))
+"""
+
+
+def _move_sweep_count(
+    sweep_id: int, building_id: int, area_code: str, before: str | None, after: str | None
+) -> None:
+    """Move a target room from the ``before`` column to the ``after`` column of its SweepCount
+    row: (sweep, team of ``building_id`` in the plan in force — see :func:`plan_team` — or
+    null, ``area_code``). One statement; nothing when the status did not change."""
+    if before == after:
+        return
+    deltas = dict.fromkeys(("visited", "revisits", "flagged"), 0)
+    if before:
+        deltas[before] -= 1
+    if after:
+        deltas[after] += 1
+    params: dict[str, Any] = {
+        "sweep": sweep_id,
+        "area": area_code,
+        "building": building_id,
+        **deltas,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_MOVE_SWEEP_COUNT, params)
