@@ -19,16 +19,15 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.exceptions import InvalidInputError
-from gis.progress import ProgressWriter, claim_job, fail_job, fail_job_for
+from gis.progress import ProgressWriter, claim_job, fail_job, fail_job_for, succeed_job
 
 from .imports import vector
 from .imports.report import Report
 from .imports.sources import OsmLayer, ReadOptions, read_features
-from .models import ImportIssue, ImportJob, ImportKind, JobStatus
+from .models import ImportIssue, ImportJob, ImportKind
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -225,9 +224,7 @@ def run_import(job_id: str, *, progress: Callable[[int, int], None] | None = Non
             if not report.accounted():  # a bug, not a user error: keep nothing
                 raise RuntimeError(f"import {job.pk}: rows read and outcomes disagree")
             _store(job, report)
-            job.status = JobStatus.SUCCEEDED
-            job.finished_at = timezone.now()
-            job.save()
+            succeed_job(job)
     except Exception as error:
         fail_job_for(
             job,

@@ -123,6 +123,20 @@ def claim_job(model_class: type[JobProgress], pk: Any) -> bool:
     return bool(claimed)
 
 
+def succeed_job(
+    job: JobProgress, *, steps: int | None = None, also: Callable[[int, int], None] | None = None
+) -> None:
+    """Mark ``job`` succeeded and save it (with whatever else the caller set on it). ``steps``:
+    its progress is full (``steps`` of ``steps``), also told to ``also`` (a command's bar)."""
+    job.status = JobStatus.SUCCEEDED
+    job.finished_at = timezone.now()
+    if steps is not None:
+        job.progress_done = job.progress_total = steps
+    job.save()
+    if steps is not None and also is not None:
+        also(steps, steps)
+
+
 def fail_job(job: JobProgress, zh: str, en: str) -> None:
     """Mark ``job`` failed with its error in both languages, and reload it."""
     type(job)._default_manager.filter(pk=job.pk).update(

@@ -31,7 +31,7 @@ from gis.crs import STORAGE_SRID, metric_srid
 from gis.exceptions import NotFoundError
 from gis.geometry import from_shapely
 from gis.models import Community, Compound
-from gis.progress import JobStatus, ProgressWriter, claim_job, fail_job, fail_job_for
+from gis.progress import JobStatus, ProgressWriter, claim_job, fail_job, fail_job_for, succeed_job
 from gis.services import require_write
 
 from . import coverage, services
@@ -191,12 +191,7 @@ def run_partition(job_id: str, *, progress: Progress | None = None) -> Partition
         report(LOADED, STORED)
         job.result = _partition(job, data, report)
         report(PARTITIONED, STORED)
-        job.status = JobStatus.SUCCEEDED
-        job.finished_at = timezone.now()
-        job.progress_done = job.progress_total = STORED
-        job.save()
-        if progress is not None:
-            progress(STORED, STORED)
+        succeed_job(job, steps=STORED, also=progress)
     except PartitionError as error:
         fail_job(job, f"无法分区：{error}", f"The area cannot be partitioned: {error}")
     except Exception as error:

@@ -37,13 +37,12 @@ from django.conf import settings
 from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.db import transaction
 from django.db.models import Count, Max, Sum
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.crs import STORAGE_SRID, metric_srid
 from gis.geometry import from_shapely, to_shapely
 from gis.models import Building
-from gis.progress import JobStatus, ProgressWriter, claim_job, fail_job, fail_job_for
+from gis.progress import ProgressWriter, claim_job, fail_job, fail_job_for, succeed_job
 from gis.querysets import Action
 
 from .exceptions import SweepError
@@ -298,12 +297,7 @@ def run_plan(job_id: str, *, progress: Progress | None = None) -> SweepPlanJob:
                 },
             )
         job.plan = plan
-        job.status = JobStatus.SUCCEEDED
-        job.finished_at = timezone.now()
-        job.progress_done = job.progress_total = STORED
-        job.save()
-        if progress is not None:
-            progress(STORED, STORED)
+        succeed_job(job, steps=STORED, also=progress)
     except SweepPlanError as error:
         fail_job(job, f"无法规划：{error}", f"The sweep cannot be planned: {error}")
     except Exception as error:
