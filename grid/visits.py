@@ -23,14 +23,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Length
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.crs import metric_srid
 from gis.exceptions import InvalidInputError, PlategridError
-from gis.models import Building, DoorPlate, Room
+from gis.models import Building, Room
 from gis.querysets import Action
 
 from .models import (
@@ -392,9 +391,8 @@ def parse_visit(
 
 def record_visits(user: Any, items: list[Any]) -> list[VisitResult]:
     """Record each visit of ``items`` on its own (see the module's docstring); one result per
-    item, in order. What the items refer to (rooms, buildings, sweeps, staff, door plates,
-    distances from the buildings) is read for the whole batch at once, before the first item
-    is stored."""
+    item, in order. What the items refer to (rooms, buildings, sweeps, staff, door plates) is
+    read for the whole batch at once, before the first item is stored."""
     if len(items) > MAX_BATCH:
         raise InvalidInputError(
             _("Send at most %(limit)s visits at once, not %(value)s."),
@@ -412,9 +410,9 @@ def record_visits(user: Any, items: list[Any]) -> list[VisitResult]:
         except PlategridError as error:
             parsed.append(_failed(item, error))
     good = [p for p in parsed if isinstance(p, _Item)]
-    addresses, distances = _addresses(good), _distances_m(good)
+    addresses = _addresses(good)
     return [
-        p if isinstance(p, VisitResult) else _record_one(user, raw, p, addresses, distances)
+        p if isinstance(p, VisitResult) else _record_one(user, raw, p, addresses)
         for raw, p in zip(items, parsed, strict=True)
     ]
 
@@ -434,11 +432,10 @@ def _record_one(
     raw: Any,
     item: _Item,
     addresses: dict[uuid.UUID, str],
-    distances: dict[uuid.UUID, float],
 ) -> VisitResult:
     try:
         with transaction.atomic():
-            return _store(user, item, addresses[item.id], distances.get(item.id))
+            return _store(user, item, addresses[item.id])
     except PlategridError as error:
         return _failed(raw, error)
 
@@ -505,73 +502,65 @@ def _replayed(visit: Visit, item: _Item) -> VisitResult:
     return _duplicate(item.id, visit)
 
 
-_DISTANCES = """
-    SELECT t.n, ST_Distance(ST_Transform(b.footprint, %s),
-                            ST_Transform(ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326), %s))
-      FROM unnest(%s::int[], %s::bigint[], %s::float8[], %s::float8[]) AS t(n, building_id, lon, lat)
-      JOIN geo_building b ON b.id = t.building_id
+_PLATES = """
+    (SELECT DISTINCT ON (room_id) 'room', room_id, address FROM geo_doorplate
+      WHERE room_id = ANY(%s::bigint[])
+      ORDER BY room_id, address)
+    UNION ALL
+    (SELECT DISTINCT ON (building_id) 'building', building_id, address FROM geo_doorplate
+      WHERE building_id = ANY(%s::bigint[]) AND room_id IS NULL
+      ORDER BY building_id, entrance_id NULLS FIRST, length(address), id)
 """
-
-
-def _distances_m(items: list[_Item]) -> dict[uuid.UUID, float]:
-    """Metres from each located visit of ``items`` to its building's footprint (in the metric
-    SRID), by visit id: one statement for the batch."""
-    located = [(i, i.location) for i in items if i.location is not None]
-    if not located:
-        return {}
-    columns: list[list[Any]] = [
-        list(range(len(located))),
-        [item.building.pk for item, _ in located],
-        [lon for _, (lon, _) in located],
-        [lat for _, (_, lat) in located],
-    ]
-    srid = metric_srid()
-    with connection.cursor() as cursor:
-        cursor.execute(_DISTANCES, [srid, srid, *columns])
-        return {located[n][0].id: float(distance) for n, distance in cursor.fetchall()}
 
 
 def _addresses(items: list[_Item]) -> dict[uuid.UUID, str]:
     """The address stored with each visit of ``items``, by visit id: the room's door plate (the
     first by address), else the building's own plate (no entrance first, then the shortest) or
-    name, and the room's number. Two statements for the batch."""
-    room_ids = {i.room.pk for i in items if i.room is not None}
-    plates: dict[int, str] = {}
-    if room_ids:
-        rows = DoorPlate.objects.filter(room_id__in=sorted(room_ids)).order_by("room_id", "address")
-        for room_id, address in rows.distinct("room_id").values_list("room_id", "address"):
-            if address:
-                plates[room_id] = str(address)[:300]
-    building_ids = {i.building.pk for i in items if i.room is None or i.room.pk not in plates}
-    own: dict[int, str] = {}
-    if building_ids:
-        rows = DoorPlate.objects.filter(
-            building_id__in=sorted(building_ids), room__isnull=True
-        ).order_by("building_id", F("entrance_id").asc(nulls_first=True), Length("address"), "pk")
-        own = dict(rows.distinct("building_id").values_list("building_id", "address"))
+    name, and the room's number (a new room's). One statement for the batch."""
+    if not items:
+        return {}
+    room_ids = sorted({i.room.pk for i in items if i.room is not None})
+    building_ids = sorted({i.building.pk for i in items})
+    plates: dict[tuple[str, int], str] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_PLATES, [room_ids, building_ids])
+        for kind, pk, address in cursor.fetchall():
+            plates[kind, pk] = str(address)
     addresses = {}
     for item in items:
-        if item.room is not None and item.room.pk in plates:
-            addresses[item.id] = plates[item.room.pk]
+        plate = plates.get(("room", item.room.pk)) if item.room is not None else None
+        if plate:
+            addresses[item.id] = plate[:300]
             continue
-        base = str(own.get(item.building.pk) or item.building.name or f"#{item.building.pk}")
+        own = plates.get(("building", item.building.pk))
+        base = str(own or item.building.name or f"#{item.building.pk}")
         suffix = item.room.number if item.room is not None else item.new_room_number
         addresses[item.id] = f"{base} {suffix}".strip()[:300]
     return addresses
 
 
 _INSERT_VISIT = """
+    WITH v AS (
+        SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS location,
+               ST_Distance(ST_Transform(b.footprint, %(srid)s),
+                           ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326),
+                                        %(srid)s)) AS distance_m
+          FROM geo_building b WHERE b.id = %(building)s
+    )
     INSERT INTO grid_visit (id, room_id, building_id, community_code, address, sweep_id, staff_id,
                             recorded_by_id, visited_at, received_at, outcome, location,
                             distance_m, far, note, new_room_number, conflict)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326),
-            %s, %s, %s, %s, %s)
+    SELECT %(id)s, %(room)s, %(building)s, %(community)s, %(address)s, %(sweep)s, %(staff)s,
+           %(user)s, %(visited_at)s, %(received_at)s, %(outcome)s, v.location, v.distance_m,
+           coalesce(v.distance_m > %(far_m)s, false), %(note)s, %(new_room_number)s,
+           %(conflict)s
+      FROM v
     ON CONFLICT (id) DO NOTHING
-    RETURNING id
+    RETURNING far
 """
 
 
-def _store(user: Any, item: _Item, address: str, distance: float | None) -> VisitResult:
+def _store(user: Any, item: _Item, address: str) -> VisitResult:
     """Store ``item`` under its room's lock, unless it is a retry or a double tap (see
     docs/visits.md), and bring the room's state and the sweep's target room up to date."""
     _lock(item)
@@ -598,33 +587,32 @@ def _store(user: Any, item: _Item, address: str, distance: float | None) -> Visi
     conflicting = (
         [v.pk for v in nearby if v.outcome != item.outcome] if item.room is not None else []
     )
-    far = distance is not None and distance > far_limit_m(item.sweep)
+    # With a location, its distance from the building's footprint and the far flag (docs).
     lon, lat = item.location if item.location is not None else (None, None)
+    params: dict[str, Any] = {
+        "id": item.id,
+        "room": item.room.pk if item.room else None,
+        "building": item.building.pk,
+        "community": item.building.community.code,
+        "address": address,
+        "sweep": item.sweep.pk if item.sweep else None,
+        "staff": staff_id,
+        "user": user.pk if getattr(user, "pk", None) else None,
+        "visited_at": item.visited_at,
+        "received_at": timezone.now(),
+        "outcome": item.outcome,
+        "lon": lon,
+        "lat": lat,
+        "srid": metric_srid(),
+        "far_m": far_limit_m(item.sweep),
+        "note": item.note,
+        "new_room_number": item.new_room_number,
+        "conflict": bool(conflicting),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_VISIT,
-            [
-                item.id,
-                item.room.pk if item.room else None,
-                item.building.pk,
-                item.building.community.code,
-                address,
-                item.sweep.pk if item.sweep else None,
-                staff_id,
-                user.pk if getattr(user, "pk", None) else None,
-                item.visited_at,
-                timezone.now(),
-                item.outcome,
-                lon,
-                lat,
-                distance,
-                far,
-                item.note,
-                item.new_room_number,
-                bool(conflicting),
-            ],
-        )
-        inserted = cursor.fetchone() is not None
+        cursor.execute(_INSERT_VISIT, params)
+        row = cursor.fetchone()
+    inserted, far = row is not None, bool(row and row[0])
     if not inserted:
         # The same id stored meanwhile by a request for another room (another lock).
         stored = Visit.objects.filter(pk=item.id).first()
