@@ -65,3 +65,58 @@ def wsgi_get(application: Any, path: str, *, session: str, query: str = "") -> b
     body = b"".join(application(environ, start_response))
     assert status[0].startswith("200"), (path, status, body[:300])
     return body
+
+
+def scratch_city(
+    connection: Any, *, benchmark: str, size: str, fresh: bool = False
+) -> float | None:
+    """Create, migrate and load a benchmark's scratch database with the demo city of ``size``,
+    or reuse it: the seconds the load took, ``None`` when reused.
+
+    A finished load leaves a comment on the database naming the benchmark, the size, the seed
+    and a hash of the migrations it was made with; anything else (no comment, another size, an
+    interrupted load, a migration added or changed since, ``fresh``) is dropped and loaded again.
+    Only databases named ``plategrid_bench_…`` are ever dropped.
+    """
+    import hashlib
+    import time
+
+    import psycopg
+    from django.core.management import call_command
+    from psycopg import sql
+
+    migrations = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/[0-9]*.py")):
+        migrations.update(path.name.encode() + path.read_bytes())
+    marker = (
+        f"plategrid {benchmark} benchmark: demo_city --size {size} --seed 20091, "
+        f"migrations {migrations.hexdigest()[:16]}"
+    )
+    params = dict(connection.get_connection_params())
+    for key in ("cursor_factory", "context"):
+        params.pop(key, None)
+    name = params.pop("dbname")
+    if not name.startswith("plategrid_bench_"):
+        raise SystemExit(f"refusing to drop or load {name}: not a benchmark's scratch database")
+    with psycopg.connect(**params, dbname="postgres", autocommit=True) as server:
+        row = server.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [name],
+        ).fetchone()
+        reuse = row is not None and row[0] == marker and not fresh
+        if not reuse:
+            server.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    call_command("migrate", verbosity=0)
+    if reuse:
+        return None
+    started = time.perf_counter()
+    call_command("demo_city", "--size", size, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}")
+            .format(sql.Identifier(name), sql.Literal(marker))
+            .as_string()
+        )
+    return time.perf_counter() - started

@@ -32,7 +32,15 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from _setup import ROOT, figure, percentile, session_key, setup_django, wsgi_get
+from _setup import (
+    ROOT,
+    figure,
+    percentile,
+    scratch_city,
+    session_key,
+    setup_django,
+    wsgi_get,
+)
 
 ZOOMS = (14, 15, 16)
 SEED = 20091
@@ -170,44 +178,10 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def prepare_database(connection: Any, size: str, *, fresh: bool) -> None:
-    """Create, migrate and load the scratch database, or reuse it when it holds this size.
-
-    A successful load leaves a comment on the database naming the size and seed; anything else
-    (no comment, another size, an interrupted load) is dropped and loaded again.
-    """
-    import psycopg
-    from django.core.management import call_command
-    from psycopg import sql
-
-    marker = f"plategrid map_tiles benchmark: demo_city --size {size} --seed 20091"
-    params = dict(connection.get_connection_params())
-    for key in ("cursor_factory", "context"):
-        params.pop(key, None)
-    name = params.pop("dbname")
-    if not name.startswith("plategrid_bench_tiles_"):
-        raise SystemExit(f"refusing to drop or load {name}: not this benchmark's scratch database")
-    with psycopg.connect(**params, dbname="postgres", autocommit=True) as server:
-        row = server.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            [name],
-        ).fetchone()
-        reuse = row is not None and row[0] == marker and not fresh
-        if not reuse:
-            server.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    call_command("migrate", verbosity=0)
-    if reuse:
-        return
-    started = time.perf_counter()
-    call_command("demo_city", "--size", size, verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-        cursor.execute(
-            sql.SQL("COMMENT ON DATABASE {} IS {}")
-            .format(sql.Identifier(name), sql.Literal(marker))
-            .as_string()
-        )
-    figure("load_s", f"{time.perf_counter() - started:.0f}")
+    """The scratch database with the demo city of ``size`` (``_setup.scratch_city``)."""
+    loaded = scratch_city(connection, benchmark="map_tiles", size=size, fresh=fresh)
+    if loaded is not None:
+        figure("load_s", f"{loaded:.0f}")
 
 
 if __name__ == "__main__":

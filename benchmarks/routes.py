@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _setup import ROOT, figure, setup_django
+from _setup import ROOT, figure, scratch_city, setup_django
 from _tsplib import Instance, read_instance
 
 BENCH = ROOT.parent / "shared" / "bench"
@@ -225,41 +225,10 @@ def run_sweep(size: str, *, quick: bool) -> None:
 
 
 def prepare_database(connection: Any, size: str) -> None:
-    """Create, migrate and load the scratch database, or reuse it when it holds this size (its
-    comment names the size and seed once a load has finished; anything else is loaded again)."""
-    import psycopg
-    from django.core.management import call_command
-    from psycopg import sql
-
-    marker = f"plategrid routes benchmark: demo_city --size {size} --seed 20091"
-    params = dict(connection.get_connection_params())
-    for key in ("cursor_factory", "context"):
-        params.pop(key, None)
-    name = params.pop("dbname")
-    if not name.startswith("plategrid_bench_routes_"):
-        raise SystemExit(f"refusing to drop or load {name}: not this benchmark's scratch database")
-    with psycopg.connect(**params, dbname="postgres", autocommit=True) as server:
-        row = server.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            [name],
-        ).fetchone()
-        reuse = row is not None and row[0] == marker
-        if not reuse:
-            server.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    call_command("migrate", verbosity=0)
-    if reuse:
-        return
-    started = time.perf_counter()
-    call_command("demo_city", "--size", size, verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-        cursor.execute(
-            sql.SQL("COMMENT ON DATABASE {} IS {}")
-            .format(sql.Identifier(name), sql.Literal(marker))
-            .as_string()
-        )
-    figure("sweep_load_s", f"{time.perf_counter() - started:.0f}")
+    """The scratch database with the demo city of ``size`` (``_setup.scratch_city``)."""
+    loaded = scratch_city(connection, benchmark="routes", size=size)
+    if loaded is not None:
+        figure("sweep_load_s", f"{loaded:.0f}")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import random
@@ -59,7 +58,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from _setup import ROOT, figure, percentile, setup_django
+from _setup import ROOT, figure, percentile, scratch_city, setup_django
 
 DATABASE = "plategrid_bench_visits"
 PASSWORD = "bench-visits-password"  # noqa: S105 (accounts of the scratch database only)
@@ -501,51 +500,10 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 
 def prepare_database(connection: Any, *, fresh: bool) -> None:
-    """Create, migrate and load the scratch database, or reuse it when a load finished.
-
-    A successful load leaves a comment on the database naming the migrations it was made with;
-    anything else (no comment, an interrupted load, a migration added or changed since, --fresh)
-    is dropped and loaded again.
-    """
-    import psycopg
-    from django.core.management import call_command
-    from psycopg import sql
-
-    migrations = hashlib.sha256()
-    for path in sorted(ROOT.glob("*/migrations/[0-9]*.py")):
-        migrations.update(path.name.encode() + path.read_bytes())
-    marker = (
-        "plategrid visits_load benchmark: demo_city --size demo --seed 20091, migrations "
-        + migrations.hexdigest()[:16]
-    )
-    params = dict(connection.get_connection_params())
-    for key in ("cursor_factory", "context"):
-        params.pop(key, None)
-    name = params.pop("dbname")
-    if name != DATABASE:
-        raise SystemExit(f"refusing to drop or load {name}: not this benchmark's scratch database")
-    with psycopg.connect(**params, dbname="postgres", autocommit=True) as server:
-        row = server.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            [name],
-        ).fetchone()
-        reuse = row is not None and row[0] == marker and not fresh
-        if not reuse:
-            server.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    call_command("migrate", verbosity=0)
-    if reuse:
-        return
-    started = time.perf_counter()
-    call_command("demo_city", "--size", "demo", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-        cursor.execute(
-            sql.SQL("COMMENT ON DATABASE {} IS {}")
-            .format(sql.Identifier(name), sql.Literal(marker))
-            .as_string()
-        )
-    figure("load_s", f"{time.perf_counter() - started:.0f}")
+    """The scratch database with the demo city (``_setup.scratch_city``)."""
+    loaded = scratch_city(connection, benchmark="visits_load", size="demo", fresh=fresh)
+    if loaded is not None:
+        figure("load_s", f"{loaded:.0f}")
 
 
 def prepare_accounts(clients: int) -> tuple[int, list[int], list[int]]:
