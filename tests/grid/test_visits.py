@@ -4,6 +4,7 @@ conflicts, the far flag, the revisit rules, out-of-order arrival, bad input and 
 from __future__ import annotations
 
 import datetime
+import random
 import threading
 import uuid
 from typing import Any
@@ -394,6 +395,70 @@ def test_sweep_room_and_counts_follow_the_visits(
         SweepCount.objects.values_list("team", "targets", "visited", "revisits", "flagged")
     )
     assert before == after
+
+
+def test_state_kept_step_by_step_equals_a_recount(
+    territory: Territory, worker: Any, staff: Any
+) -> None:
+    """A visit later than the room's others moves its state and sweep target on in place; an
+    earlier one (a late queue) recomputes them from all visits. After every batch both equal a
+    recount, and so do the sweep's counts."""
+    rooms = [
+        RoomFactory(building=territory.home_building, floor=1, number=f"3{i}") for i in range(5)
+    ]
+    sweep = make_sweep(territory, rooms[:4], revisit_attempts=2)
+    chance = random.Random(6)
+    outcomes = ["registered", "not_at_home", "refused", "not_at_home", "vacant", "not_at_home"]
+    clock = at(1, 7)
+    fields = ("last_visited_at", "last_outcome", "last_seen_on", "failed_attempts")
+    fields += ("revisit_after", "revisit_part", "flagged")
+    for _ in range(12):
+        batch = []
+        for _ in range(5):
+            clock += datetime.timedelta(minutes=chance.randint(1, 400))
+            late = chance.random() < 0.2
+            when = clock - datetime.timedelta(hours=chance.randint(1, 48)) if late else clock
+            sweep_id = {"sweep": sweep.pk} if chance.random() < 0.7 else {}
+            batch.append(item(chance.choice(rooms), chance.choice(outcomes), when, **sweep_id))
+        assert all(r.status != "error" for r in record(worker, *batch))
+        kept = {s.room_id: [getattr(s, f) for f in fields] for s in RoomVisitState.objects.all()}
+        targets = {
+            t.room_id: (t.attempts, t.first_visited_at, t.last_outcome)
+            for t in SweepRoom.objects.filter(sweep=sweep)
+        }
+        counts = list(SweepCount.objects.values_list("visited", "revisits", "flagged"))
+        for room in rooms:
+            recount = visits.update_room_state(room.pk)
+            assert kept.get(room.pk) == ([getattr(recount, f) for f in fields] if recount else None)
+            target = visits.update_sweep_room(sweep, room.pk)
+            if target is not None:
+                recounted = (target.attempts, target.first_visited_at, target.last_outcome)
+                assert targets[room.pk] == recounted
+        coverage.rebuild_sweep_counts(sweep)
+        assert counts == list(SweepCount.objects.values_list("visited", "revisits", "flagged"))
+
+
+def test_a_batch_costs_a_fixed_number_of_queries_per_visit(
+    territory: Territory,
+    worker: Any,
+    staff: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    """20 visits of different rooms, with a sweep and a location, each its own transaction:
+    8 statements a visit (savepoint, lock, id/double-tap/conflict read, insert, room state,
+    sweep target, sweep count, release) and 5 for the batch (grants, rooms, sweep, staff, door
+    plates) — measured; docs/visits.md. Later visits of the same rooms cost no more."""
+    rooms = [
+        RoomFactory(building=territory.home_building, floor=1, number=f"4{i}") for i in range(20)
+    ]
+    sweep = make_sweep(territory, rooms)
+    for day in (3, 4):
+        batch = [
+            item(room, "not_at_home", at(day, 9), sweep=sweep.pk, location=NEAR) for room in rooms
+        ]
+        with django_assert_max_num_queries(20 * 8 + 5):
+            results = record(worker, *batch)
+        assert [r.status for r in results] == ["created"] * 20
 
 
 # ---------------------------------------------------------------------------------------------
