@@ -13,344 +13,889 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('geo', '0004_search_indexes'),
-        ('grid', '0002_partition_job'),
+        ("geo", "0004_search_indexes"),
+        ("grid", "0002_partition_job"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CoverageCount',
+            name="CoverageCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('area_code', models.CharField(max_length=15, verbose_name='zone or community')),
-                ('rented', models.BooleanField(verbose_name='rented')),
-                ('last_visited_on', models.DateField(blank=True, null=True, verbose_name='last visited on')),
-                ('rooms', models.PositiveIntegerField(verbose_name='rooms')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("area_code", models.CharField(max_length=15, verbose_name="zone or community")),
+                ("rented", models.BooleanField(verbose_name="rented")),
+                (
+                    "last_visited_on",
+                    models.DateField(blank=True, null=True, verbose_name="last visited on"),
+                ),
+                ("rooms", models.PositiveIntegerField(verbose_name="rooms")),
             ],
             options={
-                'verbose_name': 'coverage count',
-                'verbose_name_plural': 'coverage counts',
-                'indexes': [models.Index(django.contrib.postgres.indexes.OpClass('area_code', name='varchar_pattern_ops'), name='coverage_count_area_prefix')],
-                'constraints': [models.UniqueConstraint(fields=('area_code', 'rented', 'last_visited_on'), name='coverage_count_key', nulls_distinct=False)],
+                "verbose_name": "coverage count",
+                "verbose_name_plural": "coverage counts",
+                "indexes": [
+                    models.Index(
+                        django.contrib.postgres.indexes.OpClass(
+                            "area_code", name="varchar_pattern_ops"
+                        ),
+                        name="coverage_count_area_prefix",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("area_code", "rented", "last_visited_on"),
+                        name="coverage_count_key",
+                        nulls_distinct=False,
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RoomVisitState',
+            name="RoomVisitState",
             fields=[
-                ('room', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='visit_state', serialize=False, to='geo.room', verbose_name='room')),
-                ('last_visited_at', models.DateTimeField(verbose_name='last visited at')),
-                ('last_visited_on', models.DateField(verbose_name='last visited on')),
-                ('last_outcome', models.CharField(choices=[('registered', 'seen and registered'), ('changed', 'changes recorded'), ('moved_out', 'moved out'), ('vacant', 'vacant confirmed'), ('not_at_home', 'not at home (revisit)'), ('refused', 'refused'), ('room_gone', 'room no longer exists'), ('new_room', 'new room found')], max_length=20, verbose_name='last outcome')),
-                ('failed_attempts', models.PositiveSmallIntegerField(default=0, verbose_name='failed attempts')),
-                ('revisit_after', models.DateTimeField(blank=True, null=True, verbose_name='revisit after')),
-                ('revisit_part', models.CharField(blank=True, choices=[('morning', 'morning'), ('afternoon', 'afternoon'), ('evening', 'evening')], max_length=10, verbose_name='revisit at')),
-                ('flagged', models.BooleanField(default=False, verbose_name='flagged for the responsible person')),
+                (
+                    "room",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="visit_state",
+                        serialize=False,
+                        to="geo.room",
+                        verbose_name="room",
+                    ),
+                ),
+                ("last_visited_at", models.DateTimeField(verbose_name="last visited at")),
+                ("last_visited_on", models.DateField(verbose_name="last visited on")),
+                (
+                    "last_outcome",
+                    models.CharField(
+                        choices=[
+                            ("registered", "seen and registered"),
+                            ("changed", "changes recorded"),
+                            ("moved_out", "moved out"),
+                            ("vacant", "vacant confirmed"),
+                            ("not_at_home", "not at home (revisit)"),
+                            ("refused", "refused"),
+                            ("room_gone", "room no longer exists"),
+                            ("new_room", "new room found"),
+                        ],
+                        max_length=20,
+                        verbose_name="last outcome",
+                    ),
+                ),
+                (
+                    "failed_attempts",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="failed attempts"),
+                ),
+                (
+                    "revisit_after",
+                    models.DateTimeField(blank=True, null=True, verbose_name="revisit after"),
+                ),
+                (
+                    "revisit_part",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("morning", "morning"),
+                            ("afternoon", "afternoon"),
+                            ("evening", "evening"),
+                        ],
+                        max_length=10,
+                        verbose_name="revisit at",
+                    ),
+                ),
+                (
+                    "flagged",
+                    models.BooleanField(
+                        default=False, verbose_name="flagged for the responsible person"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'room visit state',
-                'verbose_name_plural': 'room visit states',
-                'indexes': [models.Index(condition=models.Q(('revisit_after__isnull', False)), fields=['revisit_after'], name='room_state_revisit'), models.Index(condition=models.Q(('flagged', True)), fields=['flagged'], name='room_state_flagged')],
+                "verbose_name": "room visit state",
+                "verbose_name_plural": "room visit states",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("revisit_after__isnull", False)),
+                        fields=["revisit_after"],
+                        name="room_state_revisit",
+                    ),
+                    models.Index(
+                        condition=models.Q(("flagged", True)),
+                        fields=["flagged"],
+                        name="room_state_flagged",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Sweep',
+            name="Sweep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('territory_code', models.CharField(max_length=12, verbose_name='territory code')),
-                ('area', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4326, verbose_name='area')),
-                ('area_codes', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=15), blank=True, default=list, size=None, verbose_name='area codes')),
-                ('starts_on', models.DateField(verbose_name='starts on')),
-                ('ends_on', models.DateField(verbose_name='ends on')),
-                ('target', models.CharField(choices=[('all', 'all rooms'), ('rented', 'rented rooms only'), ('not_visited', 'rooms not visited for N days'), ('follow_up', 'rooms flagged for follow-up')], default='all', max_length=20, verbose_name='target')),
-                ('not_visited_days', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='not visited for (days)')),
-                ('minutes_per_room', models.FloatField(default=6.0, verbose_name='minutes per room')),
-                ('walking_speed_m_per_min', models.FloatField(default=70.0, verbose_name='walking speed (m/min)')),
-                ('day_minutes', models.PositiveSmallIntegerField(default=360, verbose_name='working minutes per day')),
-                ('revisit_attempts', models.PositiveSmallIntegerField(default=3, verbose_name='failed attempts before flagging')),
-                ('far_visit_m', models.FloatField(default=150.0, verbose_name='flag visits farther than (m)')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sweeps', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("territory_code", models.CharField(max_length=12, verbose_name="territory code")),
+                (
+                    "area",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        srid=4326, verbose_name="area"
+                    ),
+                ),
+                (
+                    "area_codes",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=15),
+                        blank=True,
+                        default=list,
+                        size=None,
+                        verbose_name="area codes",
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="starts on")),
+                ("ends_on", models.DateField(verbose_name="ends on")),
+                (
+                    "target",
+                    models.CharField(
+                        choices=[
+                            ("all", "all rooms"),
+                            ("rented", "rented rooms only"),
+                            ("not_visited", "rooms not visited for N days"),
+                            ("follow_up", "rooms flagged for follow-up"),
+                        ],
+                        default="all",
+                        max_length=20,
+                        verbose_name="target",
+                    ),
+                ),
+                (
+                    "not_visited_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="not visited for (days)"
+                    ),
+                ),
+                (
+                    "minutes_per_room",
+                    models.FloatField(default=6.0, verbose_name="minutes per room"),
+                ),
+                (
+                    "walking_speed_m_per_min",
+                    models.FloatField(default=70.0, verbose_name="walking speed (m/min)"),
+                ),
+                (
+                    "day_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=360, verbose_name="working minutes per day"
+                    ),
+                ),
+                (
+                    "revisit_attempts",
+                    models.PositiveSmallIntegerField(
+                        default=3, verbose_name="failed attempts before flagging"
+                    ),
+                ),
+                (
+                    "far_visit_m",
+                    models.FloatField(default=150.0, verbose_name="flag visits farther than (m)"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sweeps",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sweep',
-                'verbose_name_plural': 'sweeps',
-                'ordering': ['-starts_on', 'name'],
+                "verbose_name": "sweep",
+                "verbose_name_plural": "sweeps",
+                "ordering": ["-starts_on", "name"],
             },
         ),
         migrations.CreateModel(
-            name='SweepPlan',
+            name="SweepPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('reason', models.CharField(choices=[('planned', 'planned'), ('rebalanced', 're-balanced'), ('edited', 'edited by hand'), ('replanned', 're-planned')], max_length=20, verbose_name='reason')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('summary', models.JSONField(blank=True, default=dict, verbose_name='summary')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sweep_plans', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('sweep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plans', to='grid.sweep', verbose_name='sweep')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(verbose_name="version")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("planned", "planned"),
+                            ("rebalanced", "re-balanced"),
+                            ("edited", "edited by hand"),
+                            ("replanned", "re-planned"),
+                        ],
+                        max_length=20,
+                        verbose_name="reason",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
+                ("summary", models.JSONField(blank=True, default=dict, verbose_name="summary")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sweep_plans",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "sweep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="plans",
+                        to="grid.sweep",
+                        verbose_name="sweep",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sweep plan',
-                'verbose_name_plural': 'sweep plans',
-                'ordering': ['sweep', '-version'],
+                "verbose_name": "sweep plan",
+                "verbose_name_plural": "sweep plans",
+                "ordering": ["sweep", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='SweepPlanJob',
+            name="SweepPlanJob",
             fields=[
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('succeeded', 'finished'), ('failed', 'failed')], default='queued', max_length=20, verbose_name='status')),
-                ('progress_done', models.PositiveIntegerField(default=0)),
-                ('progress_total', models.PositiveIntegerField(default=0)),
-                ('error_zh', models.TextField(blank=True)),
-                ('error_en', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='submitted at')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('plan', 'plan'), ('rebalance', 're-balance'), ('replan', 're-plan')], max_length=20, verbose_name='kind')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sweep_plan_jobs', to=settings.AUTH_USER_MODEL, verbose_name='submitted by')),
-                ('plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='grid.sweepplan', verbose_name='plan')),
-                ('sweep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plan_jobs', to='grid.sweep', verbose_name='sweep')),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("succeeded", "finished"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("progress_done", models.PositiveIntegerField(default=0)),
+                ("progress_total", models.PositiveIntegerField(default=0)),
+                ("error_zh", models.TextField(blank=True)),
+                ("error_en", models.TextField(blank=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="submitted at"),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="started at"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("plan", "plan"),
+                            ("rebalance", "re-balance"),
+                            ("replan", "re-plan"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sweep_plan_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="submitted by",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="grid.sweepplan",
+                        verbose_name="plan",
+                    ),
+                ),
+                (
+                    "sweep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="plan_jobs",
+                        to="grid.sweep",
+                        verbose_name="sweep",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sweep planning job',
-                'verbose_name_plural': 'sweep planning jobs',
-                'ordering': ['-created_at'],
+                "verbose_name": "sweep planning job",
+                "verbose_name_plural": "sweep planning jobs",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='SweepRoom',
+            name="SweepRoom",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('area_code', models.CharField(max_length=15, verbose_name='zone or community')),
-                ('first_visited_at', models.DateTimeField(blank=True, null=True, verbose_name='first visited at')),
-                ('last_outcome', models.CharField(blank=True, max_length=20, verbose_name='last outcome')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='visits')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sweep_targets', to='geo.building', verbose_name='building')),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sweep_targets', to='geo.room', verbose_name='room')),
-                ('sweep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rooms', to='grid.sweep', verbose_name='sweep')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("area_code", models.CharField(max_length=15, verbose_name="zone or community")),
+                (
+                    "first_visited_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first visited at"),
+                ),
+                (
+                    "last_outcome",
+                    models.CharField(blank=True, max_length=20, verbose_name="last outcome"),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="visits")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sweep_targets",
+                        to="geo.building",
+                        verbose_name="building",
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sweep_targets",
+                        to="geo.room",
+                        verbose_name="room",
+                    ),
+                ),
+                (
+                    "sweep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rooms",
+                        to="grid.sweep",
+                        verbose_name="sweep",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sweep target room',
-                'verbose_name_plural': 'sweep target rooms',
+                "verbose_name": "sweep target room",
+                "verbose_name_plural": "sweep target rooms",
             },
         ),
         migrations.CreateModel(
-            name='SweepTeam',
+            name="SweepTeam",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('start', django.contrib.gis.db.models.fields.PointField(srid=4326, verbose_name='start point')),
-                ('start_name', models.CharField(blank=True, max_length=100, verbose_name='start point name')),
-                ('members', models.ManyToManyField(blank=True, related_name='sweep_teams', to='grid.staff', verbose_name='members')),
-                ('sweep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='teams', to='grid.sweep', verbose_name='sweep')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                (
+                    "start",
+                    django.contrib.gis.db.models.fields.PointField(
+                        srid=4326, verbose_name="start point"
+                    ),
+                ),
+                (
+                    "start_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="start point name"),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="sweep_teams",
+                        to="grid.staff",
+                        verbose_name="members",
+                    ),
+                ),
+                (
+                    "sweep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="teams",
+                        to="grid.sweep",
+                        verbose_name="sweep",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sweep team',
-                'verbose_name_plural': 'sweep teams',
-                'ordering': ['sweep', 'id'],
+                "verbose_name": "sweep team",
+                "verbose_name_plural": "sweep teams",
+                "ordering": ["sweep", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SweepCount',
+            name="SweepCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('area_code', models.CharField(max_length=15, verbose_name='zone or community')),
-                ('targets', models.PositiveIntegerField(default=0, verbose_name='target rooms')),
-                ('visited', models.PositiveIntegerField(default=0, verbose_name='visited rooms')),
-                ('revisits', models.PositiveIntegerField(default=0, verbose_name='rooms to revisit')),
-                ('flagged', models.PositiveIntegerField(default=0, verbose_name='flagged rooms')),
-                ('sweep', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='counts', to='grid.sweep', verbose_name='sweep')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='counts', to='grid.sweepteam', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("area_code", models.CharField(max_length=15, verbose_name="zone or community")),
+                ("targets", models.PositiveIntegerField(default=0, verbose_name="target rooms")),
+                ("visited", models.PositiveIntegerField(default=0, verbose_name="visited rooms")),
+                (
+                    "revisits",
+                    models.PositiveIntegerField(default=0, verbose_name="rooms to revisit"),
+                ),
+                ("flagged", models.PositiveIntegerField(default=0, verbose_name="flagged rooms")),
+                (
+                    "sweep",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counts",
+                        to="grid.sweep",
+                        verbose_name="sweep",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="counts",
+                        to="grid.sweepteam",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sweep count',
-                'verbose_name_plural': 'sweep counts',
+                "verbose_name": "sweep count",
+                "verbose_name_plural": "sweep counts",
             },
         ),
         migrations.CreateModel(
-            name='PlanStop',
+            name="PlanStop",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.PositiveSmallIntegerField(verbose_name='day')),
-                ('seq', models.PositiveIntegerField(verbose_name='order')),
-                ('rooms', models.PositiveIntegerField(verbose_name='rooms to visit')),
-                ('walk_m', models.FloatField(verbose_name='walk (m)')),
-                ('work_min', models.FloatField(verbose_name='work (min)')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plan_stops', to='geo.building', verbose_name='building')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stops', to='grid.sweepplan', verbose_name='plan')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stops', to='grid.sweepteam', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.PositiveSmallIntegerField(verbose_name="day")),
+                ("seq", models.PositiveIntegerField(verbose_name="order")),
+                ("rooms", models.PositiveIntegerField(verbose_name="rooms to visit")),
+                ("walk_m", models.FloatField(verbose_name="walk (m)")),
+                ("work_min", models.FloatField(verbose_name="work (min)")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="plan_stops",
+                        to="geo.building",
+                        verbose_name="building",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stops",
+                        to="grid.sweepplan",
+                        verbose_name="plan",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stops",
+                        to="grid.sweepteam",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'plan stop',
-                'verbose_name_plural': 'plan stops',
-                'ordering': ['plan', 'team', 'seq'],
+                "verbose_name": "plan stop",
+                "verbose_name_plural": "plan stops",
+                "ordering": ["plan", "team", "seq"],
             },
         ),
         migrations.CreateModel(
-            name='PlanDay',
+            name="PlanDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.PositiveSmallIntegerField(verbose_name='day')),
-                ('stops', models.PositiveIntegerField(verbose_name='stops')),
-                ('rooms', models.PositiveIntegerField(verbose_name='rooms to visit')),
-                ('walk_m', models.FloatField(verbose_name='walk (m)')),
-                ('work_min', models.FloatField(verbose_name='work (min)')),
-                ('route', django.contrib.gis.db.models.fields.LineStringField(blank=True, null=True, srid=4326, verbose_name='route')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='grid.sweepplan', verbose_name='plan')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='days', to='grid.sweepteam', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.PositiveSmallIntegerField(verbose_name="day")),
+                ("stops", models.PositiveIntegerField(verbose_name="stops")),
+                ("rooms", models.PositiveIntegerField(verbose_name="rooms to visit")),
+                ("walk_m", models.FloatField(verbose_name="walk (m)")),
+                ("work_min", models.FloatField(verbose_name="work (min)")),
+                (
+                    "route",
+                    django.contrib.gis.db.models.fields.LineStringField(
+                        blank=True, null=True, srid=4326, verbose_name="route"
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="grid.sweepplan",
+                        verbose_name="plan",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="days",
+                        to="grid.sweepteam",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'plan day',
-                'verbose_name_plural': 'plan days',
-                'ordering': ['plan', 'team', 'day'],
+                "verbose_name": "plan day",
+                "verbose_name_plural": "plan days",
+                "ordering": ["plan", "team", "day"],
             },
         ),
         migrations.CreateModel(
-            name='Visit',
+            name="Visit",
             fields=[
-                ('id', models.UUIDField(editable=False, primary_key=True, serialize=False)),
-                ('community_code', models.CharField(max_length=12, verbose_name='community code')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='address')),
-                ('visited_at', models.DateTimeField(verbose_name='visited at')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received at')),
-                ('outcome', models.CharField(choices=[('registered', 'seen and registered'), ('changed', 'changes recorded'), ('moved_out', 'moved out'), ('vacant', 'vacant confirmed'), ('not_at_home', 'not at home (revisit)'), ('refused', 'refused'), ('room_gone', 'room no longer exists'), ('new_room', 'new room found')], max_length=20, verbose_name='outcome')),
-                ('location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4326, verbose_name='GPS position')),
-                ('distance_m', models.FloatField(blank=True, null=True, verbose_name='distance from the building (m)')),
-                ('far', models.BooleanField(default=False, verbose_name='far from the building')),
-                ('note', models.TextField(blank=True, max_length=2000, verbose_name='note')),
-                ('new_room_number', models.CharField(blank=True, max_length=20, verbose_name='new room number')),
-                ('conflict', models.BooleanField(default=False, verbose_name='conflicting visit')),
-                ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='visits', to='geo.building', verbose_name='building')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='visits', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('room', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='visits', to='geo.room', verbose_name='room')),
-                ('staff', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='grid.staff', verbose_name='staff')),
-                ('sweep', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='visits', to='grid.sweep', verbose_name='sweep')),
+                ("id", models.UUIDField(editable=False, primary_key=True, serialize=False)),
+                ("community_code", models.CharField(max_length=12, verbose_name="community code")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="address")),
+                ("visited_at", models.DateTimeField(verbose_name="visited at")),
+                (
+                    "received_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="received at"
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("registered", "seen and registered"),
+                            ("changed", "changes recorded"),
+                            ("moved_out", "moved out"),
+                            ("vacant", "vacant confirmed"),
+                            ("not_at_home", "not at home (revisit)"),
+                            ("refused", "refused"),
+                            ("room_gone", "room no longer exists"),
+                            ("new_room", "new room found"),
+                        ],
+                        max_length=20,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "location",
+                    django.contrib.gis.db.models.fields.PointField(
+                        blank=True, null=True, srid=4326, verbose_name="GPS position"
+                    ),
+                ),
+                (
+                    "distance_m",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="distance from the building (m)"
+                    ),
+                ),
+                ("far", models.BooleanField(default=False, verbose_name="far from the building")),
+                ("note", models.TextField(blank=True, max_length=2000, verbose_name="note")),
+                (
+                    "new_room_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="new room number"),
+                ),
+                ("conflict", models.BooleanField(default=False, verbose_name="conflicting visit")),
+                (
+                    "building",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="visits",
+                        to="geo.building",
+                        verbose_name="building",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="visits",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="visits",
+                        to="geo.room",
+                        verbose_name="room",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visits",
+                        to="grid.staff",
+                        verbose_name="staff",
+                    ),
+                ),
+                (
+                    "sweep",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="visits",
+                        to="grid.sweep",
+                        verbose_name="sweep",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'visit',
-                'verbose_name_plural': 'visits',
-                'ordering': ['-visited_at'],
+                "verbose_name": "visit",
+                "verbose_name_plural": "visits",
+                "ordering": ["-visited_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='sweep',
-            index=models.Index(fields=['territory_code'], name='sweep_territory'),
+            model_name="sweep",
+            index=models.Index(fields=["territory_code"], name="sweep_territory"),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(('territory_code__regex', '^(\\d{6}|\\d{9}|\\d{12})$')), name='sweep_territory_code_node'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("territory_code__regex", "^(\\d{6}|\\d{9}|\\d{12})$")),
+                name="sweep_territory_code_node",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='sweep_ends_after_start'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_on__gte", models.F("starts_on"))),
+                name="sweep_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('target', 'not_visited'), _negated=True), ('not_visited_days__gte', 1), _connector='OR'), name='sweep_not_visited_has_days'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("target", "not_visited"), _negated=True),
+                    ("not_visited_days__gte", 1),
+                    _connector="OR",
+                ),
+                name="sweep_not_visited_has_days",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(('minutes_per_room__gt', 0)), name='sweep_minutes_per_room_positive'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minutes_per_room__gt", 0)),
+                name="sweep_minutes_per_room_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(('walking_speed_m_per_min__gt', 0)), name='sweep_speed_positive'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("walking_speed_m_per_min__gt", 0)), name="sweep_speed_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(('day_minutes__gte', 30)), name='sweep_day_minutes_min'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("day_minutes__gte", 30)), name="sweep_day_minutes_min"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(('revisit_attempts__gte', 1)), name='sweep_revisit_attempts_positive'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("revisit_attempts__gte", 1)),
+                name="sweep_revisit_attempts_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(('far_visit_m__gt', 0)), name='sweep_far_visit_positive'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("far_visit_m__gt", 0)), name="sweep_far_visit_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=models.Q(('area__isvalid', True)), name='sweep_area_valid'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("area__isvalid", True)), name="sweep_area_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweep',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.Exact(gis.functions.IsEmpty('area'), False), name='sweep_area_not_empty'),
+            model_name="sweep",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.Exact(gis.functions.IsEmpty("area"), False),
+                name="sweep_area_not_empty",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweepplan',
-            constraint=models.UniqueConstraint(fields=('sweep', 'version'), name='sweep_plan_version_unique'),
+            model_name="sweepplan",
+            constraint=models.UniqueConstraint(
+                fields=("sweep", "version"), name="sweep_plan_version_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweepplan',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='sweep_plan_version_positive'),
+            model_name="sweepplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)), name="sweep_plan_version_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='sweeproom',
-            index=models.Index(fields=['sweep', 'building'], name='sweep_room_building'),
+            model_name="sweeproom",
+            index=models.Index(fields=["sweep", "building"], name="sweep_room_building"),
         ),
         migrations.AddIndex(
-            model_name='sweeproom',
-            index=models.Index(fields=['sweep', 'area_code'], name='sweep_room_area'),
+            model_name="sweeproom",
+            index=models.Index(fields=["sweep", "area_code"], name="sweep_room_area"),
         ),
         migrations.AddConstraint(
-            model_name='sweeproom',
-            constraint=models.UniqueConstraint(fields=('sweep', 'room'), name='sweep_room_unique'),
+            model_name="sweeproom",
+            constraint=models.UniqueConstraint(fields=("sweep", "room"), name="sweep_room_unique"),
         ),
         migrations.AddConstraint(
-            model_name='sweepteam',
-            constraint=models.UniqueConstraint(fields=('sweep', 'name'), name='sweep_team_name_unique'),
+            model_name="sweepteam",
+            constraint=models.UniqueConstraint(
+                fields=("sweep", "name"), name="sweep_team_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweepcount',
-            constraint=models.UniqueConstraint(fields=('sweep', 'team', 'area_code'), name='sweep_count_key', nulls_distinct=False),
+            model_name="sweepcount",
+            constraint=models.UniqueConstraint(
+                fields=("sweep", "team", "area_code"), name="sweep_count_key", nulls_distinct=False
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sweepcount',
-            constraint=models.CheckConstraint(condition=models.Q(('visited__lte', models.F('targets'))), name='sweep_count_visited_le_targets'),
+            model_name="sweepcount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("visited__lte", models.F("targets"))),
+                name="sweep_count_visited_le_targets",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planstop',
-            constraint=models.UniqueConstraint(fields=('plan', 'building'), name='plan_stop_building_unique'),
+            model_name="planstop",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "building"), name="plan_stop_building_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planstop',
-            constraint=models.UniqueConstraint(fields=('plan', 'team', 'seq'), name='plan_stop_seq_unique'),
+            model_name="planstop",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "team", "seq"), name="plan_stop_seq_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planstop',
-            constraint=models.CheckConstraint(condition=models.Q(('day__gte', 1)), name='plan_stop_day_positive'),
+            model_name="planstop",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("day__gte", 1)), name="plan_stop_day_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planday',
-            constraint=models.UniqueConstraint(fields=('plan', 'team', 'day'), name='plan_day_unique'),
+            model_name="planday",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "team", "day"), name="plan_day_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planday',
-            constraint=models.CheckConstraint(condition=models.Q(('day__gte', 1)), name='plan_day_positive'),
+            model_name="planday",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("day__gte", 1)), name="plan_day_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['room', 'visited_at'], name='visit_room_time'),
+            model_name="visit",
+            index=models.Index(fields=["room", "visited_at"], name="visit_room_time"),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['sweep', 'visited_at'], name='visit_sweep_time'),
+            model_name="visit",
+            index=models.Index(fields=["sweep", "visited_at"], name="visit_sweep_time"),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['community_code', 'visited_at'], name='visit_community_time'),
+            model_name="visit",
+            index=models.Index(
+                fields=["community_code", "visited_at"], name="visit_community_time"
+            ),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['staff', 'visited_at'], name='visit_staff_time'),
+            model_name="visit",
+            index=models.Index(fields=["staff", "visited_at"], name="visit_staff_time"),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.CheckConstraint(condition=models.Q(('community_code__regex', '^\\d{12}$')), name='visit_community_code_12'),
+            model_name="visit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("community_code__regex", "^\\d{12}$")),
+                name="visit_community_code_12",
+            ),
         ),
     ]
