@@ -12,6 +12,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from gis.models import WRITE_ROLES
+from gis.querysets import territory_prefixes
 
 
 class TerritoryPermission(BasePermission):
@@ -21,4 +22,5 @@ class TerritoryPermission(BasePermission):
             return False
         if request.method in SAFE_METHODS or user.is_superuser:
             return True
-        return user.scope_grants.filter(role__in=WRITE_ROLES).exists()
+        # The user's grants, read once per request and kept for the scope checks that follow.
+        return bool(territory_prefixes(user, WRITE_ROLES))
