@@ -71,6 +71,8 @@ def _field_words() -> dict[str, str]:
         "no_sweeps": _("You are in no team of an open sweep."),
         "team": _("team"),
         "day_of": _("Day %(day)s of %(days)s"),
+        # /api/sweeps/mine/ lists a sweep before its first plan (day null, days 0).
+        "no_plan": _("Not planned yet"),
         "prev_day": _("Previous day"),
         "next_day": _("Next day"),
         "change_sweep": _("Other sweep"),

@@ -122,7 +122,7 @@
       }, [
         h("strong", { text: m.sweep.name }),
         h("span", { text: W.team + ": " + m.team.name }),
-        h("small", { text: fmt(W.day_of, { day: m.day, days: m.days }) + " · " + m.sweep.starts_on + " – " + m.sweep.ends_on })
+        h("small", { text: (m.days ? fmt(W.day_of, { day: m.day, days: m.days }) : W.no_plan) + " · " + m.sweep.starts_on + " – " + m.sweep.ends_on })
       ])]));
     });
     show("picker");
