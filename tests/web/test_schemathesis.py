@@ -38,8 +38,9 @@ from schemathesis.checks import not_a_server_error
 
 from gis import history, services
 from gis.models import DoorPlate, Entrance, Role, Room
-from grid import jobs
+from grid import jobs, sweep_jobs
 from grid.models import Assignment, AssignmentRole
+from grid.sweeps import create_sweep
 
 from ..conftest import Territory
 from ..factories import CompoundFactory, EntranceFactory, LandlordFactory, RoomFactory
@@ -90,9 +91,10 @@ def admin_headers(users: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.fixture
-def real_ids(territory: Territory) -> dict[str, tuple[Any, int]]:
+def real_ids(territory: Territory, settings: Any) -> dict[str, tuple[Any, int]]:
     """Collection path segment → (id of an object in the ``home`` community, id of a change of
-    it that can be undone; 0 for a finished partition job, which has no history)."""
+    it that can be undone; 0 for a finished partition job, a planned sweep and its planning job,
+    which have no history); ``sweep-team`` the sweep's team for ``{team_id}``."""
     building = territory.home_building
     objects: dict[str, Any] = {
         "districts": territory.office.district,
@@ -130,6 +132,19 @@ def real_ids(territory: Territory) -> dict[str, tuple[Any, int]]:
         ids[segment] = (obj.pk, event_id)
     job = jobs.submit_partition(actor=None, community=territory.home, zones=1, queue=False)
     ids["partitions"] = (str(jobs.run_partition(str(job.pk)).pk), 0)
+    settings.SWEEP_PLAN_TIME_LIMIT_S = 0.3
+    sweep = create_sweep(
+        None,
+        name="人民路清查",
+        starts_on="2026-03-01",
+        ends_on="2026-03-31",
+        area_codes=[territory.home.code],
+        teams=[{"name": "一组", "members": [staff.pk], "start": territory.home.geom.centroid}],
+    )
+    planning = sweep_jobs.submit_plan(None, sweep, "plan", queue=False)
+    ids["sweeps"] = (sweep.pk, 0)
+    ids["sweep-plan-jobs"] = (str(sweep_jobs.run_plan(str(planning.pk)).pk), 0)
+    ids["sweep-team"] = (sweep.teams.get().pk, 0)
     return ids
 
 
@@ -151,6 +166,8 @@ def test_no_server_error(
         case.path_parameters["id"] = pk
         if "event_id" in case.path_parameters:
             case.path_parameters["event_id"] = event_id
+        if "team_id" in case.path_parameters:
+            case.path_parameters["team_id"] = real_ids["sweep-team"][0]
     case.call_and_validate(headers=admin_headers, checks=[not_a_server_error])
 
 
