@@ -177,6 +177,8 @@ class _Input:
     teams: list[SweepTeam]
     depots: list[shapely.Point]
     fixed_team: Any
+    #: The version in force when the input was read (0: none).
+    version: int
 
 
 def _team_points(teams: Sequence[SweepTeam]) -> list[shapely.Point]:
@@ -186,6 +188,7 @@ def _team_points(teams: Sequence[SweepTeam]) -> list[shapely.Point]:
 
 
 def _load(sweep: Sweep, kind: str) -> _Input:
+    version = _next_version(sweep) - 1
     left = rooms_to_visit(sweep)
     if not left:
         raise SweepError(
@@ -211,6 +214,7 @@ def _load(sweep: Sweep, kind: str) -> _Input:
         teams=teams,
         depots=_team_points(teams),
         fixed_team=fixed,
+        version=version,
     )
 
 
@@ -278,6 +282,13 @@ def run_plan(job_id: str, *, progress: Progress | None = None) -> SweepPlanJob:
                 raise SweepError(
                     _("The sweep's teams changed while it was being planned: plan it again."),
                     code="teams_changed",
+                )
+            if _next_version(sweep) - 1 != data.version:
+                # A hand edit (or another job) wrote a version meanwhile: saving this one would
+                # silently undo it.
+                raise SweepError(
+                    _("The plan was changed while it was being planned: plan it again."),
+                    code="plan_changed",
                 )
             plan = _save_plan(
                 sweep,

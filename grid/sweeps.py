@@ -143,11 +143,17 @@ def _window(starts_on: datetime.date, ends_on: datetime.date) -> None:
         )
 
 
+#: Above any sensible setting; also keeps integers within what a float holds (a 400-digit number
+#: would overflow ``float()``).
+NUMBER_MAX = 1e9
+
+
 def _number(value: Any, field: str, *, minimum: float, integer: bool = False) -> Any:
     ok = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = ok and minimum <= value <= NUMBER_MAX and math.isfinite(value)
     if ok and integer:
         ok = float(value).is_integer()
-    if not ok or not math.isfinite(value) or value < minimum:
+    if not ok:
         kind = _("a whole number") if integer else _("a number")
         raise SweepError(
             _("%(name)s must be %(kind)s of at least %(min)s, not %(value)s."),
@@ -585,9 +591,9 @@ def add_team(
 
 
 @transaction.atomic
-def update_team(user: Any, team: SweepTeam, **changes: Any) -> SweepTeam:
-    """Change a team's ``name``, ``members``, ``start`` or ``start_name`` (only those given).
-    A new start point counts from the next plan version."""
+def update_team(user: Any, team: SweepTeam, changes: Mapping[str, Any]) -> SweepTeam:
+    """Change a team's ``name``, ``members``, ``start`` or ``start_name`` (only those given in
+    ``changes``; any other key is refused). A new start point counts from the next plan version."""
     _locked(user, team.sweep)
     team = SweepTeam.objects.select_for_update(no_key=True).get(pk=team.pk)
     unknown = set(changes) - {"name", "members", "start", "start_name"}

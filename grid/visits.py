@@ -16,7 +16,6 @@ overwrites what a newer one said.
 from __future__ import annotations
 
 import datetime
-import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -204,7 +203,8 @@ def _parse_location(value: Any) -> tuple[float, float] | None:
         and isinstance(coords, list)
         and len(coords) in (2, 3)
         and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords)
-        and all(math.isfinite(c) for c in coords)
+        # Comparisons, not math.isfinite: a 400-digit integer overflows float().
+        and all(-1e6 < c < 1e6 for c in coords)
         and (crs is None or crs_name.endswith(("4326", "CRS84")))
     )
     if ok and isinstance(coords, list):
@@ -226,7 +226,8 @@ def _text(item: dict[str, Any], field: str, limit: int) -> str:
     value = item.get(field)
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > limit:
+    # PostgreSQL text cannot hold NUL.
+    if not isinstance(value, str) or len(value) > limit or "\x00" in value:
         raise _bad(
             field,
             f"bad_{field}",
@@ -431,11 +432,11 @@ def _record_one(
     user: Any,
     raw: Any,
     item: _Item,
-    addresses: dict[uuid.UUID, str],
+    addresses: dict[int, str],
 ) -> VisitResult:
     try:
         with transaction.atomic():
-            return _store(user, item, addresses[item.id])
+            return _store(user, item, addresses[id(item)])
     except PlategridError as error:
         return _failed(raw, error)
 
@@ -513,8 +514,9 @@ _PLATES = """
 """
 
 
-def _addresses(items: list[_Item]) -> dict[uuid.UUID, str]:
-    """The address stored with each visit of ``items``, by visit id: the room's door plate (the
+def _addresses(items: list[_Item]) -> dict[int, str]:
+    """The address stored with each visit of ``items``, by item (``id(item)``: a batch may send
+    one visit id twice, for different rooms, and the second is refused): the room's door plate (the
     first by address), else the building's own plate (no entrance first, then the shortest) or
     name, and the room's number (a new room's). One statement for the batch."""
     if not items:
@@ -530,12 +532,12 @@ def _addresses(items: list[_Item]) -> dict[uuid.UUID, str]:
     for item in items:
         plate = plates.get(("room", item.room.pk)) if item.room is not None else None
         if plate:
-            addresses[item.id] = plate[:300]
+            addresses[id(item)] = plate[:300]
             continue
         own = plates.get(("building", item.building.pk))
         base = str(own or item.building.name or f"#{item.building.pk}")
         suffix = item.room.number if item.room is not None else item.new_room_number
-        addresses[item.id] = f"{base} {suffix}".strip()[:300]
+        addresses[id(item)] = f"{base} {suffix}".strip()[:300]
     return addresses
 
 

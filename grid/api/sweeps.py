@@ -24,7 +24,7 @@ from gis.api.renderers import FastJSONRenderer
 from gis.crs import STORAGE_SRID
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import Building, DoorPlate
-from gis.querysets import Action
+from gis.querysets import Action, territory_prefixes
 
 from .. import sweep_jobs, sweeps
 from ..exceptions import SweepError
@@ -81,12 +81,25 @@ def team_body(team: SweepTeam) -> dict[str, Any]:
     }
 
 
-def _teams(sweep: Sweep) -> QuerySet[SweepTeam]:
-    members = Prefetch("members", queryset=Staff.objects.order_by("name", "pk"))
-    return sweep.teams.order_by("pk").prefetch_related(members)
+def _members(user: Any) -> Prefetch[Any]:
+    """A team's members the user may see: staff of their own territory (a community worker in a
+    street office's sweep does not see the names of other communities' staff)."""
+    return Prefetch("members", queryset=Staff.objects.visible_to(user).order_by("name", "pk"))
 
 
-def sweep_body(sweep: Sweep, *, detail: bool = False) -> dict[str, Any]:
+def _teams(sweep: Sweep, user: Any) -> QuerySet[SweepTeam]:
+    return sweep.teams.order_by("pk").prefetch_related(_members(user))
+
+
+def whole_sweep(user: Any, sweep: Sweep) -> bool:
+    """Whether the user's territory holds the whole sweep. Users scoped below its node see their
+    own part only: its stops, rooms and staff in their territory, and no route lines (a team's
+    line runs through the other communities' buildings)."""
+    prefixes = territory_prefixes(user)
+    return prefixes is None or any(sweep.territory_code.startswith(p) for p in prefixes)
+
+
+def sweep_body(sweep: Sweep, user: Any, *, detail: bool = False) -> dict[str, Any]:
     body = {
         **sweep_head(sweep),
         "territory_code": sweep.territory_code,
@@ -105,8 +118,8 @@ def sweep_body(sweep: Sweep, *, detail: bool = False) -> dict[str, Any]:
     if detail:
         plan = sweep_jobs.current_plan(sweep)
         body["area"] = sweep.area
-        body["rooms"] = sweep.rooms.count()
-        body["teams"] = [team_body(t) for t in _teams(sweep)]
+        body["rooms"] = SweepRoom.objects.visible_to(user).filter(sweep=sweep).count()
+        body["teams"] = [team_body(t) for t in _teams(sweep, user)]
         body["plan"] = _version_body(plan) if plan else None
     return body
 
@@ -179,13 +192,13 @@ class SweepListView(APIView):
         queryset = Sweep.objects.visible_to(request.user).order_by("-starts_on", "name", "pk")
         if request.query_params.get("open") in ("1", "true"):
             queryset = queryset.filter(closed_at__isnull=True)
-        return Response([sweep_body(s) for s in queryset[:500]])
+        return Response([sweep_body(s, request.user) for s in queryset[:500]])
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         options = _create_options(_body(request))
         sweep = sweeps.create_sweep(request.user, **options)
-        return Response(sweep_body(sweep, detail=True), status=201)
+        return Response(sweep_body(sweep, request.user, detail=True), status=201)
 
 
 class SweepMineView(APIView):
@@ -206,7 +219,7 @@ class SweepMineView(APIView):
             )
             .distinct()
             .select_related("sweep")
-            .prefetch_related(Prefetch("members", queryset=Staff.objects.order_by("name", "pk")))
+            .prefetch_related(_members(request.user))
             .order_by("sweep__starts_on", "sweep_id", "pk")
         )
         rows = []
@@ -232,7 +245,7 @@ class SweepDetailView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(sweep_body(sweeps.sweep_for(request.user, pk), detail=True))
+        return Response(sweep_body(sweeps.sweep_for(request.user, pk), request.user, detail=True))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def patch(self, request: Request, pk: int) -> Response:
@@ -247,7 +260,7 @@ class SweepDetailView(APIView):
                 value=", ".join(unknown)[:60],
             )
         sweep = sweeps.update_sweep(request.user, sweep, **body)
-        return Response(sweep_body(sweep, detail=True))
+        return Response(sweep_body(sweep, request.user, detail=True))
 
 
 class SweepCloseView(APIView):
@@ -258,7 +271,8 @@ class SweepCloseView(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         sweep = sweeps.sweep_for(request.user, pk, action=Action.WRITE)
-        return Response(sweep_body(sweeps.close_sweep(request.user, sweep), detail=True))
+        closed = sweeps.close_sweep(request.user, sweep)
+        return Response(sweep_body(closed, request.user, detail=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,14 +287,14 @@ class SweepTeamListView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
         sweep = sweeps.sweep_for(request.user, pk)
-        return Response([team_body(t) for t in _teams(sweep)])
+        return Response([team_body(t) for t in _teams(sweep, request.user)])
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         sweep = sweeps.sweep_for(request.user, pk, action=Action.WRITE)
         fields = sweeps.team_fields(_body(request))
         team = sweeps.add_team(request.user, sweep, **fields)
-        return Response(team_body(team), status=201)
+        return Response(team_body(_teams(sweep, request.user).get(pk=team.pk)), status=201)
 
 
 class SweepTeamDetailView(APIView):
@@ -292,13 +306,14 @@ class SweepTeamDetailView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int, team_id: int) -> Response:
         sweep = sweeps.sweep_for(request.user, pk)
-        return Response(team_body(sweeps.team_for(sweep, team_id)))
+        team = sweeps.team_for(sweep, team_id)
+        return Response(team_body(_teams(sweep, request.user).get(pk=team.pk)))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def patch(self, request: Request, pk: int, team_id: int) -> Response:
         sweep = sweeps.sweep_for(request.user, pk, action=Action.WRITE)
-        team = sweeps.update_team(request.user, sweeps.team_for(sweep, team_id), **_body(request))
-        return Response(team_body(team))
+        team = sweeps.update_team(request.user, sweeps.team_for(sweep, team_id), _body(request))
+        return Response(team_body(_teams(sweep, request.user).get(pk=team.pk)))
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, pk: int, team_id: int) -> Response:
@@ -446,6 +461,7 @@ class SweepPlanView(APIView):
                 }
             )
         teams = {t.pk: t for t in sweep.teams.all()}
+        whole = whole_sweep(request.user, sweep)
         days = list(
             plan.days.annotate(line=AsGeoJSON("route", precision=7)).order_by("team_id", "day")
         )
@@ -454,7 +470,7 @@ class SweepPlanView(APIView):
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": _fragment(day.line),
+                    "geometry": _fragment(day.line) if whole else None,
                     "properties": {
                         "kind": "route",
                         "team": day.team_id,
@@ -559,7 +575,7 @@ class SweepTeamRouteView(APIView):
     def get(self, request: Request, pk: int, team_id: int) -> Response:
         sweep = sweeps.sweep_for(request.user, pk)
         team = sweeps.team_for(sweep, team_id)
-        team = _teams(sweep).get(pk=team.pk)
+        team = _teams(sweep, request.user).get(pk=team.pk)
         plan = sweep_jobs.current_plan(sweep)
         if plan is None:
             raise NotFoundError(
@@ -609,7 +625,7 @@ class SweepTeamRouteView(APIView):
                 "walk_m": round(plan_day.walk_m, 1) if plan_day else 0.0,
                 "work_min": round(plan_day.work_min, 1) if plan_day else 0.0,
                 "hours": round(plan_day.work_min / 60, 3) if plan_day else 0.0,
-                "route": plan_day.route if plan_day else None,
+                "route": plan_day.route if plan_day and whole_sweep(request.user, sweep) else None,
                 "stops": body_stops,
             }
         )

@@ -453,3 +453,29 @@ def test_mine_names_the_day_to_walk(sweep: Sweep, row: Row, users: dict[str, Any
     )
     (mine,) = _client(field_user).get(reverse("sweep-mine")).json()
     assert mine["day"] == (2 if days > 1 else 1)
+
+
+def test_a_hand_edit_made_while_a_job_plans_is_not_undone(
+    sweep: Sweep, row: Row, users: dict[str, Any]
+) -> None:
+    """A re-balance that read the plan before a hand move fails instead of saving over it."""
+    worker = users[Role.COMMUNITY_WORKER]
+    _plan(worker, sweep)
+    teams = list(sweep.teams.order_by("pk"))
+    first = sweep_jobs.current_plan(sweep)
+    assert first is not None
+    building = first.stops.filter(team=teams[0]).order_by("seq")[0].building_id
+    job = sweep_jobs.submit_plan(worker, sweep, "rebalance", queue=False)
+    edited: list[int] = []
+
+    def edit_while_planning(done: int, total: int) -> None:
+        if not edited:  # the first step: the job has read its input
+            moved = sweep_jobs.move_buildings(worker, sweep, buildings=[building], team=teams[2].pk)
+            edited.append(moved.version)
+
+    job = sweep_jobs.run_plan(str(job.pk), progress=edit_while_planning)
+    assert edited == [2]
+    assert job.status == JobStatus.FAILED and "changed while it was being planned" in job.error_en
+    final = sweep_jobs.current_plan(sweep)
+    assert final is not None and final.version == 2 and final.reason == "edited"
+    assert final.stops.get(building_id=building).team_id == teams[2].pk

@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from gis.exceptions import GeometryError, NotFoundError, ScopeError
 from gis.models import Building, Role, Room, RoomUse
-from grid import sweeps
+from grid import sweep_jobs, sweeps
 from grid.exceptions import SweepClosedError, SweepError
 from grid.models import RoomVisitState, Staff, Sweep, SweepCount, SweepRoom, SweepTeam
 
@@ -267,10 +267,10 @@ def test_edit_window_teams_and_close(
     second = sweeps.add_team(
         worker, sweep, name="二队", members=[street.staff[1].pk], start=start(112.13)
     )
-    sweeps.update_team(worker, second, members=[street.staff[1].pk, street.staff[2].pk])
+    sweeps.update_team(worker, second, {"members": [street.staff[1].pk, street.staff[2].pk]})
     assert set(second.members.all()) == set(street.staff[1:])
     with pytest.raises(SweepError, match="Two teams"):
-        sweeps.update_team(worker, second, name="一队")
+        sweeps.update_team(worker, second, {"name": "一队"})
     sweeps.remove_team(worker, second)
     (first,) = sweep.teams.all()
     with pytest.raises(SweepError, match="at least one team"):
@@ -466,3 +466,59 @@ def _inline_management() -> dict[str, Any]:
         for prefix in ("teams", "plans")
         for key, value in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0), ("MAX_NUM_FORMS", 1000))
     }
+
+
+def test_team_patch_and_numbers_refuse_odd_input(street: Street, users: dict[str, Any]) -> None:
+    """A team PATCH naming a key that is also a parameter name, and a number too large for a
+    float, are refused (400), not server errors."""
+    worker = users[Role.COMMUNITY_WORKER]
+    sweep = new_sweep(worker)
+    api = _client(worker)
+    team_url = reverse("sweep-team-detail", args=[sweep.pk, sweep.teams.get().pk])
+    for body in ({"user": 1}, {"team": 1}, {"changes": {}}):
+        answer = api.patch(team_url, body, format="json")
+        assert answer.status_code == 400, (body, answer.content)
+        assert answer.json()["code"] == "bad_team"
+    huge = (
+        '{"name": "x", "starts_on": "2026-01-05", "ends_on": "2026-01-30", '
+        '"area_codes": ["420606001001"], "day_minutes": ' + "9" * 400 + ", "
+        '"teams": [{"name": "a", "members": [], "start": '
+        '{"type": "Point", "coordinates": [112.1, 32.02]}}]}'
+    )
+    answer = api.post(reverse("sweep-list"), huge, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["code"] == "bad_number"
+    assert Sweep.objects.count() == 1
+
+
+def test_a_worker_sees_only_their_part_of_a_street_office_sweep(
+    territory: Territory, street: Street, users: dict[str, Any], settings: Any
+) -> None:
+    """Staff names of other communities and route lines (they run past other communities'
+    buildings) are not shown to a worker scoped below the sweep's node; the supervisor sees all."""
+    settings.SWEEP_PLAN_TIME_LIMIT_S = 0.3
+    settings.SWEEP_ORDER_TIME_S = 0.05
+    supervisor = users[Role.STREET_SUPERVISOR]
+    away_staff = StaffFactory(community=territory.away, name="长虹队员甲")
+    sweep = new_sweep(
+        supervisor,
+        area_codes=[territory.home.code, territory.away.code],
+        teams=[
+            team("一队", [street.staff[0].pk], start=start(112.103, 32.0197)),
+            team("北队", [away_staff.pk], start=start(112.105, 32.0702)),
+        ],
+    )
+    job = sweep_jobs.submit_plan(supervisor, sweep, "plan", queue=False)
+    sweep_jobs.run_plan(str(job.pk))
+    for user, sees_all in ((users[Role.COMMUNITY_WORKER], False), (supervisor, True)):
+        api = _client(user)
+        detail = api.get(reverse("sweep-detail", args=[sweep.pk])).json()
+        names = {m["name"] for t in detail["teams"] for m in t["members"]}
+        assert ("长虹队员甲" in names) is sees_all
+        assert detail["rooms"] == (33 if sees_all else 27)
+        plan = api.get(reverse("sweep-plan", args=[sweep.pk])).json()
+        lines = [f["geometry"] for f in plan["features"] if f["properties"]["kind"] == "route"]
+        assert lines and all((line is not None) is sees_all for line in lines)
+        north = sweep.teams.get(name="北队")
+        route = api.get(reverse("sweep-team-route", args=[sweep.pk, north.pk])).json()
+        assert (route["route"] is not None) is sees_all
+        assert [m["name"] for m in route["team"]["members"]] == (["长虹队员甲"] if sees_all else [])

@@ -304,7 +304,11 @@ def test_far_visits_are_flagged_not_refused(
             "bad_location",
         ),
         ({"note": "x" * 2001}, "bad_note"),
+        ({"note": "a\x00b"}, "bad_note"),  # PostgreSQL text holds no NUL (was a 500)
         ({"new_room_number": 12}, "bad_new_room_number"),
+        # Too large for a float (was an OverflowError, a 500).
+        ({"location": {"type": "Point", "coordinates": [10**400, 1]}}, "bad_location"),
+        ({"location": {"type": "Point", "coordinates": [float("nan"), 1]}}, "bad_location"),
     ],
 )
 def test_bad_input_stores_nothing(
@@ -333,6 +337,22 @@ def test_room_outside_the_write_scope_is_unknown(
     [admin] = record(users[Role.DISTRICT_ADMIN], item(away, "registered", at(3, 9)))
     assert admin.status == "created"
     assert Visit.objects.get(pk=admin.id).staff is None  # no Staff row of their own
+
+
+def test_one_id_twice_in_a_batch_keeps_the_first_rooms_address(
+    worker: Any, staff: Any, rooms: list[Room]
+) -> None:
+    visit_id = str(uuid.uuid4())
+    first, second = record(
+        worker,
+        item(rooms[0], "registered", at(3, 9), id=visit_id),
+        item(rooms[1], "registered", at(3, 9), id=visit_id),
+    )
+    assert (first.status, second.status) == ("created", "error")
+    assert second.error is not None and second.error.code == "id_reused"
+    stored = Visit.objects.get(pk=visit_id)
+    assert stored.room_id == rooms[0].pk
+    assert stored.address.endswith(rooms[0].number), stored.address
 
 
 def test_too_many_visits_at_once(worker: Any, staff: Any, rooms: list[Room]) -> None:
