@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from gis.api.pagination import PagePagination
 from gis.api.renderers import FastJSONRenderer
-from gis.exceptions import InvalidInputError, NotFoundError
+from gis.exceptions import InvalidInputError, NotFoundError, ScopeError
 
 from .. import coverage, visits
 from ..models import Sweep, Visit
@@ -96,6 +96,7 @@ class VisitListView(APIView):
     def post(self, request: Request) -> Response:
         data = request.data
         if isinstance(data, dict) and "visits" in data:
+            _check_queued_by(request, data.get("user"))
             items = data["visits"]
             if not isinstance(items, list):
                 raise InvalidInputError(
@@ -106,6 +107,20 @@ class VisitListView(APIView):
         results = visits.record_visits(request.user, items)
         created = any(r.stored for r in results)
         return Response({"results": [r.as_body() for r in results]}, status=201 if created else 200)
+
+
+def _check_queued_by(request: Request, queued_by: Any) -> None:
+    """A batch may name the user whose phone queue it comes from (the field page does): a queue
+    of one account must not be stored under another that has signed in on the same phone since."""
+    if queued_by is not None and queued_by != request.user.pk:
+        raise ScopeError(
+            _(
+                "These visits were queued on this phone by another account: sign in as that "
+                "account to send them."
+            ),
+            code="other_user",
+            field="user",
+        )
 
 
 class TerritoryCoverageView(APIView):

@@ -355,6 +355,23 @@ def test_one_id_twice_in_a_batch_keeps_the_first_rooms_address(
     assert stored.address.endswith(rooms[0].number), stored.address
 
 
+def test_a_queue_of_another_account_is_refused(
+    worker: Any, staff: Any, rooms: list[Room], users: dict[str, Any]
+) -> None:
+    """The field page names the account whose phone queue a batch comes from; another account
+    signed in on the same phone since cannot store it as its own."""
+    api = APIClient()
+    api.force_authenticate(worker)
+    batch = [item(rooms[0], "registered", at(3, 9))]
+    other = users[Role.STREET_SUPERVISOR].pk
+    refused = api.post(reverse("visit-list"), {"visits": batch, "user": other}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "other_user"
+    assert not Visit.objects.exists()
+    stored = api.post(reverse("visit-list"), {"visits": batch, "user": worker.pk}, format="json")
+    assert stored.status_code == 201
+    assert Visit.objects.get().recorded_by == worker
+
+
 def test_too_many_visits_at_once(worker: Any, staff: Any, rooms: list[Room]) -> None:
     with pytest.raises(visits.InvalidInputError):
         visits.record_visits(worker, [item(rooms[0], "registered", at(3, 9))] * 501)

@@ -375,7 +375,8 @@
     renderStatus();
     batch.forEach(function (v) { v.tries += 1; });
     var more = false;
-    api("POST", "visits/", { visits: batch.map(payload) }).then(function (data) {
+    // The queue is this account's (config.user): the server refuses it under another's session.
+    api("POST", "visits/", { visits: batch.map(payload), user: config.user.id }).then(function (data) {
       // Signed out: the login page answered instead of the API.
       if (!data || !Array.isArray(data.results)) throw new client.ApiError(401, { detail: W.sign_in_again });
       problem = null; backoff = 0;
@@ -386,8 +387,8 @@
       var status = err && err.status;
       if (status === 400 && err.body && Array.isArray(err.body.results)) { applyResults(err.body.results); more = pending().length > 0; return; }
       var code = err.body && err.body.code;
-      if (status === 401 || (status === 403 && (code === "not_authenticated" || code === "authentication_failed"))) {
-        problem = { text: W.sign_in_again, login: true };
+      if (status === 401 || (status === 403 && (code === "not_authenticated" || code === "authentication_failed" || code === "other_user"))) {
+        problem = { text: code === "other_user" ? err.message : W.sign_in_again, login: true };
       }
       else if (status === 403) problem = { text: (err.body && err.body.detail) || W.error };
       else if (status === 0) problem = null;  // the network: just try again later
