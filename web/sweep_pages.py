@@ -104,9 +104,8 @@ def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A sweep on the map: its area, each team's stops and routes by day, the plan's figures and
     versions, planning with a progress bar, hand edits, coverage and gaps (``sweeps.js``)."""
     sweep = get_object_or_404(Sweep.objects.visible_to(request.user), pk=pk)
-    editable = sweep.closed_at is None and all(
-        can_write(request.user, code) for code in _communities_of(sweep)
-    )
+    # As the API decides (grid.sweeps.sweep_for with Action.WRITE): the sweep's node.
+    editable = sweep.closed_at is None and can_write(request.user, sweep.territory_code)
     config = {
         "sweep": {"id": sweep.pk, "name": sweep.name, "closed": sweep.closed_at is not None},
         "can_edit": editable,
@@ -118,15 +117,6 @@ def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "words": _client_words() | _detail_words(),
     }
     return render(request, "web/sweeps/detail.html", {"sweep": sweep, "config": config})
-
-
-def _communities_of(sweep: Sweep) -> set[str]:
-    """The communities of the sweep's target rooms (a sweep's writers write all of them)."""
-    codes = {code[:12] for code in sweep.area_codes}
-    if not codes:
-        codes = set(sweep.rooms.values_list("area_code", flat=True).distinct())
-        codes = {code[:12] for code in codes}
-    return codes
 
 
 def _detail_words() -> dict[str, str]:
