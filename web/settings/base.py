@@ -238,6 +238,15 @@ PLATEGRID_HTML_MAP_MAX_BUILDINGS = int(os.environ.get("PLATEGRID_HTML_MAP_MAX_BU
 # The base URL printed in QR codes on door plates.
 PUBLIC_BASE_URL = os.environ.get("PLATEGRID_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
+# Map sheets (layers/sheets): the fonts embedded in the PDFs (Debian's fonts-noto-cjk; the
+# Simplified Chinese face is picked from the collection by name).
+SHEET_FONT = os.environ.get(
+    "PLATEGRID_SHEET_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+)
+SHEET_FONT_BOLD = os.environ.get(
+    "PLATEGRID_SHEET_FONT_BOLD", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

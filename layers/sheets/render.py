@@ -1,0 +1,37 @@
+"""A pack as one PDF: cover, map sheets, register pages, building plans — in that order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import layout, mappage, pages
+from .pack import Pack
+from .pdf import new_document
+
+Progress = Callable[[int, int], None]
+
+
+def render_pack(pack: Pack, *, progress: Progress | None = None) -> tuple[bytes, int]:
+    """The PDF of ``pack`` and its number of pages. ``progress(done, total)`` is told after
+    every page group (the cover, each map sheet, each building's register and plan)."""
+    sheets = layout.plan_sheets(pack)
+    refs = layout.references(sheets, pack.buildings)
+    planned = [b for b in pack.buildings if b.plan]
+    total = 1 + len(sheets) + len(pack.buildings) + len(planned)
+    done = 0
+
+    def step(n: int = 1) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total)
+
+    pdf = new_document(pack.title, made_on=pack.made_on)
+    pages.draw_cover(pdf, pack, sheets)
+    step()
+    for sheet in sheets:
+        mappage.draw_sheet(pdf, pack, sheet, sheets, refs)
+        step()
+    pages.draw_registers(pdf, pack, refs, step=step)
+    pages.draw_plans(pdf, pack, refs, step=step)
+    return bytes(pdf.output()), pdf.page_no()
