@@ -296,23 +296,6 @@ def _dash_dot(pdf: FPDF, lines: list[list[tuple[float, float]]], colour: Colour,
     pdf.set_dash_pattern()
 
 
-def _arrow(pdf: FPDF, x: float, y: float, dx: float, dy: float, size: float = 2.2) -> None:
-    """A filled triangle at (x, y) pointing along (dx, dy) (page mm, y down)."""
-    n = math.hypot(dx, dy) or 1.0
-    ux, uy = dx / n, dy / n
-    px, py = -uy, ux
-    tip = (x + ux * size / 2, y + uy * size / 2)
-    base = (x - ux * size / 2, y - uy * size / 2)
-    pdf.polygon(
-        [
-            tip,
-            (base[0] + px * size / 2.4, base[1] + py * size / 2.4),
-            (base[0] - px * size / 2.4, base[1] - py * size / 2.4),
-        ],
-        style="F",
-    )
-
-
 # --- the sheet ---------------------------------------------------------------------------------
 
 
@@ -352,7 +335,7 @@ def draw_sheet(
     stats = _Stats()
     placed = _Placed()
     reserved = _neighbour_boxes(pdf, sheet, layout.frame)
-    for quad, *_rest in reserved:
+    for quad, _text in reserved:
         placed.add(quad, upright=True)
     with pdf.local_context(), pdf.rect_clip(*layout.frame):
         _draw_map(pdf, pack, sheet, frame, index, placed, stats)
@@ -776,49 +759,44 @@ def _draw_grid(pdf: FPDF, sheet: Sheet, frame_mm: Box) -> None:
             draw_text(pdf, str(r + 1), x, y, 7.5, bold=True)
 
 
-#: Where a neighbour's reference sits, as fractions of the frame, and its arrow.
+#: Where a neighbour's note sits, as fractions of the frame, and its arrow.
 _NEIGHBOUR_AT = {
-    "N": (0.5, 0.0, 0, -1),
-    "S": (0.5, 1.0, 0, 1),
-    "E": (1.0, 0.5, 1, 0),
-    "W": (0.0, 0.5, -1, 0),
-    "NE": (1.0, 0.0, 1, -1),
-    "NW": (0.0, 0.0, -1, -1),
-    "SE": (1.0, 1.0, 1, 1),
-    "SW": (0.0, 1.0, -1, 1),
+    "N": (0.5, 0.0, "↑"),
+    "S": (0.5, 1.0, "↓"),
+    "E": (1.0, 0.5, "→"),
+    "W": (0.0, 0.5, "←"),
+    "NE": (1.0, 0.0, "↗"),
+    "NW": (0.0, 0.0, "↖"),
+    "SE": (1.0, 1.0, "↘"),
+    "SW": (0.0, 1.0, "↙"),
 }
+NEIGHBOUR_PT = 6.5
 
 
-def _neighbour_boxes(
-    pdf: FPDF, sheet: Sheet, frame_mm: Box
-) -> list[tuple[Quad, str, float, float, int, int]]:
-    """The boxes of the "continues on sheet n" notes inside the frame's edges."""
+def _neighbour_boxes(pdf: FPDF, sheet: Sheet, frame_mm: Box) -> list[tuple[Quad, str]]:
+    """The boxes of the "continues on sheet n" notes inside the frame's edges, with the text
+    (an arrow towards the neighbour on the side it lies)."""
     left, top, width, height = frame_mm
-    size = 6.5
     boxes = []
     for direction, number in sorted(sheet.neighbours.items()):
-        fx, fy, dx, dy = _NEIGHBOUR_AT[direction]
-        text = _("Continues on sheet %(number)d") % {"number": number}
-        w = text_width(pdf, text, size, bold=True) + 4.5
-        h = _mm(size) + 1.6
-        cx = left + fx * width - dx * (w / 2 + 0.6) if fx in (0.0, 1.0) else left + fx * width
-        cy = top + fy * height - dy * (h / 2 + 0.6) if fy in (0.0, 1.0) else top + fy * height
-        boxes.append((rect_quad(cx, cy, w, h), text, cx, cy, dx, dy))
+        fx, fy, arrow = _NEIGHBOUR_AT[direction]
+        note = _("Continues on sheet %(number)d") % {"number": number}
+        text = f"{arrow} {note}" if fx == 0.0 else f"{note} {arrow}"
+        w = text_width(pdf, text, NEIGHBOUR_PT, bold=True) + 2.0
+        h = _mm(NEIGHBOUR_PT) + 1.6
+        inset = {0.0: 1, 0.5: 0, 1.0: -1}
+        cx = left + fx * width + inset[fx] * (w / 2 + 0.6)
+        cy = top + fy * height + inset[fy] * (h / 2 + 0.6)
+        boxes.append((rect_quad(cx, cy, w, h), text))
     return boxes
 
 
-def _draw_neighbours(pdf: FPDF, boxes: list[tuple[Quad, str, float, float, int, int]]) -> None:
-    for quad, text, _cx, cy, dx, dy in boxes:
+def _draw_neighbours(pdf: FPDF, boxes: list[tuple[Quad, str]]) -> None:
+    for quad, text in boxes:
         minx, miny, maxx, maxy = _aabb(quad)
         set_style(pdf, fill=WHITE, stroke=INK, width=0.25)
         pdf.rect(minx, miny, maxx - minx, maxy - miny, style="DF")
-        pdf.set_fill_color(*INK)
-        if dx > 0 or (dx == 0 and dy != 0):
-            _arrow(pdf, maxx - 2.0, cy, dx, dy)
-            draw_text(pdf, text, minx + 0.8, cy, 6.5, bold=True, align="L")
-        else:
-            _arrow(pdf, minx + 2.0, cy, dx, dy)
-            draw_text(pdf, text, maxx - 0.8, cy, 6.5, bold=True, align="R")
+        draw_text(pdf, text, (minx + maxx) / 2, (miny + maxy) / 2, NEIGHBOUR_PT, bold=True)
 
 
 # --- the strip: title block, scale bar, north arrow, legend, inset -----------------------------
