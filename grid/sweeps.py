@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from gis.exceptions import GeometryError, NotFoundError
 from gis.geometry import clean_geometry
 from gis.models import RENTED_USES, Building, Community, Room
-from gis.querysets import Action
+from gis.querysets import Action, territory_prefixes
 from gis.services import database_rules, require_write
 
 from . import sql
@@ -67,6 +67,14 @@ def sweep_for(user: Any, pk: Any, *, action: Action = Action.READ) -> Sweep:
     if action is Action.WRITE:
         require_write(user, sweep.territory_code)
     return sweep
+
+
+def whole_sweep(user: Any, sweep: Sweep) -> bool:
+    """Whether the user's territory holds the whole sweep. Users scoped below its node see their
+    own part only: its stops, rooms and staff in their territory, and no route lines (a team's
+    line runs through the other communities' buildings)."""
+    prefixes = territory_prefixes(user)
+    return prefixes is None or any(sweep.territory_code.startswith(p) for p in prefixes)
 
 
 def team_for(sweep: Sweep, pk: Any) -> SweepTeam:

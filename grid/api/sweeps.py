@@ -24,7 +24,7 @@ from gis.api.renderers import FastJSONRenderer
 from gis.crs import STORAGE_SRID
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import Building, DoorPlate
-from gis.querysets import Action, territory_prefixes
+from gis.querysets import Action
 
 from .. import sweep_jobs, sweeps
 from ..exceptions import SweepError
@@ -89,14 +89,6 @@ def _members(user: Any) -> Prefetch[Any]:
 
 def _teams(sweep: Sweep, user: Any) -> QuerySet[SweepTeam]:
     return sweep.teams.order_by("pk").prefetch_related(_members(user))
-
-
-def whole_sweep(user: Any, sweep: Sweep) -> bool:
-    """Whether the user's territory holds the whole sweep. Users scoped below its node see their
-    own part only: its stops, rooms and staff in their territory, and no route lines (a team's
-    line runs through the other communities' buildings)."""
-    prefixes = territory_prefixes(user)
-    return prefixes is None or any(sweep.territory_code.startswith(p) for p in prefixes)
 
 
 def sweep_body(sweep: Sweep, user: Any, *, detail: bool = False) -> dict[str, Any]:
@@ -461,7 +453,7 @@ class SweepPlanView(APIView):
                 }
             )
         teams = {t.pk: t for t in sweep.teams.all()}
-        whole = whole_sweep(request.user, sweep)
+        whole = sweeps.whole_sweep(request.user, sweep)
         days = list(
             plan.days.annotate(line=AsGeoJSON("route", precision=7)).order_by("team_id", "day")
         )
@@ -625,7 +617,7 @@ class SweepTeamRouteView(APIView):
                 "walk_m": round(plan_day.walk_m, 1) if plan_day else 0.0,
                 "work_min": round(plan_day.work_min, 1) if plan_day else 0.0,
                 "hours": round(plan_day.work_min / 60, 3) if plan_day else 0.0,
-                "route": plan_day.route if plan_day and whole_sweep(request.user, sweep) else None,
+                "route": plan_day.route if plan_day and sweeps.whole_sweep(request.user, sweep) else None,
                 "stops": body_stops,
             }
         )

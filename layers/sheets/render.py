@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from . import layout, mappage, pages
+from .layout import Sheet
 from .pack import Pack
 from .pdf import new_document
 
 Progress = Callable[[int, int], None]
 
 
-def render_pack(pack: Pack, *, progress: Progress | None = None) -> tuple[bytes, int]:
-    """The PDF of ``pack`` and its number of pages. ``progress(done, total)`` is told after
-    every page group (the cover, each map sheet, each building's register and plan)."""
+@dataclass(frozen=True)
+class Rendered:
+    pdf: bytes
+    pages: int
+    sheets: list[Sheet]
+    refs: dict[int, str]  # building id → grid reference ("2-B3")
+
+
+def render_pack(pack: Pack, *, progress: Progress | None = None) -> Rendered:
+    """The PDF of ``pack``. ``progress(done, total)`` is told after every page group (the
+    cover, each map sheet, each building's register and plan)."""
     sheets = layout.plan_sheets(pack)
     refs = layout.references(sheets, pack.buildings)
     planned = [b for b in pack.buildings if b.plan]
@@ -34,4 +44,4 @@ def render_pack(pack: Pack, *, progress: Progress | None = None) -> tuple[bytes,
         step()
     pages.draw_registers(pdf, pack, refs, step=step)
     pages.draw_plans(pdf, pack, refs, step=step)
-    return bytes(pdf.output()), pdf.page_no()
+    return Rendered(bytes(pdf.output()), pdf.page_no(), sheets, refs)

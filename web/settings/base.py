@@ -246,6 +246,8 @@ SHEET_FONT = os.environ.get(
 SHEET_FONT_BOLD = os.environ.get(
     "PLATEGRID_SHEET_FONT_BOLD", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 )
+# A user's finished packs (PDF and GeoPackage) are deleted after this many days.
+SHEET_KEEP_DAYS = int(os.environ.get("PLATEGRID_SHEET_KEEP_DAYS", "30"))
 
 LOGGING = {
     "version": 1,
