@@ -182,6 +182,12 @@ VISIT_POST: Grid = {
     "outside": (200, 200, 200, 403, 403),
 }
 
+# -- field packs (map sheets): submitting a pack of the scope's building is a job like a
+# partition (202, queued; read-only accounts make none, a building out of sight is 404); a pack
+# is its submitter's alone, so another user's job answers 404 to all
+SHEET_SUBMIT = PARTITION_SUBMIT
+SHEET_OF_ANOTHER: Grid = {ANY_SCOPE: (404, 404, 404, 404, 403)}
+
 SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
 PUBLIC: Grid = {ANY_SCOPE: (200, 200, 200, 200, 200)}
 
@@ -268,6 +274,10 @@ MATRIX: dict[str, dict[str, Grid]] = {
     "territory-coverage": {"GET": PROPERTY_READ},
     "sweep-coverage": {"GET": PROPERTY_READ},
     "sweep-gaps": {"GET": PROPERTY_READ},
+    # Field packs (map sheets): layers.api_urls
+    "sheet-list": {"GET": SIGNED_IN, "POST": SHEET_SUBMIT},
+    "sheet-detail": {"GET": SHEET_OF_ANOTHER},
+    "sheet-file": {"GET": SHEET_OF_ANOTHER},
     "address-parse": {"GET": SIGNED_IN},
     "me": {"GET": SIGNED_IN},
     "schema": {"GET": PUBLIC},
@@ -943,8 +953,38 @@ def _run_visit_route(cell: Cell, world: World, client: APIClient) -> Any:
     return client.get(url, {"kind": "unvisited_rooms"} if cell.route == "sweep-gaps" else {})
 
 
+# -- field packs ------------------------------------------------------------------------------
+
+
+def _run_sheet_route(cell: Cell, world: World, client: APIClient) -> Any:
+    """Submit a pack of the scope's building (a job stored iff 202), list one's packs, read
+    another user's pack and its file."""
+    from layers.models import SheetJob
+    from layers.sheets import jobs
+
+    if cell.route == "sheet-list" and cell.method == "POST":
+        building = world.building(cell.scope or "inside")
+        before = SheetJob.objects.count()
+        response = client.post(
+            reverse(cell.route), {"kind": "building", "building": building.pk}, format="json"
+        )
+        assert SheetJob.objects.count() == before + (response.status_code == 202)
+        return response
+    if cell.route == "sheet-list":
+        return client.get(reverse(cell.route))
+    job, _created = jobs.submit_pack(
+        world.root_user, {"kind": "building", "building": world.building("inside").pk}, queue=False
+    )
+    kwargs: dict[str, Any] = {"pk": job.pk}
+    if cell.route == "sheet-file":
+        kwargs["fmt"] = "pdf"
+    return client.get(reverse(cell.route, kwargs=kwargs))
+
+
 def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
+    if cell.route.startswith("sheet-"):
+        return _run_sheet_route(cell, world, client)
     if cell.route in VISIT_ROUTES:
         return _run_visit_route(cell, world, client)
     if cell.route in ("search", "territory", "room-split"):

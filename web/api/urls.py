@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("", include("grid.api.sweep_urls")),
     path("", include("grid.api.visit_urls")),
+    path("", include("layers.api_urls")),
     *router.urls,
     path("search/", map_views.SearchView.as_view(), name="search"),
     path("territory/", map_views.TerritoryView.as_view(), name="territory"),
