@@ -137,7 +137,7 @@ def pack_extent(pack: Pack) -> Box:
         geoms.append(pack.start)
     geoms = [g for g in geoms if g is not None and not g.is_empty]
     if geoms:
-        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(geoms))
     elif pack.overview is not None and not pack.overview.is_empty:
         minx, miny, maxx, maxy = pack.overview.bounds
     else:

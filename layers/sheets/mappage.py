@@ -12,6 +12,7 @@ position is dropped and counted.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -264,17 +265,18 @@ def draw_text(
     align: str = "C",
 ) -> None:
     """``text`` centred vertically on ``cy`` and, by ``align`` ("L", "C", "R"), on ``cx``;
-    rotated by ``angle`` degrees (counter-clockwise) about (cx, cy); with a halo if asked."""
+    rotated by ``angle`` degrees (counter-clockwise) about (cx, cy); on a translucent box of
+    ``halo`` colour if asked (the text is drawn once, so that it is extracted once)."""
     width = text_width(pdf, text, size_pt, bold=bold)
     x = cx - {"L": 0.0, "C": width / 2, "R": width}[align]
     y = cy + 0.36 * _mm(size_pt)
 
     def put() -> None:
         if halo is not None:
-            with pdf.local_context(
-                text_mode="STROKE", draw_color=halo, line_width=max(0.35, _mm(size_pt) * 0.22)
-            ):
-                pdf.text(x, y, text)
+            height = _mm(size_pt)
+            with pdf.local_context(fill_opacity=0.8):
+                pdf.set_fill_color(*halo)
+                pdf.rect(x - 0.4, cy - height * 0.55, width + 0.8, height * 1.1, style="F")
         pdf.set_text_color(*colour)
         pdf.text(x, y, text)
 
@@ -424,12 +426,15 @@ def _draw_map(
     page_tree = STRtree(pages)
 
     # The route and the start.
+    route_parts: list[LineString] = []
     for i in sorted(index.routes.query(ground)):
         leg = pack.routes[i]
         page = shapely.transform(shapely.clip_by_rect(leg.line, *wide.bounds), to_page)
         set_style(pdf, stroke=index.teams.get(leg.team, PALETTE[0]), width=ROUTE_MM)
         for part in _line_parts(page):
             pdf.polyline([tuple(c) for c in shapely.get_coordinates(part).tolist()])
+            route_parts.append(part)
+    route_tree = STRtree(route_parts)
     if pack.start is not None and pack.start.intersects(ground):
         sx, sy = to_page(np.array([pack.start.x, pack.start.y]))
         _start_marker(pdf, float(sx), float(sy))
@@ -464,7 +469,10 @@ def _draw_map(
             continue
         stats.plates += 1
         visible = shapely.clip_by_rect(polygon, *_ltrb(frame_mm))
-        if _place_inside(pdf, building.label, visible, placed, labels) or _place_beside(
+        fill = tint(index.teams.get(building.team, PALETTE[0]), 0.5) if sweep else PACK_FILL
+        if _place_inside(
+            pdf, building.label, visible, placed, labels, route_tree, fill
+        ) or _place_beside(
             pdf, building.label, rect_quad(*_centre_size(polygon.bounds)), frame_mm, placed,
             page_tree, labels, sizes=BESIDE_PT, bold=False, colour=INK, leader=True,
             target=polygon,
@@ -538,19 +546,25 @@ def _place_stop(
     labels: list[Callable[[], None]],
     colour: Colour,
 ) -> bool:
-    """A numbered circle on a corner of the building (or just off it)."""
+    """A numbered circle on a corner of the building (the north-west one first), else on the
+    middle of a side, else pushed outwards from a corner."""
     width = text_width(pdf, text, 5.6 if len(text) < 3 else 4.8, bold=True)
     r = max(1.7, width / 2 + 0.45)
-    minx, miny, maxx, maxy = polygon.bounds
-    corners = [(minx, miny), (maxx, miny), (minx, maxy), (maxx, maxy)]
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    candidates = [*corners, (cx, miny), (cx, maxy), (minx, cy), (maxx, cy)]
+    hull = polygon.convex_hull
+    corners = shapely.get_coordinates(hull)[:-1].tolist() if isinstance(hull, Polygon) else []
+    if not corners:
+        corners = [list(hull.centroid.coords[0])]
+    sides = [
+        ((x0 + x1) / 2, (y0 + y1) / 2)
+        for (x0, y0), (x1, y1) in itertools.pairwise([*corners, corners[0]])
+    ]
+    corners.sort(key=lambda c: c[0] + c[1])  # page y grows southwards: north-west first
+    cx, cy = hull.centroid.x, hull.centroid.y
+    candidates = [(x, y) for x, y in corners] + sides
     for step in (r, 2 * r):
-        candidates += [
-            (x + (step if x > cx else -step if x < cx else 0.0),
-             y + (step if y > cy else -step if y < cy else 0.0))
-            for x, y in corners
-        ]  # fmt: skip
+        for x, y in corners:
+            d = math.hypot(x - cx, y - cy) or 1.0
+            candidates.append((x + (x - cx) / d * step, y + (y - cy) / d * step))
     for x, y in candidates:
         quad = rect_quad(x, y, 2 * r, 2 * r)
         if _inside(quad, frame_mm) and placed.free(quad, upright=True):
@@ -560,9 +574,36 @@ def _place_stop(
     return False
 
 
+def _long_axis(polygon: BaseGeometry) -> tuple[float, float] | None:
+    """The unit vector along the long side of the polygon's minimum rotated rectangle, read
+    left to right; None when that is (nearly) horizontal or the polygon is roundish."""
+    corners = shapely.get_coordinates(polygon.minimum_rotated_rectangle)
+    if len(corners) < 4:
+        return None
+    sides = [corners[1] - corners[0], corners[2] - corners[1]]
+    long, short = sorted(sides, key=lambda v: -math.hypot(*v))
+    length = math.hypot(*long)
+    if length < 1.3 * math.hypot(*short):
+        return None
+    ux, uy = long[0] / length, long[1] / length
+    if ux < 0 or (ux == 0 and uy > 0):
+        ux, uy = -ux, -uy
+    if abs(uy) < math.sin(math.radians(4)):
+        return None
+    return float(ux), float(uy)
+
+
 def _place_inside(
-    pdf: FPDF, text: str, polygon: BaseGeometry, placed: _Placed, labels: list[Callable[[], None]]
+    pdf: FPDF,
+    text: str,
+    polygon: BaseGeometry,
+    placed: _Placed,
+    labels: list[Callable[[], None]],
+    routes: STRtree,
+    fill: Colour,
 ) -> bool:
+    """Inside the building: upright, else along its long axis, at decreasing sizes; on a box
+    of the building's fill where the route crosses the label."""
     if polygon.is_empty:
         return False
     points = [polygon.representative_point()]
@@ -570,16 +611,34 @@ def _place_inside(
     if not centroid.is_empty and polygon.contains(centroid):
         points.insert(0, centroid)
     minx, miny, maxx, maxy = polygon.bounds
+    axis = _long_axis(polygon)
+    diagonal = math.hypot(maxx - minx, maxy - miny)
     for size in PLATE_PT:
         width = text_width(pdf, text, size) + 0.4
         height = _mm(size) * 1.05
-        if width > maxx - minx or height > maxy - miny:
+        if width > diagonal:
             continue
         for point in points:
             quad = rect_quad(point.x, point.y, width, height)
-            if placed.free(quad, upright=True) and polygon.contains(Polygon(quad)):
+            if placed.free(quad, upright=True) and polygon.contains(shape := Polygon(quad)):
                 placed.add(quad, upright=True)
-                labels.append(functools.partial(draw_text, pdf, text, point.x, point.y, size))
+                halo = fill if len(routes.query(shape, predicate="intersects")) else None
+                labels.append(
+                    functools.partial(draw_text, pdf, text, point.x, point.y, size, halo=halo)
+                )
+                return True
+            if axis is None:
+                continue
+            quad = rotated_quad(point.x, point.y, width, height, *axis)
+            if placed.free(quad) and polygon.contains(shape := Polygon(quad)):
+                placed.add(quad)
+                angle = -math.degrees(math.atan2(axis[1], axis[0]))
+                halo = fill if len(routes.query(shape, predicate="intersects")) else None
+                labels.append(
+                    functools.partial(
+                        draw_text, pdf, text, point.x, point.y, size, angle=angle, halo=halo
+                    )
+                )
                 return True
     return False
 
@@ -604,38 +663,40 @@ def _place_beside(
     leader: bool,
     target: Polygon | None = None,
 ) -> bool:
-    """Beside the box ``anchor``, in eight directions at two distances, clear of other labels
-    and of the pack's buildings; with a leader line to ``target`` when asked."""
+    """Beside the box ``anchor``, in eight directions at a few distances, clear of other labels
+    and of the pack's buildings (as a last resort over them); with a leader line to ``target``
+    when asked."""
     minx, miny, maxx, maxy = _aabb(anchor)
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    for size in sizes:
+    tries = [(size, gap, True) for size in sizes for gap in ((1.8, 3.6) if leader else (0.6, 2.0))]
+    tries += [(sizes[-1], gap, False) for gap in ((1.8, 3.6, 6.0) if leader else (0.6, 2.0))]
+    for size, gap, avoid in tries:
         width = text_width(pdf, text, size, bold=bold) + 0.4
         height = _mm(size) * 1.05
-        for gap in (1.8, 3.6) if leader else (0.6, 2.0):
-            east = maxx + gap + width / 2
-            west = minx - gap - width / 2
-            north = miny - gap - height / 2
-            south = maxy + gap + height / 2
-            for x, y in (
-                (east, cy), (west, cy), (cx, north), (cx, south),
-                (east, north), (west, north), (east, south), (west, south),
-            ):  # fmt: skip
-                quad = rect_quad(x, y, width, height)
-                if not _inside(quad, frame_mm) or not placed.free(quad, upright=True):
-                    continue
-                if len(obstacles.query(Polygon(quad), predicate="intersects")):
-                    continue
-                placed.add(quad, upright=True)
-                if leader and target is not None:
-                    near = nearest_points(target.exterior, Point(x, y))[0]
-                    edge = _box_edge_towards(quad, near.x, near.y)
-                    labels.append(functools.partial(_draw_leader, pdf, edge, (near.x, near.y)))
-                labels.append(
-                    functools.partial(
-                        draw_text, pdf, text, x, y, size, colour=colour, bold=bold, halo=WHITE
-                    )
+        east = maxx + gap + width / 2
+        west = minx - gap - width / 2
+        north = miny - gap - height / 2
+        south = maxy + gap + height / 2
+        for x, y in (
+            (east, cy), (west, cy), (cx, north), (cx, south),
+            (east, north), (west, north), (east, south), (west, south),
+        ):  # fmt: skip
+            quad = rect_quad(x, y, width, height)
+            if not _inside(quad, frame_mm) or not placed.free(quad, upright=True):
+                continue
+            if avoid and len(obstacles.query(Polygon(quad), predicate="intersects")):
+                continue
+            placed.add(quad, upright=True)
+            if leader and target is not None:
+                near = nearest_points(target.exterior, Point(x, y))[0]
+                edge = _box_edge_towards(quad, near.x, near.y)
+                labels.append(functools.partial(_draw_leader, pdf, edge, (near.x, near.y)))
+            labels.append(
+                functools.partial(
+                    draw_text, pdf, text, x, y, size, colour=colour, bold=bold, halo=WHITE
                 )
-                return True
+            )
+            return True
     return False
 
 
@@ -899,7 +960,7 @@ def _legend_items(pack: Pack, index: _Index) -> list[tuple[str, str, Colour]]:
     items += [
         ("route", _("Route"), route),
         ("stop", _("Stop"), route),
-        ("start", _("Start"), START),
+        ("start", _("Start point"), START),
         ("street", _("Street"), STREET),
         ("zone", _("Zone"), ZONE),
         ("community", _("Community"), COMMUNITY),
