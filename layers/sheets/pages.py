@@ -16,6 +16,7 @@ gettext with English msgids; data strings (addresses, names, door plates) come f
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +26,7 @@ import shapely
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 from shapely.geometry import LineString, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
@@ -80,15 +82,34 @@ class SheetLike(Protocol):
 
 
 def _font(pdf: FPDF, size_pt: float, *, bold: bool = False, colour: Colour = INK) -> None:
-    pdf.set_font(FONT, "B" if bold else "", size_pt)
-    pdf.set_text_color(*colour)
+    style = "B" if bold else ""
+    if pdf.font_family != FONT or pdf.font_style != style or pdf.font_size_pt != size_pt:
+        pdf.set_font(FONT, style, size_pt)
+    if _text_colours.get(pdf) != colour:
+        pdf.set_text_color(*colour)
+        _text_colours[pdf] = colour
+
+
+#: The text colour this module last set on each document (fpdf2's ``set_text_color`` is not
+#: free); forgotten at the start of each public function, as other modules draw in between.
+_text_colours: weakref.WeakKeyDictionary[FPDF, Colour] = weakref.WeakKeyDictionary()
+
+
+def _width(pdf: FPDF, text: str) -> float:
+    """The width of ``text`` in mm in the current font: fpdf2's ``get_string_width`` without its
+    text fragmenting (10× faster; no character spacing or stretching is used here)."""
+    font = pdf.current_font
+    if isinstance(font, TTFFont):
+        widths = font.cw
+        return sum(widths[ord(c)] for c in text) * pdf.font_size_pt * 0.001 / pdf.k
+    return pdf.get_string_width(text)
 
 
 def _fit(pdf: FPDF, text: str, width_mm: float) -> str:
     """``text`` cut short with "…" so that it is at most ``width_mm`` wide in the current font."""
-    if pdf.get_string_width(text) <= width_mm:
+    if _width(pdf, text) <= width_mm:
         return text
-    while text and pdf.get_string_width(text + "…") > width_mm:
+    while text and _width(pdf, text + "…") > width_mm:
         text = text[:-1]
     return text + "…" if text else ""
 
@@ -99,7 +120,7 @@ def _wrap(pdf: FPDF, text: str, width_mm: float, max_lines: int) -> list[str]:
     lines: list[str] = []
     line = ""
     for char in text:
-        if line and pdf.get_string_width(line + char) > width_mm:
+        if line and _width(pdf, line + char) > width_mm:
             lines.append(line)
             line = char.lstrip()
         else:
@@ -119,7 +140,7 @@ def _baseline(top: float, height: float, size_pt: float) -> float:
 def _text(pdf: FPDF, x: float, y: float, text: str, *, align: str = "L") -> float:
     """Write ``text`` with its baseline at ``y``, left-aligned at, centred on or right-aligned at
     ``x``; returns its width."""
-    width = pdf.get_string_width(text)
+    width = _width(pdf, text)
     if align == "C":
         x -= width / 2
     elif align == "R":
@@ -137,7 +158,7 @@ def _footer(pdf: FPDF, pack: Pack, width: float, height: float) -> None:
     _font(pdf, 7, colour=GREY)
     y = height - 6
     date = pack.made_on.isoformat()
-    date_w = pdf.get_string_width(date)
+    date_w = _width(pdf, date)
     left = _fit(pdf, f"plategrid · {pack.title}", width - 2 * MARGIN - date_w - 40)
     _text(pdf, MARGIN, y, f"{left} · {_page_label(pdf)}")
     _text(pdf, width - MARGIN, y, date, align="R")
@@ -278,11 +299,12 @@ def _table(
 def draw_cover(pdf: FPDF, pack: Pack, sheets: Sequence[SheetLike]) -> None:
     """The cover page (A4 portrait): title, facts, totals and the overview map with the index of
     map sheets."""
+    _text_colours.pop(pdf, None)
     width, height = add_page(pdf, "a4")
     inner = width - 2 * MARGIN
     size = 20.0
     _font(pdf, size, bold=True)
-    while size > 11 and pdf.get_string_width(pack.title) > inner:
+    while size > 11 and _width(pdf, pack.title) > inner:
         size -= 1
         _font(pdf, size, bold=True)
     _text(pdf, MARGIN, MARGIN + 9, _fit(pdf, pack.title, inner))
@@ -406,7 +428,10 @@ def _start_marker(pdf: FPDF, x: float, y: float, name: str) -> None:
     pdf.polygon([(x, y - 2.6), (x + 2.3, y + 1.4), (x - 2.3, y + 1.4)], style="DF")
     if name:
         _font(pdf, 7, bold=True, colour=(20, 100, 50))
-        _text(pdf, x + 3, y + 1, name)
+        width = _width(pdf, name)
+        set_style(pdf, fill=WHITE)
+        pdf.rect(x + 2.6, y - 1.9, width + 1.2, 3.6, style="F")
+        _text(pdf, x + 3.2, y + 0.9, name)
 
 
 def _sheet_index(pdf: FPDF, frame: Frame, sheets: Sequence[SheetLike]) -> None:
@@ -422,7 +447,7 @@ def _sheet_index(pdf: FPDF, frame: Frame, sheets: Sequence[SheetLike]) -> None:
         label = str(sheet.number)
         size = max(4.0, min(10.0, (y1 - y0) * 0.45 / PT_MM, (x1 - x0) * 0.7 / PT_MM / len(label)))
         _font(pdf, size, bold=True, colour=SHEET_INDEX)
-        text_w = pdf.get_string_width(label)
+        text_w = _width(pdf, label)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         box_h = size * PT_MM * 1.15
         set_style(pdf, fill=WHITE, stroke=SHEET_INDEX, width=0.2)
@@ -443,13 +468,16 @@ def _legend(pdf: FPDF, pack: Pack, map_box: Box, with_sheets: bool) -> None:
     if pack.context:
         items.append(("fill", (215, 215, 215), _("Other buildings")))
     if pack.routes:
-        items.append(("line", ROUTE if pack.kind != PackKind.SWEEP else INK, _("Route")))
+        if pack.kind == PackKind.SWEEP:
+            items.append(("line", INK, _("Route (in its team's colour)")))
+        else:
+            items.append(("line", ROUTE, _("Route")))
     if pack.start is not None:
         items.append(("start", INK, _("Starting point")))
     if with_sheets:
         items.append(("sheet", SHEET_INDEX, _("Map sheet and its number")))
     _font(pdf, 7)
-    text_w = max(pdf.get_string_width(label) for _kind, _c, label in items)
+    text_w = max(_width(pdf, label) for _kind, _c, label in items)
     row = 4.2
     left, top, _w, box_h = map_box
     w, h = text_w + 12, len(items) * row + 2.5
@@ -566,6 +594,7 @@ def draw_registers(pdf: FPDF, pack: Pack, refs: dict[int, str], *, step: Step) -
     """The register pages (A4 landscape): each building of ``pack.buildings`` in order, its
     heading (stop, address, grid reference, facts, QR code) and the table of its rooms;
     ``step()`` after each building."""
+    _text_colours.pop(pdf, None)
     page = _RegisterPage(pdf, pack, _columns(297.0 - 2 * MARGIN))
     for building in pack.buildings:
         rows = len(building.rooms) or BLANK_ROWS + 1
@@ -594,8 +623,7 @@ def _register_building(page: _RegisterPage, building: BuildingItem, refs: dict[i
         )
         page.y += ROW_MM
         for _i in range(BLANK_ROWS):
-            _rule(page, page.y + ROW_MM)
-            page.y += ROW_MM
+            _room_row(page, None, zebra=False, new_floor=False)
         return
     previous_floor: tuple[str, int] | None = None
     for i, room in enumerate(building.rooms):
@@ -629,11 +657,11 @@ def _building_band(
     text_right = right - (2 if continued else QR_MM + 4)
     ref = _ref_label(refs, building)
     _font(pdf, 10, bold=True)
-    ref_w = pdf.get_string_width(ref) + 4
+    ref_w = _width(pdf, ref) + 4
     suffix = f"（{_('continued')}）" if continued else ""
     _font(pdf, 11.5 if not continued else 10, bold=True)
     baseline = _baseline(y, height, 10) if continued else y + 8.5
-    address = _fit(pdf, building.address, text_right - x - ref_w - 6 - pdf.get_string_width(suffix))
+    address = _fit(pdf, building.address, text_right - x - ref_w - 6 - _width(pdf, suffix))
     x += _text(pdf, x, baseline, address + suffix) + 4
     # The grid reference right after the address, boxed like a key.
     _font(pdf, 10, bold=True, colour=SHEET_INDEX)
@@ -671,10 +699,10 @@ def _facts_line(
         if not value:
             continue
         _font(pdf, 7.5, colour=GREY)
-        label_w = pdf.get_string_width(label) + 1.2 if label else 0.0
+        label_w = _width(pdf, label) + 1.2 if label else 0.0
         _font(pdf, 8.5, bold=True)
         value = _fit(pdf, value, max(right - x - label_w, 0))
-        if not value or x + label_w + pdf.get_string_width(value) > right:
+        if not value or x + label_w + _width(pdf, value) > right:
             return
         _font(pdf, 7.5, colour=GREY)
         _text(pdf, x, baseline, label)
@@ -706,7 +734,8 @@ def _rule(page: _RegisterPage, y: float, *, strong: bool = False) -> None:
     page.pdf.line(MARGIN, y, page.width - MARGIN, y)
 
 
-def _room_row(page: _RegisterPage, room: RoomRow, *, zebra: bool, new_floor: bool) -> None:
+def _room_row(page: _RegisterPage, room: RoomRow | None, *, zebra: bool, new_floor: bool) -> None:
+    """A room's row of the register; ``room`` None: a blank row to write in."""
     pdf, y = page.pdf, page.y
     if zebra:
         set_style(pdf, fill=PALE)
@@ -715,7 +744,7 @@ def _room_row(page: _RegisterPage, room: RoomRow, *, zebra: bool, new_floor: boo
         _rule(page, y, strong=True)
     baseline = _baseline(y, ROW_MM, 8)
     x = MARGIN
-    cells = _row_cells(room)
+    cells = _row_cells(room) if room is not None else []
     set_style(pdf, stroke=GREY, width=0.2)
     for i, column in enumerate(page.columns):
         if column.align == "T":
@@ -810,6 +839,7 @@ def plan_layout(floors: Sequence[PlanFloor]) -> PlanLayout:
 def draw_plans(pdf: FPDF, pack: Pack, refs: dict[int, str], *, step: Step) -> None:
     """The plan pages (房屋平面图) of every building of the pack with room plans; ``step()``
     after each building."""
+    _text_colours.pop(pdf, None)
     for building in pack.buildings:
         if building.plan:
             _draw_plan(pdf, pack, building, refs)
@@ -826,7 +856,6 @@ def _draw_plan(pdf: FPDF, pack: Pack, building: BuildingItem, refs: dict[int, st
     floors = sorted(building.plan, key=lambda f: f.floor)
     layout = plan_layout(floors)
     bounds = _plan_bounds(floors)
-    centre = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
     mm_per_m = 1000.0 / layout.scale
     left, top, content_w, content_h = _plan_content(layout.landscape)
     cell_w = (content_w - (layout.cols - 1) * PLAN_GAP_MM) / layout.cols
@@ -844,7 +873,7 @@ def _draw_plan(pdf: FPDF, pack: Pack, building: BuildingItem, refs: dict[int, st
                 cell_w,
                 cell_h,
             )
-            _plan_floor(pdf, floor, cell, centre, mm_per_m)
+            _plan_floor(pdf, floor, cell, bounds, mm_per_m)
         _scale_bar(pdf, MARGIN, height - FOOTER_MM - 4, mm_per_m, layout.scale)
         _footer(pdf, pack, width, height)
 
@@ -870,7 +899,7 @@ def _plan_heading(
         x += 10.5
     ref = _ref_label(refs, building)
     _font(pdf, 10, bold=True)
-    ref_w = pdf.get_string_width(ref) + 4
+    ref_w = _width(pdf, ref) + 4
     _font(pdf, 13, bold=True)
     address = _fit(pdf, building.address, right - qr - 8 - x - ref_w)
     baseline = MARGIN + 11.5
@@ -892,17 +921,22 @@ def _plan_heading(
     pdf.line(MARGIN, MARGIN + PLAN_HEAD_MM - 2.5, right - qr - 2, MARGIN + PLAN_HEAD_MM - 2.5)
 
 
-def _plan_floor(
-    pdf: FPDF, floor: PlanFloor, cell: Box, centre: tuple[float, float], mm_per_m: float
-) -> None:
+def _plan_floor(pdf: FPDF, floor: PlanFloor, cell: Box, bounds: Box, mm_per_m: float) -> None:
+    """One floor in its cell: caption, room outlines, room numbers. ``bounds`` is the whole
+    building's plan box, so that every floor sits the same way in its cell."""
     left, top, cell_w, cell_h = cell
     _font(pdf, 8.5, bold=True)
     caption = _floor_name(floor.floor)
     width = _text(pdf, left, top + 3.6, caption)
     _font(pdf, 7, colour=GREY)
     _text(pdf, left + width + 2.5, top + 3.6, _("%(count)d rooms") % {"count": len(floor.rooms)})
+    # The building's box at the top of the cell, centred across it: floors line up.
+    map_h = cell_h - PLAN_CAPTION_MM - 1
+    centre_y = bounds[3] + 1.0 / mm_per_m - map_h / mm_per_m / 2
     frame = Frame.at_scale(
-        centre, (left, top + PLAN_CAPTION_MM, cell_w, cell_h - PLAN_CAPTION_MM), mm_per_m
+        ((bounds[0] + bounds[2]) / 2, centre_y),
+        (left, top + PLAN_CAPTION_MM + 1, cell_w, map_h),
+        mm_per_m,
     )
     for room in floor.rooms:
         draw_area(pdf, frame, room.outline, fill=(250, 247, 238), stroke=INK, width=0.3, clip=False)
@@ -929,7 +963,7 @@ def _room_number(pdf: FPDF, frame: Frame, number: str, outline: Polygon) -> None
     chord = outline.intersection(LineString([(minx - 1, point.y), (maxx + 1, point.y)]))
     chord_mm = _segment_around(chord, point.x) * frame.mm_per_m
     _font(pdf, 1, bold=True)
-    width_per_pt = max(pdf.get_string_width(number), 1e-6)
+    width_per_pt = max(_width(pdf, number), 1e-6)
     size = min(11.0, chord_mm * 0.82 / width_per_pt, 2 * radius_mm * 0.75 / PT_MM)
     size = max(size, 4.0) if size >= 4.0 else 3.0
     _font(pdf, size, bold=True)

@@ -8,6 +8,8 @@ blank (white paper), never drawn over.
 
 from __future__ import annotations
 
+import functools
+
 import segno
 from fpdf import FPDF
 
@@ -17,12 +19,17 @@ QUIET_ZONE = 4
 BLEED = 0.02
 
 
-def qr_matrix(text: str) -> tuple[bytearray, ...]:
-    """The module matrix of ``text`` (error correction M, no quiet zone): rows of 0/1."""
-    return segno.make(text, error="m", micro=False, boost_error=False).matrix
+@functools.lru_cache(maxsize=512)
+def qr_matrix(text: str) -> tuple[bytes, ...]:
+    """The module matrix of ``text`` (error correction M, no quiet zone): rows of 0/1. Cached:
+    a building's code is drawn on its register and again on its plan; segno spends ~8 ms a code
+    choosing the mask (as the standard asks)."""
+    return tuple(
+        bytes(row) for row in segno.make(text, error="m", micro=False, boost_error=False).matrix
+    )
 
 
-def dark_runs(matrix: tuple[bytearray, ...]) -> list[tuple[int, int, int]]:
+def dark_runs(matrix: tuple[bytes, ...]) -> list[tuple[int, int, int]]:
     """Horizontal runs of dark modules as (row, first column, length)."""
     runs = []
     for row, modules in enumerate(matrix):
