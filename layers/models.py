@@ -71,6 +71,9 @@ class SheetJob(JobProgress):
     pages = models.PositiveIntegerField(_("pages"), default=0)
     sheets = models.PositiveIntegerField(_("map sheets"), default=0)
     seconds = models.FloatField(_("seconds"), default=0)
+    # Pages and seconds of each part: {"cover": [1, 0.1], "maps": [8, 1.2], "registers": …,
+    # "plans": …}, and the phases {"read": s, "draw": s, "gpkg": s}.
+    report = models.JSONField(_("report"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.CASCADE,

@@ -187,13 +187,16 @@ def run_pack(job_id: str, *, progress: Progress | None = None) -> SheetJob:
     try:
         with translation.override(job.language):
             pack = read_pack(job)
+            read_s = time.monotonic() - started
             report(READ_STEPS, TOTAL_STEPS)
 
             def drawn(done: int, total: int) -> None:
                 report(READ_STEPS + DRAW_STEPS * done // max(total, 1), TOTAL_STEPS)
 
             rendered = render_pack(pack, progress=drawn)
+            drawn_at = time.monotonic()
             gpkg = write_gpkg(pack, rendered.sheets, rendered.refs)
+            gpkg_s = time.monotonic() - drawn_at
         name = f"plategrid-{job.kind}-{str(job.pk)[:8]}"
         job.pdf.save(f"{name}.pdf", ContentFile(rendered.pdf), save=False)
         job.gpkg.save(f"{name}.gpkg", ContentFile(gpkg), save=False)
@@ -201,6 +204,16 @@ def run_pack(job_id: str, *, progress: Progress | None = None) -> SheetJob:
         job.pages = rendered.pages
         job.sheets = len(rendered.sheets)
         job.seconds = round(time.monotonic() - started, 2)
+        job.report = {
+            "parts": {name: [n, round(s, 3)] for name, (n, s) in rendered.parts.items()},
+            "read_s": round(read_s, 3),
+            "draw_s": round(drawn_at - started - read_s, 3),
+            "gpkg_s": round(gpkg_s, 3),
+            "buildings": len(pack.buildings),
+            "rooms": sum(len(b.rooms) for b in pack.buildings),
+            "pdf_bytes": len(rendered.pdf),
+            "gpkg_bytes": len(gpkg),
+        }
         succeed_job(job, steps=TOTAL_STEPS, also=progress)
     except Exception as error:
         delete_files(job)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ class Rendered:
     pages: int
     sheets: list[Sheet]
     refs: dict[int, str]  # building id → grid reference ("2-B3")
+    # Pages and seconds of each part: "cover", "maps", "registers", "plans".
+    parts: dict[str, tuple[int, float]]
 
 
 def render_pack(pack: Pack, *, progress: Progress | None = None) -> Rendered:
@@ -37,11 +40,24 @@ def render_pack(pack: Pack, *, progress: Progress | None = None) -> Rendered:
             progress(done, total)
 
     pdf = new_document(pack.title, made_on=pack.made_on)
-    pages.draw_cover(pdf, pack, sheets)
-    step()
-    for sheet in sheets:
-        mappage.draw_sheet(pdf, pack, sheet, sheets, refs)
+    parts: dict[str, tuple[int, float]] = {}
+
+    def part(name: str, draw: Callable[[], None]) -> None:
+        first, started = pdf.page_no(), time.perf_counter()
+        draw()
+        parts[name] = (pdf.page_no() - first, time.perf_counter() - started)
+
+    def maps() -> None:
+        for sheet in sheets:
+            mappage.draw_sheet(pdf, pack, sheet, sheets, refs)
+            step()
+
+    def cover() -> None:
+        pages.draw_cover(pdf, pack, sheets)
         step()
-    pages.draw_registers(pdf, pack, refs, step=step)
-    pages.draw_plans(pdf, pack, refs, step=step)
-    return Rendered(bytes(pdf.output()), pdf.page_no(), sheets, refs)
+
+    part("cover", cover)
+    part("maps", maps)
+    part("registers", lambda: pages.draw_registers(pdf, pack, refs, step=step))
+    part("plans", lambda: pages.draw_plans(pdf, pack, refs, step=step))
+    return Rendered(bytes(pdf.output()), pdf.page_no(), sheets, refs, parts)

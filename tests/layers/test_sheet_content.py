@@ -11,13 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.gis.geos import LineString, Point, Polygon
+from django.contrib.gis.geos import Polygon
 from django.utils import translation
 
-from gis import services
 from gis.exceptions import InvalidInputError, NotFoundError
-from gis.models import Role, Street, StreetKind
-from grid import sweep_jobs
+from gis.models import Role
 from grid.models import AssignmentRole, PlanStop, Sweep, SweepRoom
 from layers.models import SheetJob
 from layers.sheets import content, jobs
@@ -27,52 +25,8 @@ from ..conftest import Territory
 from ..factories import BuildingFactory, RoomFactory, box
 from ..grid.factories import AssignmentFactory, StaffFactory, draw_zone
 from ..grid.test_sweeps import Street as Row
-from ..grid.test_sweeps import make_street, new_sweep, team
-
-
-@pytest.fixture(autouse=True)
-def quick_solver(settings: Any) -> None:
-    settings.SWEEP_PLAN_TIME_LIMIT_S = 0.3
-    settings.SWEEP_ORDER_TIME_S = 0.05
-
-
-@pytest.fixture
-def row(territory: Territory) -> Row:
-    street = make_street(territory)
-    for k, building in enumerate(street.home + street.away, start=1):
-        services.save_door_plate(
-            actor=None,
-            data={
-                "building": building,
-                "road": "人民路",
-                "number": str(k),
-                "building_number": str(k),
-            },
-        )
-    Street.objects.create(
-        name="人民路",
-        kind=StreetKind.LOCAL,
-        district=territory.office.district,
-        centerline=LineString((112.10, 32.0195), (112.145, 32.0195), srid=4326),
-    )
-    return street
-
-
-def _planned(user: Any, **options: Any) -> Sweep:
-    sweep = new_sweep(user, **options)
-    job = sweep_jobs.submit_plan(user, sweep, "plan", queue=False)
-    job = sweep_jobs.run_plan(str(job.pk))
-    assert job.status == "succeeded", job.error_en
-    return sweep
-
-
-@pytest.fixture
-def sweep(row: Row, users: dict[str, Any]) -> Sweep:
-    teams = [
-        team("一队", [row.staff[0].pk], start=Point(112.104, 32.0197, srid=4326)),
-        team("二队", [row.staff[1].pk], start=Point(112.125, 32.0197, srid=4326)),
-    ]
-    return _planned(users[Role.COMMUNITY_WORKER], teams=teams, day_minutes=45)
+from ..grid.test_sweeps import new_sweep, team
+from .conftest import planned
 
 
 def test_a_team_day_pack_follows_the_plan(sweep: Sweep, row: Row, users: dict[str, Any]) -> None:
@@ -135,11 +89,11 @@ def test_the_whole_sweep_atlas_holds_every_team(sweep: Sweep, users: dict[str, A
 
 
 def test_a_worker_in_a_street_offices_sweep_gets_their_own_part(
-    territory: Territory, row: Row, users: dict[str, Any]
+    territory: Territory, row: Row, users: dict[str, Any], quick_solver: None
 ) -> None:
     # A drawn area over both communities: the sweep belongs to the street office.
     area = Polygon.from_bbox((112.10, 32.015, 112.15, 32.08))
-    sweep = _planned(users[Role.STREET_SUPERVISOR], area=area.json, teams=[team()])
+    sweep = planned(users[Role.STREET_SUPERVISOR], area=area.json, teams=[team()])
     worker_pack = content.sweep_pack(users[Role.COMMUNITY_WORKER], sweep.pk)
     assert {b.id for b in worker_pack.buildings} == {b.pk for b in row.home}
     assert worker_pack.routes == []  # the lines run past the other community's buildings
