@@ -104,7 +104,11 @@ class _Index:
     context_geoms: np.ndarray
     streets: STRtree
     routes: STRtree
+    zones: STRtree
+    communities: STRtree
     teams: dict[str, Colour]
+    #: The overview simplified for the inset (its vertices a few hundred, not thousands).
+    overview: BaseGeometry | None
 
 
 _INDEXES: dict[int, tuple[weakref.ref[Pack], _Index]] = {}
@@ -124,11 +128,21 @@ def _index(pack: Pack) -> _Index:
         context_geoms=context,
         streets=STRtree([s.line for s in pack.streets]),
         routes=STRtree([r.line for r in pack.routes]),
+        zones=STRtree([a.geom for a in pack.zones]),
+        communities=STRtree([a.geom for a in pack.communities]),
         teams=team_colours(pack),
+        overview=_simplified(pack.overview),
     )
     key = id(pack)
     _INDEXES[key] = (weakref.ref(pack, lambda _ref: _INDEXES.pop(key, None)), index)
     return index
+
+
+def _simplified(geom: BaseGeometry | None) -> BaseGeometry | None:
+    if geom is None or geom.is_empty:
+        return None
+    minx, miny, maxx, maxy = geom.bounds
+    return geom.simplify(max(maxx - minx, maxy - miny) / 500)
 
 
 def _page_transform(frame: Frame) -> Any:
@@ -287,12 +301,18 @@ def draw_text(
         put()
 
 
-def _dash_dot(pdf: FPDF, lines: list[list[tuple[float, float]]], colour: Colour, width: float):
+def _dash_dot(
+    pdf: FPDF, lines: list[list[tuple[float, float]]], colour: Colour, width: float
+) -> None:
+    """A dash-dot line: dashes of 4 mm, then a dot in the middle of each gap (the line caps
+    are square, so a zero-length dash is a dot as wide as the line)."""
     set_style(pdf, stroke=colour, width=width)
-    pdf.set_dash_pattern(dash=4.0, gap=2.4)
+    period, dash = 7.6, 4.0
+    pdf.set_dash_pattern(dash=dash, gap=period - dash)
     for line in lines:
         pdf.polyline(line)
-    pdf.set_dash_pattern(dash=0.5, gap=5.9, phase=6.4 - 4.95)
+    dot_at = dash + (period - dash) / 2
+    pdf.set_dash_pattern(dash=0.01, gap=period - 0.01, phase=period - dot_at)
     for line in lines:
         pdf.polyline(line)
     pdf.set_dash_pattern()
@@ -364,13 +384,12 @@ def _draw_map(
 
     # Areas: community (dash-dot) and zone (dashed) boundaries.
     area_labels = []
-    for areas, colour, width, dashed in (
-        (pack.communities, COMMUNITY, 0.8, False),
-        (pack.zones, ZONE, 0.4, True),
+    for areas, tree, colour, width, dashed in (
+        (pack.communities, index.communities, COMMUNITY, 0.8, False),
+        (pack.zones, index.zones, ZONE, 0.4, True),
     ):
-        for area in areas:
-            if not area.geom.intersects(ground):
-                continue
+        for i in sorted(tree.query(ground, predicate="intersects")):
+            area = areas[i]
             outline = shapely.clip_by_rect(area.geom.boundary, *wide.bounds)
             lines = [
                 [tuple(c) for c in shapely.get_coordinates(part).tolist()]
@@ -867,9 +886,9 @@ def _strip_boxes(strip: Box, landscape: bool) -> tuple[Box, Box, Box]:
     """(title block, legend, inset) in the strip."""
     left, top, width, height = strip
     if landscape:
-        title = (left, top, width, 62.0)
-        inset = (left, top + height - 50.0, width, 50.0)
-        legend = (left, top + 64.0, width, inset[1] - 2.0 - (top + 64.0))
+        title = (left, top, width, 52.0)
+        inset = (left, top + height - 64.0, width, 64.0)
+        legend = (left, top + 54.0, width, inset[1] - 2.0 - (top + 54.0))
         return title, legend, inset
     inset_w = 50.0
     title_w = 78.0
@@ -888,7 +907,7 @@ def _draw_strip(
         pdf.rect(*area, style="D")
     _draw_title(pdf, pack, sheet, len(sheets), title)
     _draw_legend(pdf, pack, legend, index)
-    _draw_inset(pdf, pack, sheet, sheets, inset)
+    _draw_inset(pdf, index.overview, sheet, sheets, inset)
 
 
 def _fit_text(pdf: FPDF, text: str, size: float, width: float, *, bold: bool = False) -> float:
@@ -1008,16 +1027,26 @@ def _legend_symbol(pdf: FPDF, kind: str, x: float, y: float, colour: Colour) -> 
         _dash_dot(pdf, [[(x, y), (x + 7.5, y)]], colour, 0.8)
 
 
-def _draw_inset(pdf: FPDF, pack: Pack, sheet: Sheet, sheets: Sequence[Sheet], area: Box) -> None:
+def _draw_inset(
+    pdf: FPDF, overview: BaseGeometry | None, sheet: Sheet, sheets: Sequence[Sheet], area: Box
+) -> None:
     left, top, width, height = area
     draw_text(pdf, _("Sheet index"), left + 2.5, top + 3.5, 7.0, bold=True, align="L")
     paper = (left + 2.0, top + 6.5, width - 4.0, height - 8.5)
-    frames = [box(*s.frame) for s in sheets]
-    overview = pack.overview if pack.overview is not None else None
-    extent = shapely.union_all(frames + ([overview] if overview is not None else []))
-    fit = Frame.fit(extent.bounds, paper)
+    bounds = [s.frame for s in sheets]
+    if overview is not None:
+        bounds.append(overview.bounds)
+    fit = Frame.fit(
+        (
+            min(b[0] for b in bounds),
+            min(b[1] for b in bounds),
+            max(b[2] for b in bounds),
+            max(b[3] for b in bounds),
+        ),
+        paper,
+    )
     to_page = _page_transform(fit)
-    if overview is not None and not overview.is_empty:
+    if overview is not None:
         set_style(pdf, fill=(238, 238, 238), stroke=(160, 160, 160), width=0.15)
         for polygon in _polygon_parts(shapely.transform(overview, to_page)):
             _fill_polygon(pdf, polygon, (238, 238, 238))
