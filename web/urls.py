@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from web import field, grid_pages, imports, map_export, sweep_pages, views
+from web import field, grid_pages, imports, map_export, sheet_pages, sweep_pages, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("grids/<str:code>/", views.grid_edit, name="grid-edit"),
     path("sweeps/", sweep_pages.sweep_index, name="sweeps"),
     path("sweeps/<int:pk>/", sweep_pages.sweep_detail, name="sweep-page"),
+    path("sheets/", sheet_pages.sheet_page, name="sheets"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
