@@ -38,22 +38,22 @@ from .qr import draw_qr
 Step = Callable[..., None]
 Box = tuple[float, float, float, float]
 
-#: Team colours of whole-sweep packs (teams in order of first appearance); the map sheets use the
-#: same rule.
+#: Team colours (routes, stops; buildings of whole-sweep atlases), by the order of the team
+#: names: the same palette and rule as the map sheets' (``mappage.PALETTE``), so that a team has
+#: one colour throughout a pack.
 TEAM_COLOURS: tuple[Colour, ...] = (
-    (31, 119, 180),
     (214, 39, 40),
+    (31, 119, 180),
     (44, 160, 44),
     (148, 103, 189),
     (255, 127, 14),
-    (23, 190, 207),
     (140, 86, 75),
     (227, 119, 194),
+    (23, 190, 207),
     (188, 189, 34),
     (127, 127, 127),
 )
 HIGHLIGHT: Colour = (230, 110, 60)  # the pack's buildings when they are not coloured by team
-ROUTE: Colour = (200, 30, 90)
 GREY: Colour = (110, 110, 110)
 LIGHT: Colour = (205, 205, 205)
 PALE: Colour = (244, 244, 244)
@@ -182,12 +182,9 @@ def _stop_badge(pdf: FPDF, x: float, y: float, radius: float, stop: int, colour:
 
 
 def team_colours(pack: Pack) -> dict[str, Colour]:
-    """Team name → colour, teams in order of first appearance (buildings, then routes)."""
-    colours: dict[str, Colour] = {}
-    for team in [b.team for b in pack.buildings] + [r.team for r in pack.routes]:
-        if team and team not in colours:
-            colours[team] = TEAM_COLOURS[len(colours) % len(TEAM_COLOURS)]
-    return colours
+    """Team name → colour, by the order of the team names (as on the map sheets)."""
+    names = sorted({b.team for b in pack.buildings if b.team} | {r.team for r in pack.routes})
+    return {name: TEAM_COLOURS[i % len(TEAM_COLOURS)] for i, name in enumerate(names)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,10 +324,14 @@ def draw_cover(pdf: FPDF, pack: Pack, sheets: Sequence[SheetLike]) -> None:
     )  # fmt: skip
 
     map_top = bottom + 7
-    map_box = (MARGIN, map_top + 5, inner, height - FOOTER_MM - 10 - map_top - 5)
+    legend = _legend_items(pack, bool(sheets))
+    legend_h = _legend_rows(pdf, legend, inner) * LEGEND_ROW_MM
+    map_bottom = height - FOOTER_MM - 6 - legend_h - 2
+    map_box = (MARGIN, map_top + 5, inner, map_bottom - map_top - 5)
     _font(pdf, 8, bold=True, colour=GREY)
     _text(pdf, MARGIN, map_top + 3, _("Overview"))
     frame = _overview(pdf, pack, sheets, map_box)
+    _legend(pdf, legend, MARGIN, map_bottom + 2, inner)
     if frame is not None:
         _font(pdf, 7.5, colour=GREY)
         scale = _("Scale 1:%(scale)s") % {"scale": f"{_nice_round(frame.scale):,}"}
@@ -382,7 +383,7 @@ def _overview(pdf: FPDF, pack: Pack, sheets: Sequence[SheetLike], map_box: Box) 
         _overview_buildings(pdf, pack, frame)
         colours = team_colours(pack)
         for leg in pack.routes:
-            colour = colours.get(leg.team, ROUTE) if pack.kind == PackKind.SWEEP else ROUTE
+            colour = colours.get(leg.team, TEAM_COLOURS[0])
             set_style(pdf, stroke=colour, width=0.5)
             for line in _lines_on_page(frame, [leg.line]):
                 pdf.polyline(line)
@@ -391,7 +392,6 @@ def _overview(pdf: FPDF, pack: Pack, sheets: Sequence[SheetLike], map_box: Box) 
         if pack.start is not None:
             x, y = frame.xy(pack.start.x, pack.start.y)
             _start_marker(pdf, x, y, pack.start_name)
-    _legend(pdf, pack, (left, top, box_w, box_h), bool(sheets))
     return frame
 
 
@@ -455,9 +455,12 @@ def _sheet_index(pdf: FPDF, frame: Frame, sheets: Sequence[SheetLike]) -> None:
         _text(pdf, cx, _baseline(cy - box_h / 2, box_h, size), label, align="C")
 
 
-def _legend(pdf: FPDF, pack: Pack, map_box: Box, with_sheets: bool) -> None:
-    """A small legend in the map's lower left corner."""
-    items: list[tuple[str, Colour, str]] = []  # (kind, colour, label)
+LegendItem = tuple[str, Colour, str]  # (kind of symbol, colour, label)
+LEGEND_ROW_MM = 4.5
+
+
+def _legend_items(pack: Pack, with_sheets: bool) -> list[LegendItem]:
+    items: list[LegendItem] = []
     if pack.kind == PackKind.SWEEP:
         colours = team_colours(pack)
         items += [("fill", c, team) for team, c in list(colours.items())[:10]]
@@ -471,35 +474,52 @@ def _legend(pdf: FPDF, pack: Pack, map_box: Box, with_sheets: bool) -> None:
         if pack.kind == PackKind.SWEEP:
             items.append(("line", INK, _("Route (in its team's colour)")))
         else:
-            items.append(("line", ROUTE, _("Route")))
+            route = next(iter(team_colours(pack).values()), TEAM_COLOURS[0])
+            items.append(("line", route, _("Route")))
     if pack.start is not None:
         items.append(("start", INK, _("Starting point")))
     if with_sheets:
         items.append(("sheet", SHEET_INDEX, _("Map sheet and its number")))
+    return items
+
+
+def _legend(pdf: FPDF, items: list[LegendItem], x0: float, y0: float, width: float) -> float:
+    """The legend as rows of (symbol, label) from (x0, y0), wrapping at ``width`` as
+    :func:`_legend_rows` counts; returns the height used."""
     _font(pdf, 7)
-    text_w = max(_width(pdf, label) for _kind, _c, label in items)
-    row = 4.2
-    left, top, _w, box_h = map_box
-    w, h = text_w + 12, len(items) * row + 2.5
-    x, y = left + 2, top + box_h - h - 2
-    set_style(pdf, fill=WHITE, stroke=LIGHT, width=0.2)
-    pdf.rect(x, y, w, h, style="DF")
-    for i, (kind, colour, label) in enumerate(items):
-        cy = y + 1.25 + row * i + row / 2
+    x, y = x0, y0
+    for kind, colour, label in items:
+        item_w = 9 + _width(pdf, label) + 5
+        if x > x0 and x + item_w > x0 + width:
+            x, y = x0, y + LEGEND_ROW_MM
+        cy = y + LEGEND_ROW_MM / 2
         if kind == "fill":
             set_style(pdf, fill=colour)
-            pdf.rect(x + 2, cy - 1.3, 5, 2.6, style="F")
+            pdf.rect(x, cy - 1.3, 5, 2.6, style="F")
         elif kind == "line":
             set_style(pdf, stroke=colour, width=0.5)
-            pdf.line(x + 2, cy, x + 7, cy)
+            pdf.line(x, cy, x + 5, cy)
         elif kind == "start":
             set_style(pdf, fill=(20, 120, 60))
-            pdf.polygon([(x + 4.5, cy - 1.6), (x + 6, cy + 1), (x + 3, cy + 1)], style="F")
+            pdf.polygon([(x + 2.5, cy - 1.6), (x + 4, cy + 1), (x + 1, cy + 1)], style="F")
         elif kind == "sheet":
             set_style(pdf, stroke=colour, width=0.35)
-            pdf.rect(x + 2, cy - 1.3, 5, 2.6, style="D")
+            pdf.rect(x, cy - 1.3, 5, 2.6, style="D")
         _font(pdf, 7)
-        _text(pdf, x + 9, _baseline(cy - row / 2, row, 7), label)
+        _text(pdf, x + 7, _baseline(y, LEGEND_ROW_MM, 7), label)
+        x += item_w
+    return y + LEGEND_ROW_MM - y0
+
+
+def _legend_rows(pdf: FPDF, items: list[LegendItem], width: float) -> int:
+    _font(pdf, 7)
+    rows, x = 1, 0.0
+    for _kind, _colour, label in items:
+        item_w = 9 + _width(pdf, label) + 5
+        if x > 0 and x + item_w > width:
+            rows, x = rows + 1, 0.0
+        x += item_w
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -569,6 +589,7 @@ class _RegisterPage:
     pdf: FPDF
     pack: Pack
     columns: list[_Column]
+    colours: dict[str, Colour]
     width: float = 0.0
     height: float = 0.0
     y: float = math.inf
@@ -595,7 +616,7 @@ def draw_registers(pdf: FPDF, pack: Pack, refs: dict[int, str], *, step: Step) -
     heading (stop, address, grid reference, facts, QR code) and the table of its rooms;
     ``step()`` after each building."""
     _text_colours.pop(pdf, None)
-    page = _RegisterPage(pdf, pack, _columns(297.0 - 2 * MARGIN))
+    page = _RegisterPage(pdf, pack, _columns(297.0 - 2 * MARGIN), team_colours(pack))
     for building in pack.buildings:
         rows = len(building.rooms) or BLANK_ROWS + 1
         whole = BAND_MM + HEAD_MM + rows * ROW_MM
@@ -651,7 +672,12 @@ def _building_band(
     if building.stop is not None:
         radius = 3.2 if continued else 4.6
         _stop_badge(
-            pdf, x + radius, y + (height / 2 if continued else 6.5), radius, building.stop, ROUTE
+            pdf,
+            x + radius,
+            y + (height / 2 if continued else 6.5),
+            radius,
+            building.stop,
+            page.colours.get(building.team, TEAM_COLOURS[0]),
         )
         x += 2 * radius + 2.5
     text_right = right - (2 if continued else QR_MM + 4)
@@ -840,9 +866,10 @@ def draw_plans(pdf: FPDF, pack: Pack, refs: dict[int, str], *, step: Step) -> No
     """The plan pages (房屋平面图) of every building of the pack with room plans; ``step()``
     after each building."""
     _text_colours.pop(pdf, None)
+    colours = team_colours(pack)
     for building in pack.buildings:
         if building.plan:
-            _draw_plan(pdf, pack, building, refs)
+            _draw_plan(pdf, pack, building, refs, colours.get(building.team, TEAM_COLOURS[0]))
             step()
 
 
@@ -852,7 +879,9 @@ def _floor_name(floor: int) -> str:
     return _("Floor %(floor)d") % {"floor": floor}
 
 
-def _draw_plan(pdf: FPDF, pack: Pack, building: BuildingItem, refs: dict[int, str]) -> None:
+def _draw_plan(
+    pdf: FPDF, pack: Pack, building: BuildingItem, refs: dict[int, str], colour: Colour
+) -> None:
     floors = sorted(building.plan, key=lambda f: f.floor)
     layout = plan_layout(floors)
     bounds = _plan_bounds(floors)
@@ -863,7 +892,7 @@ def _draw_plan(pdf: FPDF, pack: Pack, building: BuildingItem, refs: dict[int, st
     pages = math.ceil(len(floors) / layout.per_page)
     for number in range(pages):
         width, height = add_page(pdf, "a4", landscape=layout.landscape)
-        _plan_heading(pdf, building, refs, layout, width, (number + 1, pages))
+        _plan_heading(pdf, building, refs, layout, width, (number + 1, pages), colour)
         chunk = floors[number * layout.per_page : (number + 1) * layout.per_page]
         for k, floor in enumerate(chunk):
             row, col = divmod(k, layout.cols)
@@ -885,6 +914,7 @@ def _plan_heading(
     layout: PlanLayout,
     width: float,
     page_of: tuple[int, int],
+    colour: Colour,
 ) -> None:
     right = width - MARGIN
     qr = 18.0
@@ -895,7 +925,7 @@ def _plan_heading(
     _text(pdf, MARGIN, MARGIN + 3.5, title)
     x = MARGIN
     if building.stop is not None:
-        _stop_badge(pdf, x + 4, MARGIN + 9.5, 4, building.stop, ROUTE)
+        _stop_badge(pdf, x + 4, MARGIN + 9.5, 4, building.stop, colour)
         x += 10.5
     ref = _ref_label(refs, building)
     _font(pdf, 10, bold=True)
