@@ -21,7 +21,7 @@ from PIL import Image
 from pypdf import PdfReader
 from shapely.geometry import box
 
-from layers.sheets import pages
+from layers.sheets import layout, pages
 from layers.sheets.pack import BuildingItem, Pack, PlanFloor, PlanRoom
 from layers.sheets.pdf import add_page, new_document
 from layers.sheets.qr import dark_runs, draw_qr, qr_matrix
@@ -360,3 +360,37 @@ def test_rasterised_pages_are_not_blank(small: Rendered, tmp_path: Path) -> None
         image = rasterise(small.pdf_bytes, page, tmp_path)
         dark = sum(1 for value in image.get_flattened_data() if value < 128)  # type: ignore[operator]
         assert dark > 2000, page
+
+
+def test_registers_print_the_references_of_the_real_layout() -> None:
+    pack = synthetic_pack(blocks_x=4, blocks_y=3, floors=2, with_plans=0)
+    sheets = layout.plan_sheets(pack)
+    refs = layout.references(sheets, pack.buildings)
+    pdf = new_document(pack.title, made_on=pack.made_on)
+    pages.draw_cover(pdf, pack, sheets)
+    pages.draw_registers(pdf, pack, refs, step=lambda n=1: None)
+    reader = PdfReader(io.BytesIO(bytes(pdf.output())))
+    text = "\n".join(page_text(reader, i) for i in range(1, len(reader.pages)))
+    for building in pack.buildings:
+        ref = re.escape(refs[building.id])
+        assert re.search(re.escape(building.address) + r"\s*Sheet " + ref, text)
+    cover = page_text(reader, 0)
+    assert all(str(sheet.number) in cover for sheet in sheets)
+
+
+def test_empty_pack_and_building_without_stop_or_reference() -> None:
+    pack = synthetic_pack(blocks_x=1, blocks_y=1, per_block=1, with_plans=1)
+    loose = dataclasses.replace(pack.buildings[0], stop=None, team="")
+    empty = Pack(kind=pages.PackKind.ZONE, title="空", made_on=pack.made_on)
+    pdf = new_document("t")
+    pages.draw_cover(pdf, empty, [])
+    pages.draw_registers(pdf, empty, {}, step=lambda n=1: None)
+    assert pdf.page_no() == 1
+    pack.buildings = [loose]
+    pages.draw_registers(pdf, pack, {}, step=lambda n=1: None)
+    pages.draw_plans(pdf, pack, {}, step=lambda n=1: None)
+    reader = PdfReader(io.BytesIO(bytes(pdf.output())))
+    assert "Nothing to show" in page_text(reader, 0)
+    for index in (1, 2):
+        text = page_text(reader, index)
+        assert loose.address in text and "Not on a sheet" in text
