@@ -29,7 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points, substring
 
 from .layout import Box, Sheet, column_letter, page_layout
-from .pack import Pack, PackKind
+from .pack import NamedArea, Pack, PackKind
 from .pdf import FONT, INK, WHITE, Colour, Frame, add_page, set_style
 
 PT_MM = 25.4 / 72.0
@@ -349,52 +349,93 @@ def draw_sheet(
     pdf: FPDF, pack: Pack, sheet: Sheet, sheets: Sequence[Sheet], refs: dict[int, str]
 ) -> dict[str, int]:
     """Add the page of ``sheet`` and draw it; returns label counts (``labels`` placed,
-    ``dropped``, and per kind)."""
+    ``dropped``, and per kind: ``plates``/``plates_dropped``, ``stops``/``stops_dropped``,
+    ``streets``, ``areas``). ``refs`` are not printed on the map: the frame's grid prints the
+    columns and rows they name."""
     layout = page_layout(sheet.paper, sheet.landscape)
     add_page(pdf, sheet.paper, landscape=sheet.landscape)
     frame = Frame(sheet.frame, layout.frame, sheet.mm_per_m)
     index = _index(pack)
-    stats = _Stats()
-    placed = _Placed()
+    canvas = _Canvas(pdf, frame, _page_transform(frame), box(*sheet.frame))
     reserved = _neighbour_boxes(pdf, sheet, layout.frame)
     for quad, _text in reserved:
-        placed.add(quad, upright=True)
+        canvas.placed.add(quad, upright=True)
     with pdf.local_context(), pdf.rect_clip(*layout.frame):
-        _draw_map(pdf, pack, sheet, frame, index, placed, stats)
+        areas = _draw_areas(canvas, pack, index)
+        streets = _draw_streets(canvas, pack, index)
+        _draw_context(canvas, index)
+        buildings = _draw_buildings(canvas, pack, index)
+        routes = _draw_routes(canvas, pack, index)
+        _draw_start(canvas, pack, buildings.tree)
+        _place_stops(canvas, pack, index, buildings)
+        _place_plates(canvas, pack, index, buildings, routes)
+        for name, parts in streets.items():
+            count = _place_street(pdf, name, parts, layout.frame, canvas.placed, canvas.labels)
+            canvas.stats.streets += count
+            canvas.stats.placed += count
+        for area, colour, is_community, inside in areas:
+            text = area.name if is_community else f"{area.name} {area.code}".strip()
+            if _place_area(
+                pdf, text, inside, colour, is_community, canvas.placed, buildings.tree,
+                canvas.labels,
+            ):  # fmt: skip
+                canvas.stats.areas += 1
+                canvas.stats.placed += 1
+        for draw in canvas.labels:
+            draw()
     _draw_grid(pdf, sheet, layout.frame)
     _draw_neighbours(pdf, reserved)
     _draw_strip(pdf, pack, sheet, sheets, layout.strip, index)
-    return stats.as_dict()
+    pdf.set_text_color(*INK)
+    return canvas.stats.as_dict()
 
 
-def _draw_map(
-    pdf: FPDF,
-    pack: Pack,
-    sheet: Sheet,
-    frame: Frame,
-    index: _Index,
-    placed: _Placed,
-    stats: _Stats,
-) -> None:
-    to_page = _page_transform(frame)
-    ground = box(*sheet.frame)
-    wide = ground.buffer(20.0, join_style="mitre")
-    frame_mm = frame.paper
-    labels: list[Callable[[], None]] = []  # deferred draws: drawn after every shape
+@dataclass
+class _Canvas:
+    """One sheet's map being drawn: where it goes, and the labels placed so far (drawn last,
+    over every shape)."""
 
-    # Areas: community (dash-dot) and zone (dashed) boundaries.
-    area_labels = []
+    pdf: FPDF
+    frame: Frame
+    to_page: Any  # ground coordinates (n×2 array) → page mm
+    ground: Polygon  # the frame's ground box
+    placed: _Placed = field(default_factory=_Placed)
+    labels: list[Callable[[], None]] = field(default_factory=list)
+    stats: _Stats = field(default_factory=_Stats)
+
+    @property
+    def frame_mm(self) -> Box:
+        return self.frame.paper
+
+    @property
+    def wide(self) -> Box:
+        """The ground box with a margin: lines are cut there, out of sight, not at the frame."""
+        minx, miny, maxx, maxy = self.frame.ground
+        return (minx - 20.0, miny - 20.0, maxx + 20.0, maxy + 20.0)
+
+    def lines(self, geom: BaseGeometry) -> list[LineString]:
+        """The parts of a line or outline in page mm, cut to the wide box."""
+        return _line_parts(shapely.transform(shapely.clip_by_rect(geom, *self.wide), self.to_page))
+
+
+def _coords(line: LineString) -> list[tuple[float, float]]:
+    return [(c[0], c[1]) for c in shapely.get_coordinates(line).tolist()]
+
+
+def _draw_areas(
+    canvas: _Canvas, pack: Pack, index: _Index
+) -> list[tuple[NamedArea, Colour, bool, BaseGeometry]]:
+    """Community (dash-dot) and zone (dashed) boundaries; returns what their labels need:
+    (area, colour, is a community, its visible part in page mm)."""
+    pdf = canvas.pdf
+    found = []
     for areas, tree, colour, width, dashed in (
         (pack.communities, index.communities, COMMUNITY, 0.8, False),
         (pack.zones, index.zones, ZONE, 0.4, True),
     ):
-        for i in sorted(tree.query(ground, predicate="intersects")):
+        for i in sorted(tree.query(canvas.ground, predicate="intersects")):
             area = areas[i]
-            outline = shapely.clip_by_rect(area.geom.boundary, *wide.bounds)
-            lines = [
-                [tuple(c) for c in shapely.get_coordinates(part).tolist()]
-                for part in _line_parts(shapely.transform(outline, to_page))
-            ]
+            lines = [_coords(part) for part in canvas.lines(area.geom.boundary)]
             if dashed:
                 set_style(pdf, stroke=colour, width=width)
                 pdf.set_dash_pattern(dash=2.0, gap=1.2)
@@ -403,119 +444,145 @@ def _draw_map(
                 pdf.set_dash_pattern()
             else:
                 _dash_dot(pdf, lines, colour, width)
-            inside = shapely.transform(shapely.clip_by_rect(area.geom, *sheet.frame), to_page)
-            area_labels.append((area, colour, not dashed, inside))
-
-    # Streets, grey, by kind.
-    street_ids = index.streets.query(ground)
-    by_kind: dict[float, list[list[tuple[float, float]]]] = {}
-    street_parts: dict[str, list[tuple[LineString, str]]] = {}
-    for i in sorted(street_ids):
-        street = pack.streets[i]
-        page = shapely.transform(shapely.clip_by_rect(street.line, *wide.bounds), to_page)
-        for part in _line_parts(page):
-            by_kind.setdefault(STREET_MM.get(street.kind, 0.9), []).append(
-                [tuple(c) for c in shapely.get_coordinates(part).tolist()]
+            inside = shapely.transform(
+                shapely.clip_by_rect(area.geom, *canvas.frame.ground), canvas.to_page
             )
+            found.append((area, colour, not dashed, inside))
+    return found
+
+
+def _draw_streets(
+    canvas: _Canvas, pack: Pack, index: _Index
+) -> dict[str, list[tuple[LineString, str]]]:
+    """Streets in grey, wider by kind; returns each name's parts (page mm) and kinds."""
+    by_width: dict[float, list[list[tuple[float, float]]]] = {}
+    named: dict[str, list[tuple[LineString, str]]] = {}
+    for i in sorted(index.streets.query(canvas.ground)):
+        street = pack.streets[i]
+        for part in canvas.lines(street.line):
+            by_width.setdefault(STREET_MM.get(street.kind, 0.9), []).append(_coords(part))
             if street.name:
-                street_parts.setdefault(street.name, []).append((part, street.kind))
-    pdf.set_draw_color(*STREET)
-    for width in sorted(by_kind, reverse=True):
-        pdf.set_line_width(width)
-        for line in by_kind[width]:
-            pdf.polyline(line)
+                named.setdefault(street.name, []).append((part, street.kind))
+    canvas.pdf.set_draw_color(*STREET)
+    for width in sorted(by_width, reverse=True):
+        canvas.pdf.set_line_width(width)
+        for line in by_width[width]:
+            canvas.pdf.polyline(line)
+    return named
 
-    # Context footprints.
-    context_ids = index.context.query(ground)
-    if len(context_ids):
-        set_style(pdf, fill=CONTEXT_FILL, stroke=CONTEXT_EDGE, width=0.1)
-        for polygon in shapely.transform(index.context_geoms[np.sort(context_ids)], to_page):
-            _fill_polygon(pdf, polygon, CONTEXT_FILL)
 
-    # Pack buildings.
-    building_ids = np.sort(index.buildings.query(ground))
-    pages = shapely.transform(index.footprints[building_ids], to_page)
+def _draw_context(canvas: _Canvas, index: _Index) -> None:
+    ids = index.context.query(canvas.ground)
+    if len(ids):
+        set_style(canvas.pdf, fill=CONTEXT_FILL, stroke=CONTEXT_EDGE, width=0.1)
+        for polygon in shapely.transform(index.context_geoms[np.sort(ids)], canvas.to_page):
+            _fill_polygon(canvas.pdf, polygon, CONTEXT_FILL)
+
+
+@dataclass
+class _Shown:
+    """The pack's buildings a sheet shows: their indexes in the pack, their footprints in
+    page mm, an STRtree of those."""
+
+    ids: np.ndarray
+    pages: np.ndarray
+    tree: STRtree
+    fills: list[Colour]
+
+
+def _draw_buildings(canvas: _Canvas, pack: Pack, index: _Index) -> _Shown:
+    ids = np.sort(index.buildings.query(canvas.ground))
+    pages = shapely.transform(index.footprints[ids], canvas.to_page)
     sweep = pack.kind == PackKind.SWEEP
-    for i, polygon in zip(building_ids, pages, strict=True):
-        building = pack.buildings[i]
-        team = index.teams.get(building.team, PALETTE[0])
+    fills = []
+    for i, polygon in zip(ids, pages, strict=True):
+        team = index.teams.get(pack.buildings[i].team, PALETTE[0])
         fill = tint(team, 0.5) if sweep else PACK_FILL
-        set_style(pdf, fill=fill, stroke=PACK_EDGE, width=0.2)
-        _fill_polygon(pdf, polygon, fill)
-    page_tree = STRtree(pages)
+        set_style(canvas.pdf, fill=fill, stroke=PACK_EDGE, width=0.2)
+        _fill_polygon(canvas.pdf, polygon, fill)
+        fills.append(fill)
+    return _Shown(ids, pages, STRtree(pages), fills)
 
-    # The route and the start.
-    route_parts: list[LineString] = []
-    for i in sorted(index.routes.query(ground)):
+
+def _draw_routes(canvas: _Canvas, pack: Pack, index: _Index) -> STRtree:
+    """The walking routes in their teams' colours; returns an STRtree of their page parts."""
+    parts: list[LineString] = []
+    for i in sorted(index.routes.query(canvas.ground)):
         leg = pack.routes[i]
-        page = shapely.transform(shapely.clip_by_rect(leg.line, *wide.bounds), to_page)
-        set_style(pdf, stroke=index.teams.get(leg.team, PALETTE[0]), width=ROUTE_MM)
-        for part in _line_parts(page):
-            pdf.polyline([tuple(c) for c in shapely.get_coordinates(part).tolist()])
-            route_parts.append(part)
-    route_tree = STRtree(route_parts)
-    if pack.start is not None and pack.start.intersects(ground):
-        sx, sy = to_page(np.array([pack.start.x, pack.start.y]))
-        _start_marker(pdf, float(sx), float(sy))
-        placed.add(rect_quad(float(sx), float(sy), 4.4, 4.4), upright=True)
-        if pack.start_name:
-            _place_beside(
-                pdf, pack.start_name, rect_quad(float(sx), float(sy), 4.4, 4.4), frame_mm,
-                placed, page_tree, labels, sizes=(7.0, 6.0), bold=True, colour=START,
-                leader=False,
-            )  # fmt: skip
+        set_style(canvas.pdf, stroke=index.teams.get(leg.team, PALETTE[0]), width=ROUTE_MM)
+        for part in canvas.lines(leg.line):
+            canvas.pdf.polyline(_coords(part))
+            parts.append(part)
+    return STRtree(parts)
 
-    # Stop numbers (first), then door plates.
-    in_frame = [
-        (i, polygon)
-        for i, polygon in zip(building_ids, pages, strict=True)
-        if _inside((polygon.representative_point().coords[0],) * 4, frame_mm)
-    ]
-    for i, polygon in in_frame:
+
+def _draw_start(canvas: _Canvas, pack: Pack, buildings: STRtree) -> None:
+    if pack.start is None or not pack.start.intersects(canvas.ground):
+        return
+    sx, sy = (float(v) for v in canvas.to_page(np.array([pack.start.x, pack.start.y])))
+    _start_marker(canvas.pdf, sx, sy)
+    marker = rect_quad(sx, sy, 4.4, 4.4)
+    canvas.placed.add(marker, upright=True)
+    if pack.start_name:
+        _place_beside(
+            canvas.pdf, pack.start_name, marker, canvas.frame_mm, canvas.placed, buildings,
+            canvas.labels, sizes=(7.0, 6.0), bold=True, colour=START, leader=False,
+        )  # fmt: skip
+
+
+def _labelled(canvas: _Canvas, shown: _Shown) -> list[tuple[int, int, Polygon]]:
+    """(position in ``shown``, index in the pack, page footprint) of the buildings whose
+    representative point lies in the frame: those get their stop and plate on this sheet."""
+    left, top, width, height = canvas.frame_mm
+    found = []
+    for k, (i, polygon) in enumerate(zip(shown.ids, shown.pages, strict=True)):
+        point = polygon.representative_point()
+        if left <= point.x <= left + width and top <= point.y <= top + height:
+            found.append((k, int(i), polygon))
+    return found
+
+
+def _place_stops(canvas: _Canvas, pack: Pack, index: _Index, shown: _Shown) -> None:
+    stats = canvas.stats
+    for _k, i, polygon in _labelled(canvas, shown):
         building = pack.buildings[i]
         if building.stop is None:
             continue
         stats.stops += 1
         colour = index.teams.get(building.team, PALETTE[0])
-        if _place_stop(pdf, str(building.stop), polygon, frame_mm, placed, labels, colour):
+        if _place_stop(
+            canvas.pdf, str(building.stop), polygon, canvas.frame_mm, canvas.placed,
+            canvas.labels, colour,
+        ):  # fmt: skip
             stats.placed += 1
         else:
             stats.stops_dropped += 1
             stats.dropped += 1
-    for i, polygon in in_frame:
+
+
+def _place_plates(
+    canvas: _Canvas, pack: Pack, index: _Index, shown: _Shown, routes: STRtree
+) -> None:
+    """Door plates inside the buildings, else beside them with a leader."""
+    stats = canvas.stats
+    for k, i, polygon in _labelled(canvas, shown):
         building = pack.buildings[i]
         if not building.label:
             continue
         stats.plates += 1
-        visible = shapely.clip_by_rect(polygon, *_ltrb(frame_mm))
-        fill = tint(index.teams.get(building.team, PALETTE[0]), 0.5) if sweep else PACK_FILL
+        visible = shapely.clip_by_rect(polygon, *_ltrb(canvas.frame_mm))
         if _place_inside(
-            pdf, building.label, visible, placed, labels, route_tree, fill
+            canvas.pdf, building.label, visible, canvas.placed, canvas.labels, routes,
+            shown.fills[k],
         ) or _place_beside(
-            pdf, building.label, rect_quad(*_centre_size(polygon.bounds)), frame_mm, placed,
-            page_tree, labels, sizes=BESIDE_PT, bold=False, colour=INK, leader=True,
-            target=polygon,
+            canvas.pdf, building.label, rect_quad(*_centre_size(polygon.bounds)),
+            canvas.frame_mm, canvas.placed, shown.tree, canvas.labels, sizes=BESIDE_PT,
+            bold=False, colour=INK, leader=True, target=polygon,
         ):  # fmt: skip
             stats.placed += 1
         else:
             stats.plates_dropped += 1
             stats.dropped += 1
-
-    # Street names along their lines, once or twice per street.
-    for name, parts in street_parts.items():
-        count = _place_street(pdf, name, parts, frame_mm, placed, labels)
-        stats.streets += count
-        stats.placed += count
-
-    # Zone and community names.
-    for area, colour, is_community, inside in area_labels:
-        text = area.name if is_community else f"{area.name} {area.code}".strip()
-        if _place_area(pdf, text, inside, colour, is_community, placed, page_tree, labels):
-            stats.areas += 1
-            stats.placed += 1
-
-    for draw in labels:
-        draw()
 
 
 def _ltrb(area: Box) -> Box:
@@ -707,7 +774,7 @@ def _place_beside(
                 continue
             placed.add(quad, upright=True)
             if leader and target is not None:
-                near = nearest_points(target.exterior, Point(x, y))[0]
+                near = nearest_points(target.boundary, Point(x, y))[0]
                 edge = _box_edge_towards(quad, near.x, near.y)
                 labels.append(functools.partial(_draw_leader, pdf, edge, (near.x, near.y)))
             labels.append(
