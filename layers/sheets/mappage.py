@@ -5,7 +5,7 @@ What a sheet shows is picked with STRtrees built once per pack (:func:`_index`);
 geometries are moved to page millimetres in one vectorised ``shapely.transform`` and drawn with
 ``FPDF.polygon``/``polyline`` inside a clip to the frame. Labels are placed greedily, by priority
 (stop numbers, the start, door plates, street names, zone and community names), against an index
-of the boxes already placed (:class:`_Placed`); a label that finds no free place at any size and
+of the boxes already placed (:class:`LabelIndex`); a label that finds no free place at any size and
 position is dropped and counted.
 """
 
@@ -217,7 +217,7 @@ def rotated_quad(cx: float, cy: float, w: float, h: float, ux: float, uy: float)
 
 
 @dataclass
-class _Placed:
+class LabelIndex:
     """The boxes of the labels placed so far, bucketed by ``cell_mm`` squares of the page."""
 
     cell_mm: float = 10.0
@@ -399,7 +399,7 @@ class _Canvas:
     frame: Frame
     to_page: Any  # ground coordinates (n×2 array) → page mm
     ground: Polygon  # the frame's ground box
-    placed: _Placed = field(default_factory=_Placed)
+    placed: LabelIndex = field(default_factory=LabelIndex)
     labels: list[Callable[[], None]] = field(default_factory=list)
     stats: _Stats = field(default_factory=_Stats)
 
@@ -628,7 +628,7 @@ def _place_stop(
     text: str,
     polygon: Polygon,
     frame_mm: Box,
-    placed: _Placed,
+    placed: LabelIndex,
     labels: list[Callable[[], None]],
     colour: Colour,
 ) -> bool:
@@ -683,7 +683,7 @@ def _place_inside(
     pdf: FPDF,
     text: str,
     polygon: BaseGeometry,
-    placed: _Placed,
+    placed: LabelIndex,
     labels: list[Callable[[], None]],
     routes: STRtree,
     fill: Colour,
@@ -739,7 +739,7 @@ def _place_beside(
     text: str,
     anchor: Quad,
     frame_mm: Box,
-    placed: _Placed,
+    placed: LabelIndex,
     obstacles: STRtree,
     labels: list[Callable[[], None]],
     *,
@@ -796,7 +796,7 @@ def _place_street(
     name: str,
     parts: list[tuple[LineString, str]],
     frame_mm: Box,
-    placed: _Placed,
+    placed: LabelIndex,
     labels: list[Callable[[], None]],
 ) -> int:
     """Up to two labels of ``name`` along its longest straight-enough stretches."""
@@ -850,7 +850,7 @@ def _place_area(
     inside: BaseGeometry,
     colour: Colour,
     bold: bool,
-    placed: _Placed,
+    placed: LabelIndex,
     obstacles: STRtree,
     labels: list[Callable[[], None]],
 ) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import re
 import subprocess
 from collections.abc import Iterator
@@ -16,7 +17,15 @@ from shapely import affinity
 from shapely.geometry import LineString, Point, box
 
 from layers.sheets.layout import Sheet, page_layout, plan_sheets, references
-from layers.sheets.mappage import PALETTE, draw_sheet, scale_bar_metres, team_colours
+from layers.sheets.mappage import (
+    PALETTE,
+    LabelIndex,
+    draw_sheet,
+    rect_quad,
+    rotated_quad,
+    scale_bar_metres,
+    team_colours,
+)
 from layers.sheets.pack import BuildingItem, NamedLine, Pack, PackKind, Paper, RouteLeg
 from layers.sheets.pdf import PAPER_MM, new_document
 
@@ -289,3 +298,18 @@ def test_slabs_carry_their_plates_along_them() -> None:
     # Rotated text: the page's text matrices turn some labels by the slabs' 25°.
     content = b"".join(page.get_contents().get_data() for page in reader.pages)
     assert b"0.9063 0.4226 -0.4226 0.9063" in content
+
+
+def test_placed_labels_block_overlapping_boxes_upright_and_turned() -> None:
+    placed = LabelIndex()
+    placed.add(rect_quad(10.0, 10.0, 8.0, 3.0), upright=True)
+    assert not placed.free(rect_quad(14.0, 11.0, 8.0, 3.0), upright=True)
+    assert placed.free(rect_quad(10.0, 14.0, 8.0, 3.0), upright=True)
+    # A label turned 45° whose box misses the corner of the upright one, and one that hits it.
+    diagonal = (math.sqrt(0.5), -math.sqrt(0.5))
+    assert placed.free(rotated_quad(17.5, 5.0, 6.0, 2.0, *diagonal))
+    assert not placed.free(rotated_quad(15.0, 8.0, 6.0, 2.0, *diagonal))
+    # Boxes in other cells of the index do not see each other.
+    placed.add(rotated_quad(50.0, 50.0, 30.0, 3.0, *diagonal))
+    assert not placed.free(rect_quad(50.0, 50.0, 2.0, 2.0), upright=True)
+    assert placed.free(rect_quad(40.0, 40.0, 2.0, 2.0), upright=True)
