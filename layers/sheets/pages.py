@@ -334,7 +334,7 @@ def draw_cover(pdf: FPDF, pack: Pack, sheets: Sequence[SheetLike]) -> None:
     _legend(pdf, legend, MARGIN, map_bottom + 2, inner)
     if frame is not None:
         _font(pdf, 7.5, colour=GREY)
-        scale = _("Scale 1:%(scale)s") % {"scale": f"{_nice_round(frame.scale):,}"}
+        scale = _("Scale %(scale)s") % {"scale": f"1:{_nice_round(frame.scale):,}"}
         _text(pdf, MARGIN + inner, map_top + 3, scale, align="R")
     _footer(pdf, pack, width, height)
 
@@ -467,7 +467,7 @@ def _legend_items(pack: Pack, with_sheets: bool) -> list[LegendItem]:
         if len(colours) > 10:
             items.append(("none", INK, _("and %(n)d more teams") % {"n": len(colours) - 10}))
     else:
-        items.append(("fill", HIGHLIGHT, _("Buildings of this pack")))
+        items.append(("fill", HIGHLIGHT, _("Pack building")))
     if pack.context:
         items.append(("fill", (215, 215, 215), _("Other buildings")))
     if pack.routes:
@@ -477,7 +477,7 @@ def _legend_items(pack: Pack, with_sheets: bool) -> list[LegendItem]:
             route = next(iter(team_colours(pack).values()), TEAM_COLOURS[0])
             items.append(("line", route, _("Route")))
     if pack.start is not None:
-        items.append(("start", INK, _("Starting point")))
+        items.append(("start", INK, _("Start point")))
     if with_sheets:
         items.append(("sheet", SHEET_INDEX, _("Map sheet and its number")))
     return items
@@ -1027,4 +1027,4 @@ def _scale_bar(pdf: FPDF, x: float, y: float, mm_per_m: float, scale: int) -> No
     _text(pdf, x, y - 2.5, "0", align="C")
     _text(pdf, x + bar, y - 2.5, f"{length_m:g} m", align="C")
     _font(pdf, 7.5, bold=True)
-    _text(pdf, x + bar + 8, y, _("Scale 1:%(scale)s") % {"scale": scale})
+    _text(pdf, x + bar + 8, y, _("Scale %(scale)s") % {"scale": f"1:{scale}"})
