@@ -67,7 +67,7 @@ STREET_MM = {
     "alley": 0.7,
     "path": 0.5,
 }
-STREET_PT = {"main": 7.5, "primary": 7.5, "trunk": 7.5, "secondary": 6.5, "alley": 5.5}
+STREET_PT = {"main": 8.0, "primary": 8.0, "trunk": 8.0, "secondary": 7.0, "alley": 6.0}
 PLATE_PT = (6.5, 5.5, 4.6)
 BESIDE_PT = (6.0, 5.0)
 ROUTE_MM = 0.6
@@ -791,6 +791,14 @@ def _box_edge_towards(quad: Quad, x: float, y: float) -> tuple[float, float]:
     return (min(max(x, minx), maxx), min(max(y, miny), maxy))
 
 
+def _merged(parts: list[tuple[LineString, str]]) -> list[tuple[LineString, str]]:
+    """The parts of one street joined where they meet (streets come in many short pieces),
+    longest first."""
+    kind = parts[0][1]
+    merged = shapely.line_merge(MultiLineString([p for p, _kind in parts]))
+    return sorted(((line, kind) for line in _line_parts(merged)), key=lambda p: -p[0].length)
+
+
 def _place_street(
     pdf: FPDF,
     name: str,
@@ -799,19 +807,21 @@ def _place_street(
     placed: LabelIndex,
     labels: list[Callable[[], None]],
 ) -> int:
-    """Up to two labels of ``name`` along its longest straight-enough stretches."""
-    parts = sorted(parts, key=lambda p: -p[0].length)
+    """Up to two labels of ``name`` along its longest straight-enough stretches (at a third
+    and two thirds of a long line, else the middle, else anywhere along it), turned to read
+    left to right, 60 mm apart at least."""
     done: list[tuple[float, float]] = []
-    for part, kind in parts:
-        base = STREET_PT.get(kind, 6.0)
+    for part, kind in _merged(parts):
+        base = STREET_PT.get(kind, 6.5)
         length = part.length
-        for size in (base, base - 1.0):
+        for size, bend_mm in ((base, 0.8), (base - 1.0, 1.4)):
             width = text_width(pdf, name, size) + 1.0
             height = _mm(size) * 1.1
             if length < width + 2.0:
                 continue
             fractions = [0.5] if length < 3 * width + 40 else [1 / 3, 2 / 3, 0.5]
-            fractions += [0.25, 0.75, 0.4, 0.6, 0.15, 0.85]
+            steps = max(2, int(length / (width / 2)))
+            fractions += [k / steps for k in range(1, steps)]
             for fraction in fractions:
                 if len(done) >= 2:
                     return len(done)
@@ -824,7 +834,7 @@ def _place_street(
                 stretch = substring(part, d - width / 2, d + width / 2)
                 (x0, y0), (x1, y1) = stretch.coords[0], stretch.coords[-1]
                 chord = LineString([(x0, y0), (x1, y1)])
-                if chord.length < width * 0.9 or stretch.hausdorff_distance(chord) > 0.8:
+                if chord.length < width * 0.9 or stretch.hausdorff_distance(chord) > bend_mm:
                     continue
                 ux, uy = (x1 - x0) / chord.length, (y1 - y0) / chord.length
                 if ux < 0 or (ux == 0 and uy > 0):

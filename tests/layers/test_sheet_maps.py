@@ -313,3 +313,25 @@ def test_placed_labels_block_overlapping_boxes_upright_and_turned() -> None:
     placed.add(rotated_quad(50.0, 50.0, 30.0, 3.0, *diagonal))
     assert not placed.free(rect_quad(50.0, 50.0, 2.0, 2.0), upright=True)
     assert placed.free(rect_quad(40.0, 40.0, 2.0, 2.0), upright=True)
+
+
+def test_streets_in_short_pieces_and_bends_are_named() -> None:
+    pack = synthetic_pack()
+    x0, y0 = ORIGIN
+    pieces = [
+        NamedLine("光华路", LineString([(x0 + k * 12, y0 + 70), (x0 + (k + 1) * 12, y0 + 70)]))
+        for k in range(35)
+    ]
+    bend = LineString(
+        [
+            (x0 + 200 + 150 * math.cos(math.radians(a)), y0 + 100 + 150 * math.sin(math.radians(a)))
+            for a in range(0, 181, 5)
+        ]
+    )
+    pack = dataclasses.replace(
+        pack, streets=[*pack.streets, *pieces, NamedLine("环湖路", bend, "secondary")]
+    )
+    data, _sheets, _refs, _drawn, stats = render(pack)
+    words = strings(pypdf.PdfReader(io.BytesIO(data)), 0)
+    assert {"光华路", "环湖路"} <= words
+    assert stats[0]["dropped"] == 0
