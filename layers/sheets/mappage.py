@@ -1049,7 +1049,8 @@ def _scale_bar(pdf: FPDF, scale: int, x: float, y: float, max_mm: float) -> None
 def _legend_items(pack: Pack, index: _Index) -> list[tuple[str, str, Colour]]:
     items: list[tuple[str, str, Colour]] = [("context", _("Building"), CONTEXT_FILL)]
     if pack.kind == PackKind.SWEEP and index.teams:
-        items += [("team", name, tint(colour, 0.5)) for name, colour in index.teams.items()][:6]
+        # Each team: its buildings' fill with its route's colour along the bottom.
+        items += [("team", name, colour) for name, colour in index.teams.items()][:6]
     else:
         items.append(("pack", _("Pack building"), PACK_FILL))
     route = next(iter(index.teams.values()), PALETTE[0])
@@ -1081,10 +1082,15 @@ def _draw_legend(pdf: FPDF, pack: Pack, area: Box, index: _Index) -> None:
 
 
 def _legend_symbol(pdf: FPDF, kind: str, x: float, y: float, colour: Colour) -> None:
-    if kind in ("context", "pack", "team"):
+    if kind in ("context", "pack"):
         edge = CONTEXT_EDGE if kind == "context" else PACK_EDGE
         set_style(pdf, fill=colour, stroke=edge, width=0.2)
         pdf.rect(x, y - 1.5, 7.5, 3.0, style="DF")
+    elif kind == "team":
+        set_style(pdf, fill=tint(colour, 0.5), stroke=PACK_EDGE, width=0.2)
+        pdf.rect(x, y - 1.8, 7.5, 2.6, style="DF")
+        set_style(pdf, stroke=colour, width=ROUTE_MM)
+        pdf.line(x, y + 1.5, x + 7.5, y + 1.5)
     elif kind == "route":
         set_style(pdf, stroke=colour, width=ROUTE_MM)
         pdf.line(x, y, x + 7.5, y)
