@@ -558,9 +558,9 @@ def _columns(table_w: float) -> list[_Column]:
         _Column(_("Unit"), 11, "C"),
         _Column(_("Floor"), 10, "C"),
         _Column(_("Room"), 14, "C"),
-        _Column(_("Door plate"), 38),
+        _Column(_("Door plate"), 37),
         _Column(_("Use"), 16),
-        _Column(_("Rented"), 10, "C"),
+        _Column(_("Rented"), 11, "C"),
         _Column(_("Last visit"), 19, "C"),
         _Column(_("Outcome"), 17),
     ]
@@ -744,11 +744,23 @@ def _table_header(page: _RegisterPage) -> None:
     for column in page.columns:
         size = 6.5 if column.align == "T" else 7.5
         _font(pdf, size, bold=True)
-        label = _fit(pdf, column.label, column.width - 1)
-        if column.align == "L":
-            _text(pdf, x + 1.2, _baseline(y, HEAD_MM, size), label)
-        else:
-            _text(pdf, x + column.width / 2, _baseline(y, HEAD_MM, size), label, align="C")
+        lines = [column.label]
+        if _width(pdf, column.label) > column.width - 1:
+            size = 5.8
+            _font(pdf, size, bold=True)
+        if _width(pdf, column.label) > column.width - 1 and " " in column.label:
+            # Two lines rather than a cut word ("Not at / home"), a little smaller.
+            size = 6.0
+            _font(pdf, size, bold=True)
+            lines = list(column.label.rsplit(" ", 1))
+        line_mm = size * PT_MM * 1.1
+        for i, line in enumerate(lines):
+            label = _fit(pdf, line, column.width - 1)
+            baseline = _baseline(y, HEAD_MM, size) + (i - (len(lines) - 1) / 2) * line_mm
+            if column.align == "L":
+                _text(pdf, x + 1.2, baseline, label)
+            else:
+                _text(pdf, x + column.width / 2, baseline, label, align="C")
         x += column.width
     set_style(pdf, stroke=INK, width=0.3)
     pdf.line(MARGIN, y + HEAD_MM, page.width - MARGIN, y + HEAD_MM)
