@@ -4,7 +4,8 @@
     .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8001 --user U --password P
 
 ``--only-sweeps`` takes only the sweep pages (sweep-*.png, desktop and phone: the demo sweep of
-``manage.py demo_sweep``). ``--only-field`` takes only the field page (field-*.png), as ``--field-user`` (default
+``manage.py demo_sweep``). ``--only-sheets`` takes only the field-pack page (sheets-*.png): a pack of the
+first sweep's first team, day 1, made by the server's worker, with its download links. ``--only-field`` takes only the field page (field-*.png), as ``--field-user`` (default
 ``demo-worker``, a member of the demo sweep's team: ``manage.py demo_sweep``); nothing is sent.
 The account must be able to open buildings in the admin (``demo-district`` can, and so can a
 superuser). The phone screenshot of the index page is taken signed in as well.
@@ -224,6 +225,22 @@ def sweep_pages(page: Page, out: Path, *, phone: bool = False) -> list[str]:
     return [f"sweep-list{suffix}.png", f"sweep-plan{suffix}.png", f"sweep-gaps{suffix}.png"]
 
 
+def sheet_pages(page: Page, out: Path, *, phone: bool = False) -> list[str]:
+    """The field-pack page: on a desktop, a pack of the first sweep's first team (day 1) submitted
+    and made (the server's worker must run), its download links shown; on a phone, the form and
+    the list."""
+    name = "sheets-phone.png" if phone else "sheets-desktop.png"
+    page.goto("/sheets/")
+    page.wait_for_load_state("networkidle")
+    if not phone:
+        page.select_option("#pack-day", index=1)
+        page.click("#new-pack button[type=submit]")
+        page.wait_for_selector("#packs li.pack:first-child a[data-format=pdf]", timeout=180_000)
+        page.wait_for_timeout(3200)  # the toast has gone
+    page.screenshot(path=out / name, full_page=True)
+    return [name]
+
+
 def report(guards: list[OfflineGuard], out: Path, written: list[str]) -> int:
     """Blocked outside requests and failures on stderr (status 1 for the former), then the files."""
     status = 0
@@ -260,6 +277,11 @@ def main() -> int:
     parser.add_argument(
         "--only-sweeps", action="store_true", help="only the sweep pages (a sweep must exist)"
     )
+    parser.add_argument(
+        "--only-sheets",
+        action="store_true",
+        help="only the field-pack page (a planned sweep must exist, the worker must run)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     guards: list[OfflineGuard] = []
@@ -269,6 +291,20 @@ def main() -> int:
                 browser, args.base_url, args.out, args.field_user, args.password, args.locale
             )
         return report([guard], args.out, names)
+
+    if args.only_sheets:
+        written = []
+        with chromium() as browser:
+            for viewport in (None, PHONE):
+                context, guard = new_context(
+                    browser, args.base_url, viewport=viewport, locale=args.locale
+                )
+                guards.append(guard)
+                page = context.new_page()
+                log_in(page, args.user, args.password, next_url="/sheets/")
+                written += sheet_pages(page, args.out, phone=viewport is not None)
+                context.close()
+        return report(guards, args.out, written)
 
     if args.only_sweeps:
         written = []

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from gis.models import WRITE_ROLES, Building, DoorPlate
@@ -190,11 +191,16 @@ def sheet_page(request: HttpRequest) -> HttpResponse:
     return render(request, "web/sheets/index.html", context)
 
 
-def _words() -> dict[str, str]:
+def _plural(one: str, other: str) -> dict[str, str]:
+    """A count's two forms for the script (English has two; Chinese one, the same for both)."""
+    return {"one": ngettext(one, other, 1), "other": ngettext(one, other, 2)}
+
+
+def _words() -> dict[str, Any]:
     return {
         "all_days": _("all days"),
         "day": _("Day %(d)s"),
-        "days": _("%(n)s days"),
+        "days": _plural("%(n)s day", "%(n)s days"),
         "not_planned": _("not planned yet"),
         "closed": _("closed"),
         "no_team": _("This sweep has no team."),
@@ -211,8 +217,8 @@ def _words() -> dict[str, str]:
         "refused": _("Your account may not print field packs (read-only)."),
         "pdf": _("PDF"),
         "gpkg": _("GeoPackage (QField)"),
-        "pages": _("%(n)s pages"),
-        "sheets": _("%(n)s map sheets"),
+        "pages": _plural("%(n)s page", "%(n)s pages"),
+        "sheets": _plural("%(n)s map sheet", "%(n)s map sheets"),
         "seconds": _("%(s)s s"),
         "no_packs": _("No field pack yet."),
         "paper_auto": _("paper chosen by the extent"),

@@ -12,10 +12,13 @@
   var form = $("new-pack");
   var rows = {};     // job id -> its <li>
   var polling = {};  // job id -> true while a poll is pending
+  var watched = {};  // job id -> true once seen running here
 
   function fmt(text, values) {
     return text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
   }
+  // A count with its word: ``forms`` is {one, other} (Chinese has one form, English two).
+  function count(forms, n) { return fmt(n === 1 ? forms.one : forms.other, { n: n }); }
   function when(iso) {
     var d = new Date(iso);
     if (isNaN(d)) return "";
@@ -43,9 +46,12 @@
       h("span", { class: "status status-" + job.status, text: job.status_label })
     ]));
     li.appendChild(h("p", { class: "note", text: [job.kind_label, job.paper === "auto" ? W.paper_auto : job.paper.toUpperCase(), when(job.created_at)].filter(Boolean).join(" · ") }));
-    if (!job.finished) {
+    // The bar runs while the job does, and stays (full, coloured by the outcome) on the rows
+    // watched on this page.
+    if (!job.finished) watched[job.id] = true;
+    if (watched[job.id]) {
       li.appendChild(h("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(job.percent) }, [
-        h("div", { class: "bar", style: "width: " + job.percent + "%" })
+        h("div", { class: "bar" + (job.finished ? " status-" + job.status : ""), style: "width: " + (job.finished ? 100 : job.percent) + "%" })
       ]));
     }
     if (job.error) li.appendChild(h("p", { class: "error", text: W.failed + ": " + job.error }));
@@ -53,7 +59,7 @@
       li.appendChild(h("p", { class: "downloads" }, [
         h("a", { class: "button", href: job.pdf, download: "", "data-format": "pdf", text: W.pdf }),
         h("a", { class: "button secondary", href: job.gpkg, download: "", "data-format": "gpkg", text: W.gpkg }),
-        h("span", { class: "note facts", text: [fmt(W.pages, { n: job.pages }), fmt(W.sheets, { n: job.sheets }), fmt(W.seconds, { s: job.seconds })].join(" · ") })
+        h("span", { class: "note facts", text: [count(W.pages, job.pages), count(W.sheets, job.sheets), fmt(W.seconds, { s: job.seconds })].join(" · ") })
       ]));
     }
     return li;
@@ -130,7 +136,7 @@
     teams.forEach(function (t) {
       teamSelect.appendChild(h("option", {
         value: t.id, selected: String(t.id) === String(prefill.team) ? "selected" : null,
-        text: t.name + (t.days.length ? " · " + fmt(W.days, { n: t.days.length }) : "")
+        text: t.name + (t.days.length ? " · " + count(W.days, t.days.length) : "")
       }));
     });
     drawDays();
