@@ -530,7 +530,7 @@ HEAD_MM = 7.5
 BAND_MM = 21.0
 CONT_BAND_MM = 9.0
 GAP_MM = 5.0
-QR_MM = 17.0
+QR_MM = 19.0
 MIN_ROWS = 6  # a building longer than a page starts on a page only if this many rows fit
 BLANK_ROWS = 2  # rows to write in under a building that has no rooms
 TICK_MM = 3.2
@@ -713,7 +713,7 @@ def _building_band(
     _facts_line(pdf, left + 2, text_right, y + 16, facts)
     pdf.set_fill_color(*WHITE)
     pdf.rect(right - QR_MM - 2, y + (height - QR_MM) / 2, QR_MM, QR_MM, style="F")
-    draw_qr(pdf, building.url, right - QR_MM - 2, y + (height - QR_MM) / 2, QR_MM, border=2)
+    draw_qr(pdf, building.url, right - QR_MM - 2, y + (height - QR_MM) / 2, QR_MM)
     page.y += height + 1
 
 
@@ -929,7 +929,7 @@ def _plan_heading(
     colour: Colour,
 ) -> None:
     right = width - MARGIN
-    qr = 18.0
+    qr = 20.0
     _font(pdf, 9, bold=True, colour=GREY)
     title = _("Building plan")
     if page_of[1] > 1:
@@ -958,7 +958,7 @@ def _plan_heading(
         (_("Scale"), _("all floors at 1:%(scale)d") % {"scale": layout.scale}),
     ]
     _facts_line(pdf, MARGIN, right - qr - 4, MARGIN + 18.5, facts)
-    draw_qr(pdf, building.url, right - qr, MARGIN - 1, qr, border=2)
+    draw_qr(pdf, building.url, right - qr, MARGIN - 1, qr)
     set_style(pdf, stroke=INK, width=0.4)
     pdf.line(MARGIN, MARGIN + PLAN_HEAD_MM - 2.5, right - qr - 2, MARGIN + PLAN_HEAD_MM - 2.5)
 
