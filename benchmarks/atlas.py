@@ -1,5 +1,7 @@
 """Field-pack atlas benchmark: a whole-sweep atlas of about 100 map sheets of the ``district``
-demo (``--quick``: about 4 sheets of the ``demo`` city), made as the app makes it.
+demo (``--quick``: about 4 sheets of the ``demo`` city), made as the app makes it, on A4 by
+default (``--paper``: the first district's buildings fill about 78 sheets on A3, the layout's
+own choice for them, and about twice as many on A4).
 
 On a scratch database of its own (``plategrid_bench_atlas_<size>``, loaded once and reused, see
 ``_setup.scratch_city``), the benchmark adds the first district's communities in code order until the layout of their
@@ -35,6 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="demo city, about 4 sheets")
     parser.add_argument("--sheets", type=int, help="map sheets wanted (default 100, quick 4)")
+    parser.add_argument(
+        "--paper", choices=("auto", "a4", "a3"), default="a4", help="the atlas's paper (a4)"
+    )
     parser.add_argument("--fresh", action="store_true", help="reload the scratch database")
     args = parser.parse_args()
     size = "demo" if args.quick else "district"
@@ -43,6 +48,8 @@ def main() -> None:
     setup_django()
     from django.conf import settings
     from django.db import connection
+
+    from layers.sheets.pack import Paper
 
     connection.settings_dict["NAME"] = f"plategrid_bench_atlas_{size}"
     loaded = scratch_city(connection, benchmark="atlas", size=size, fresh=args.fresh)
@@ -53,12 +60,13 @@ def main() -> None:
         settings.SWEEP_PLAN_TIME_LIMIT_S = 5.0
     figure("size", size)
 
-    codes = communities_for(wanted)
+    figure("paper", args.paper)
+    codes = communities_for(wanted, Paper(args.paper))
     sweep = planned_sweep(codes)
-    run_atlas(sweep)
+    run_atlas(sweep, args.paper)
 
 
-def communities_for(wanted: int) -> list[str]:
+def communities_for(wanted: int, paper: Any) -> list[str]:
     """Communities of the first district, in code order, until their buildings' layout needs
     ``wanted`` map sheets (or the district's end)."""
     import shapely
@@ -85,6 +93,7 @@ def communities_for(wanted: int) -> list[str]:
         chosen.append(code)
         probe = Pack(
             kind=PackKind.SWEEP,
+            paper=paper,
             title="",
             made_on=None,  # type: ignore[arg-type]
             buildings=[
@@ -148,11 +157,12 @@ def planned_sweep(codes: list[str]) -> Any:
     return sweep
 
 
-def run_atlas(sweep: Any) -> None:
+def run_atlas(sweep: Any, paper: str) -> None:
     from gis.progress import JobStatus
     from layers.sheets import jobs
 
-    job, _created = jobs.submit_pack(None, {"kind": "sweep", "sweep": sweep.pk}, queue=False)
+    options = {"kind": "sweep", "sweep": sweep.pk, "paper": paper}
+    job, _created = jobs.submit_pack(None, options, queue=False)
     started = time.perf_counter()
     job = jobs.run_pack(str(job.pk))
     job_s = time.perf_counter() - started
