@@ -109,7 +109,7 @@ def sweep_detail(request: HttpRequest, pk: int) -> HttpResponse:
     config = {
         "sweep": {"id": sweep.pk, "name": sweep.name, "closed": sweep.closed_at is not None},
         "can_edit": editable,
-        "urls": {**_map_urls(), "field": reverse("field")},
+        "urls": {**_map_urls(), "field": reverse("field"), "sheets": reverse("sheets")},
         "basemap": settings.PLATEGRID_BASEMAP,
         "team_colours": list(styles.ZONE_COLOURS),
         "outcomes": dict(VisitOutcome.choices),
@@ -161,6 +161,8 @@ def _detail_words() -> dict[str, str]:
         "start": _("start"),
         "old_version": _("An older version: edits apply to the plan in force."),
         "route_of": _("Route"),
+        "print_day": _("Print this day's field pack"),
+        "print_team": _("Print the team's field pack (all days)"),
         "closed": _("This sweep is closed."),
         "too_long": _(
             "The longest team walk takes %(days)s working days, but the sweep runs %(window)s "

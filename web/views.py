@@ -40,7 +40,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
 def map_config() -> dict[str, Any]:
     """What the map's script needs: URLs, the basemap, the code lists and its words."""
     return {
-        "urls": {**_map_urls(), "export": reverse("map-export")},
+        "urls": {**_map_urls(), "export": reverse("map-export"), "sheets": reverse("sheets")},
         "basemap": settings.PLATEGRID_BASEMAP,
         "building_uses": dict(BuildingUse.choices),
         "room_uses": dict(RoomUse.choices),
@@ -74,6 +74,7 @@ def _client_words() -> dict[str, str]:
 
 def _words() -> dict[str, str]:
     return _client_words() | {
+        "print_pack": _("Print field pack"),
         "no_results": _("Nothing found."),
         "boundaries": _("Boundaries"),
         "compounds": _("Compounds"),
@@ -148,6 +149,7 @@ def grid_config(request: HttpRequest, community: Community) -> dict[str, Any]:
         "urls": {
             **_map_urls(),
             "network": reverse("grid-network", kwargs={"code": community.code}),
+            "sheets": reverse("sheets"),
         },
         "basemap": settings.PLATEGRID_BASEMAP,
         "zone_colours": list(styles.ZONE_COLOURS),
@@ -163,6 +165,7 @@ def grid_config(request: HttpRequest, community: Community) -> dict[str, Any]:
 def _grid_words() -> dict[str, str]:
     return _client_words() | {
         "zones": _("Zones"),
+        "print_pack": _("Print field pack"),
         "new_zone": _("New zone"),
         "name": _("name"),
         "kind": _("kind"),

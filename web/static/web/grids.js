@@ -362,6 +362,10 @@
     if (selected.length !== 1) { box.hidden = true; return; }
     var f = selected[0]; box.hidden = false;
     box.appendChild(h("h2", { text: (f.get("code") || W.new_zone) }));
+    // A saved zone's field pack (printed map sheets, web/sheet_pages.py).
+    if (f.get("code") && f.get("zid") && !f.get("dirty")) {
+      box.appendChild(h("p", { "class": "print-pack" }, [h("a", { href: cfg.urls.sheets + "?zone=" + f.get("code"), text: W.print_pack })]));
+    }
     var name = h("input", { value: f.get("name"), maxlength: "100", disabled: !cfg.can_edit, "aria-label": W.name });
     var kind = h("select", { disabled: !cfg.can_edit, "aria-label": W.kind }, Object.keys(cfg.zone_kinds).map(function (k) {
       return h("option", { value: k, text: cfg.zone_kinds[k], selected: k === f.get("kind") ? "selected" : null });

@@ -361,6 +361,8 @@
       [W.floors, p.floors_below ? p.floors_above + " / B" + p.floors_below : p.floors_above],
       [W.landlords, (p.landlords || []).map(function (l) { return l.name + (l.phone_masked ? " " + l.phone_masked : ""); }).join("，")]
     ]));
+    // The building's field pack (printed map sheet, register and plans: web/sheet_pages.py).
+    if (cfg.urls.sheets && p.id) panel.appendChild(h("p", { "class": "print-pack" }, [h("a", { href: cfg.urls.sheets + "?building=" + p.id, text: W.print_pack })]));
     panel.appendChild(plateSection(p));
     panel.appendChild(planSection(p));
     var roomBox = h("div", { id: "room-detail" });

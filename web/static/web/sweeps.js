@@ -176,6 +176,10 @@
     return state.plan.features.filter(function (f) { return f.properties.kind === "stop" && f.properties.team === teamId && f.properties.day === day; })
       .map(function (f) { return f.properties; }).sort(function (a, b) { return a.seq - b.seq; });
   }
+  // The field pack (printed map sheets) of a team's day, or of all its days (web/sheet_pages.py).
+  function packUrl(teamId, day) {
+    return cfg.urls.sheets + "?sweep=" + ID + "&team=" + teamId + (day ? "&day=" + day : "");
+  }
   // One fold per team, holding one fold per day with its buildings in walking order.
   function drawDays() {
     var box = $("days"); box.textContent = "";
@@ -184,7 +188,8 @@
       var s = teamSummary(team.id);
       var fold = h("details", { class: "team-days", "data-team": team.id }, [
         h("summary", {}, [h("span", { class: "swatch", style: "background:" + colour(team.id) }),
-          " " + team.name + " · " + team.days.length + " " + W.days + " · " + num(s.walk_km, 1) + " " + W.km + " · " + num(s.hours, 1) + " " + W.hours])
+          " " + team.name + " · " + team.days.length + " " + W.days + " · " + num(s.walk_km, 1) + " " + W.km + " · " + num(s.hours, 1) + " " + W.hours]),
+        h("p", { class: "print-pack" }, [h("a", { href: packUrl(team.id), text: W.print_team })])
       ]);
       team.days.forEach(function (d) {
         var details = h("details", { class: "day", "data-team": team.id, "data-day": d.day }, [
@@ -193,6 +198,7 @@
         details.addEventListener("toggle", function () {
           if (details.open) { state.selected = { team: team.id, day: d.day }; redraw(); }
           if (!details.open || details.querySelector("ol")) return;
+          details.appendChild(h("p", { class: "print-pack" }, [h("a", { href: packUrl(team.id, d.day), text: W.print_day })]));
           details.appendChild(h("ol", { class: "stops" }, stopsOf(team.id, d.day).map(function (stop) {
             return h("li", {}, [h("button", { type: "button", class: "link", onclick: function () { select(stop); } }, [stop.seq + ". " + stop.address]), " · " + stop.rooms + " " + W.rooms]);
           })));
