@@ -30,22 +30,19 @@ from shapely.ops import nearest_points, substring
 
 from .layout import Box, Sheet, column_letter, page_layout
 from .pack import NamedArea, Pack, PackKind
-from .pdf import FONT, INK, WHITE, Colour, Frame, add_page, set_style
+from .pdf import (
+    FONT,
+    INK,
+    TEAM_PALETTE,
+    WHITE,
+    Colour,
+    Frame,
+    add_page,
+    set_style,
+    team_colours,
+)
 
 PT_MM = 25.4 / 72.0
-#: Team colours, by the order of the team names.
-PALETTE: tuple[Colour, ...] = (
-    (214, 39, 40),
-    (31, 119, 180),
-    (44, 160, 44),
-    (148, 103, 189),
-    (255, 127, 14),
-    (140, 86, 75),
-    (227, 119, 194),
-    (23, 190, 207),
-    (188, 189, 34),
-    (127, 127, 127),
-)
 PACK_FILL: Colour = (252, 205, 140)
 PACK_EDGE: Colour = (90, 70, 50)
 CONTEXT_FILL: Colour = (226, 226, 226)
@@ -85,12 +82,6 @@ def tint(colour: Colour, amount: float = 0.55) -> Colour:
         round(g + (255 - g) * amount),
         round(b + (255 - b) * amount),
     )
-
-
-def team_colours(pack: Pack) -> dict[str, Colour]:
-    """A fixed colour per team, by the order of the team names."""
-    names = sorted({b.team for b in pack.buildings if b.team} | {r.team for r in pack.routes})
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
 
 # --- what a sheet shows ------------------------------------------------------------------------
@@ -496,7 +487,7 @@ def _draw_buildings(canvas: _Canvas, pack: Pack, index: _Index) -> _Shown:
     sweep = pack.kind == PackKind.SWEEP
     fills = []
     for i, polygon in zip(ids, pages, strict=True):
-        team = index.teams.get(pack.buildings[i].team, PALETTE[0])
+        team = index.teams.get(pack.buildings[i].team, TEAM_PALETTE[0])
         fill = tint(team, 0.5) if sweep else PACK_FILL
         set_style(canvas.pdf, fill=fill, stroke=PACK_EDGE, width=0.2)
         _fill_polygon(canvas.pdf, polygon, fill)
@@ -509,7 +500,7 @@ def _draw_routes(canvas: _Canvas, pack: Pack, index: _Index) -> STRtree:
     parts: list[LineString] = []
     for i in sorted(index.routes.query(canvas.ground)):
         leg = pack.routes[i]
-        set_style(canvas.pdf, stroke=index.teams.get(leg.team, PALETTE[0]), width=ROUTE_MM)
+        set_style(canvas.pdf, stroke=index.teams.get(leg.team, TEAM_PALETTE[0]), width=ROUTE_MM)
         for part in canvas.lines(leg.line):
             canvas.pdf.polyline(_coords(part))
             parts.append(part)
@@ -549,7 +540,7 @@ def _place_stops(canvas: _Canvas, pack: Pack, index: _Index, shown: _Shown) -> N
         if building.stop is None:
             continue
         stats.stops += 1
-        colour = index.teams.get(building.team, PALETTE[0])
+        colour = index.teams.get(building.team, TEAM_PALETTE[0])
         if _place_stop(
             canvas.pdf, str(building.stop), polygon, canvas.frame_mm, canvas.placed,
             canvas.labels, colour,
@@ -1053,7 +1044,7 @@ def _legend_items(pack: Pack, index: _Index) -> list[tuple[str, str, Colour]]:
         items += [("team", name, colour) for name, colour in index.teams.items()][:6]
     else:
         items.append(("pack", _("Pack building"), PACK_FILL))
-    route = next(iter(index.teams.values()), PALETTE[0])
+    route = next(iter(index.teams.values()), TEAM_PALETTE[0])
     items += [
         ("route", _("Route"), route),
         ("stop", _("Stop"), route),

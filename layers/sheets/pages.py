@@ -32,27 +32,23 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
 
 from .pack import BuildingItem, Pack, PackKind, PlanFloor, RoomRow
-from .pdf import FONT, INK, WHITE, Colour, Frame, add_page, draw_area, set_style
+from .pdf import (
+    FONT,
+    INK,
+    TEAM_PALETTE,
+    WHITE,
+    Colour,
+    Frame,
+    add_page,
+    draw_area,
+    set_style,
+    team_colours,
+)
 from .qr import draw_qr
 
 Step = Callable[..., None]
 Box = tuple[float, float, float, float]
 
-#: Team colours (routes, stops; buildings of whole-sweep atlases), by the order of the team
-#: names: the same palette and rule as the map sheets' (``mappage.PALETTE``), so that a team has
-#: one colour throughout a pack.
-TEAM_COLOURS: tuple[Colour, ...] = (
-    (214, 39, 40),
-    (31, 119, 180),
-    (44, 160, 44),
-    (148, 103, 189),
-    (255, 127, 14),
-    (140, 86, 75),
-    (227, 119, 194),
-    (23, 190, 207),
-    (188, 189, 34),
-    (127, 127, 127),
-)
 HIGHLIGHT: Colour = (230, 110, 60)  # the pack's buildings when they are not coloured by team
 GREY: Colour = (110, 110, 110)
 LIGHT: Colour = (205, 205, 205)
@@ -179,12 +175,6 @@ def _stop_badge(pdf: FPDF, x: float, y: float, radius: float, stop: int, colour:
     size = min(radius * 2 / PT_MM * 0.62, radius * 2 * 0.9 / (0.56 * PT_MM * len(label)))
     _font(pdf, size, bold=True, colour=WHITE)
     _text(pdf, x, _baseline(y - radius, 2 * radius, size), label, align="C")
-
-
-def team_colours(pack: Pack) -> dict[str, Colour]:
-    """Team name → colour, by the order of the team names (as on the map sheets)."""
-    names = sorted({b.team for b in pack.buildings if b.team} | {r.team for r in pack.routes})
-    return {name: TEAM_COLOURS[i % len(TEAM_COLOURS)] for i, name in enumerate(names)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,7 +373,7 @@ def _overview(pdf: FPDF, pack: Pack, sheets: Sequence[SheetLike], map_box: Box) 
         _overview_buildings(pdf, pack, frame)
         colours = team_colours(pack)
         for leg in pack.routes:
-            colour = colours.get(leg.team, TEAM_COLOURS[0])
+            colour = colours.get(leg.team, TEAM_PALETTE[0])
             set_style(pdf, stroke=colour, width=0.5)
             for line in _lines_on_page(frame, [leg.line]):
                 pdf.polyline(line)
@@ -474,7 +464,7 @@ def _legend_items(pack: Pack, with_sheets: bool) -> list[LegendItem]:
         if pack.kind == PackKind.SWEEP:
             items.append(("line", INK, _("Route (in its team's colour)")))
         else:
-            route = next(iter(team_colours(pack).values()), TEAM_COLOURS[0])
+            route = next(iter(team_colours(pack).values()), TEAM_PALETTE[0])
             items.append(("line", route, _("Route")))
     if pack.start is not None:
         items.append(("start", INK, _("Start point")))
@@ -677,7 +667,7 @@ def _building_band(
             y + (height / 2 if continued else 6.5),
             radius,
             building.stop,
-            page.colours.get(building.team, TEAM_COLOURS[0]),
+            page.colours.get(building.team, TEAM_PALETTE[0]),
         )
         x += 2 * radius + 2.5
     text_right = right - (2 if continued else QR_MM + 4)
@@ -881,7 +871,7 @@ def draw_plans(pdf: FPDF, pack: Pack, refs: dict[int, str], *, step: Step) -> No
     colours = team_colours(pack)
     for building in pack.buildings:
         if building.plan:
-            _draw_plan(pdf, pack, building, refs, colours.get(building.team, TEAM_COLOURS[0]))
+            _draw_plan(pdf, pack, building, refs, colours.get(building.team, TEAM_PALETTE[0]))
             step()
 
 

@@ -24,6 +24,8 @@ from fpdf import FPDF
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
+from .pack import Pack
+
 #: Portrait paper sizes (width, height) in mm.
 PAPER_MM = {"a4": (210.0, 297.0), "a3": (297.0, 420.0)}
 FONT = "cjk"
@@ -32,6 +34,30 @@ WHITE = (255, 255, 255)
 INK = (34, 34, 34)
 
 Colour = tuple[int, int, int]
+
+#: Team colours (routes, stop badges, the buildings of a whole-sweep atlas), one per team in the
+#: order the teams first appear in the pack (its buildings come team by team, in the sweep's
+#: order of teams), the same on every page of a pack.
+TEAM_PALETTE: tuple[Colour, ...] = (
+    (214, 39, 40),
+    (31, 119, 180),
+    (44, 160, 44),
+    (148, 103, 189),
+    (255, 127, 14),
+    (140, 86, 75),
+    (227, 119, 194),
+    (23, 190, 207),
+    (188, 189, 34),
+    (127, 127, 127),
+)
+
+
+def team_colours(pack: Pack) -> dict[str, Colour]:
+    """Team name → colour, by the order the teams first appear (buildings, then routes)."""
+    names = dict.fromkeys(
+        [b.team for b in pack.buildings if b.team] + [r.team for r in pack.routes]
+    )
+    return {name: TEAM_PALETTE[i % len(TEAM_PALETTE)] for i, name in enumerate(names)}
 
 
 @functools.cache

@@ -18,16 +18,14 @@ from shapely.geometry import LineString, Point, box
 
 from layers.sheets.layout import Sheet, page_layout, plan_sheets, references
 from layers.sheets.mappage import (
-    PALETTE,
     LabelIndex,
     draw_sheet,
     rect_quad,
     rotated_quad,
     scale_bar_metres,
-    team_colours,
 )
 from layers.sheets.pack import BuildingItem, NamedLine, Pack, PackKind, Paper, RouteLeg
-from layers.sheets.pdf import PAPER_MM, new_document
+from layers.sheets.pdf import PAPER_MM, TEAM_PALETTE, new_document, team_colours
 
 from .sheet_data import ORIGIN, synthetic_pack
 
@@ -251,11 +249,11 @@ def test_street_names_are_placed_along_the_diagonal_and_the_bend(atlas) -> None:
     assert "汉江大道" in text
 
 
-def test_team_colours_follow_the_team_names() -> None:
+def test_team_colours_follow_the_order_of_the_teams() -> None:
     pack = dense_pack()
     colours = team_colours(pack)
-    assert list(colours) == sorted(TEAMS)
-    assert list(colours.values()) == list(PALETTE[: len(TEAMS)])
+    assert list(colours) == list(dict.fromkeys(b.team for b in pack.buildings if b.team))
+    assert list(colours.values()) == list(TEAM_PALETTE[: len(TEAMS)])
 
 
 @pytest.mark.parametrize(

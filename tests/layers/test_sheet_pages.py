@@ -284,10 +284,13 @@ def test_cover_lists_title_facts_totals_and_sheet_numbers(large: Rendered) -> No
 def test_cover_colours_teams_of_a_sweep_atlas() -> None:
     pack = synthetic_pack(with_plans=0)
     pack.kind = pages.PackKind.SWEEP
+    half = len(pack.buildings) // 2
     pack.buildings = [
-        dataclasses.replace(b, team="二组" if b.id % 2 else "一组") for b in pack.buildings
+        dataclasses.replace(b, team="一组" if k < half else "二组")
+        for k, b in enumerate(pack.buildings)
     ]
-    assert list(pages.team_colours(pack)) == ["一组", "二组"]  # by name, as on the maps
+    # Teams in the order they come (the sweep's order of teams), as on the maps.
+    assert list(pages.team_colours(pack)) == ["一组", "二组"]
     rendered = render(pack)
     text = rendered.page(0)
     assert "一组" in text and "二组" in text  # the legend names the teams
