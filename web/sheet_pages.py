@@ -211,7 +211,6 @@ def _words() -> dict[str, Any]:
         "pick_zone": _("Choose a zone."),
         "pick_building": _("Enter a building number, or open a building on the map."),
         "zone_missing": _("Zone %(code)s is not a current zone of your territory."),
-        "building_unknown": _("Building %(id)s"),
         "submitted": _("Pack submitted: it is being made."),
         "same_job": _("The same pack is already being made."),
         "refused": _("Your account may not print field packs (read-only)."),
@@ -223,7 +222,6 @@ def _words() -> dict[str, Any]:
         "no_packs": _("No field pack yet."),
         "paper_auto": _("paper chosen by the extent"),
         "failed": _("The pack failed"),
-        "team_of": _("%(team)s of %(sweep)s"),
         "zone_of": _("zone %(code)s"),
         "building_of": _("building %(id)s"),
     }

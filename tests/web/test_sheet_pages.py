@@ -150,3 +150,15 @@ def test_anonymous_users_are_sent_to_sign_in(territory: Territory) -> None:
     response = Client().get(reverse("sheets"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_sweep_page_and_the_map_link_to_the_page(
+    sweep: Sweep,  # noqa: F811
+    users: dict[str, Any],
+) -> None:
+    from web.views import map_config
+
+    page = _client(users[Role.COMMUNITY_WORKER]).get(reverse("sweep-page", args=[sweep.pk]))
+    assert _config(page)["urls"]["sheets"] == reverse("sheets")
+    assert f'href="{reverse("sheets")}?sweep={sweep.pk}"' in page.content.decode()
+    assert map_config()["urls"]["sheets"] == reverse("sheets")
