@@ -77,7 +77,18 @@ CONTEXT_M = 150.0
 
 _ROOM_USES = dict(RoomUse.choices)
 _BUILDING_USES = dict(BuildingUse.choices)
-_OUTCOMES = dict(VisitOutcome.choices)
+#: Outcomes in the register's words: the short ones of its tick boxes (the choices' labels,
+#: "seen and registered", do not fit the column).
+_OUTCOMES = {
+    VisitOutcome.REGISTERED: gettext_lazy("Registered"),
+    VisitOutcome.CHANGED: gettext_lazy("Changed"),
+    VisitOutcome.MOVED_OUT: gettext_lazy("Moved out"),
+    VisitOutcome.VACANT: gettext_lazy("Vacant"),
+    VisitOutcome.NOT_AT_HOME: gettext_lazy("Not at home"),
+    VisitOutcome.REFUSED: gettext_lazy("Refused"),
+    VisitOutcome.ROOM_GONE: gettext_lazy("Room gone"),
+    VisitOutcome.NEW_ROOM: gettext_lazy("New room"),
+}
 
 
 def visible(manager: Any, user: Any) -> Any:
@@ -143,7 +154,7 @@ def _read_buildings(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
 
 def _read_rooms(building_ids: Sequence[int], *, sweep: Sweep | None) -> dict[int, list[RoomRow]]:
     """Building id → its rooms (a sweep's target rooms only) in the phone's walking order
-    (unit, top floor down, room number), with the last visit."""
+    (unit, top floor down, room number), with their door plate and the last visit."""
     if not building_ids:
         return {}
     target = (
@@ -153,11 +164,15 @@ def _read_rooms(building_ids: Sequence[int], *, sweep: Sweep | None) -> dict[int
     )
     sql = """
         SELECT r.building_id, r.id, COALESCE(e.number, ''), r.floor, r.number, r.use,
-               d.building_number, d.entrance_number, d.room_number,
-               s.last_visited_on, s.last_outcome
+               COALESCE(d.building_number, bp.building_number), COALESCE(d.entrance_number,
+               e.number), COALESCE(d.room_number, r.number), s.last_visited_on, s.last_outcome
           FROM geo_room r
           LEFT JOIN geo_entrance e ON e.id = r.entrance_id
           LEFT JOIN geo_doorplate d ON d.room_id = r.id
+          LEFT JOIN LATERAL (
+                SELECT p.building_number FROM geo_doorplate p
+                 WHERE p.building_id = r.building_id AND p.room_id IS NULL
+                 ORDER BY p.entrance_id NULLS FIRST, p.address LIMIT 1) bp ON true
           LEFT JOIN grid_roomvisitstate s ON s.room_id = r.id
          WHERE r.building_id = ANY(%s) TARGET
          ORDER BY r.building_id, COALESCE(e.number, ''), r.floor DESC, r.number, r.id
@@ -171,11 +186,8 @@ def _read_rooms(building_ids: Sequence[int], *, sweep: Sweep | None) -> dict[int
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for bid, rid, entrance, floor, number, use, pb, pe, pr, seen, outcome in cursor:
-            plate = (
-                format_address(AddressParts(building=pb or "", entrance=pe or "", room=pr))
-                if pr
-                else ""
-            )
+            # The room's own plate; without one, the plate its building's gives it ("1栋2单元501室").
+            plate = format_address(AddressParts(building=pb or "", entrance=pe or "", room=pr))
             rooms[bid].append(
                 RoomRow(
                     room_id=rid,

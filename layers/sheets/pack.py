@@ -37,7 +37,7 @@ class RoomRow:
     entrance: str  # unit (单元) number, "" when none
     floor: int
     number: str  # room number as on the door ("501")
-    plate: str  # the room's own door plate, short form ("3栋2单元501室"); "" when none
+    plate: str  # the room's door plate, short ("3栋2单元501室"): its own, else from its building's
     use: str  # the use's label ("住宅")
     rented: bool
     last_visit: datetime.date | None

@@ -60,6 +60,8 @@ def test_a_team_day_pack_follows_the_plan(sweep: Sweep, row: Row, users: dict[st
         )
         assert {r.room_id for r in item.rooms} == targets
         assert [r.number for r in item.rooms] == ["101", "102", "103"]
+        # No room plates here: each room's plate comes from its building's ("3栋101室").
+        assert [r.plate for r in item.rooms] == [f"{k}栋{n}室" for n in ("101", "102", "103")]
         assert [r.rented for r in item.rooms] == [False, True, False]
         # In metres: a footprint of about 47 m × 55 m.
         assert 2_000 < item.footprint.area < 3_000
