@@ -205,17 +205,24 @@ def _read_rooms(building_ids: Sequence[int], *, sweep: Sweep | None) -> dict[int
 
 
 def _read_plans(building_ids: Sequence[int]) -> dict[int, tuple[PlanFloor, ...]]:
-    """Building id → its floors with room plans (房屋平面图), lowest floor first."""
+    """Building id → its floors with room plans (房屋平面图), lowest floor first. In a building
+    of several units the rooms are named with their unit ("2-501"): each unit has its 501."""
     rows = (
         Room.objects.filter(building_id__in=building_ids, plan_geom__isnull=False)
-        .order_by("building_id", "floor", "number")
-        .values_list("building_id", "floor", "number", AsWKB("plan_geom"))
+        .order_by("building_id", "floor", "entrance__number", "number")
+        .values_list("building_id", "floor", "entrance__number", "number", AsWKB("plan_geom"))
     )
-    floors: dict[int, dict[int, list[PlanRoom]]] = defaultdict(lambda: defaultdict(list))
-    for bid, floor, number, plan in rows:
+    units: dict[int, set[str | None]] = defaultdict(set)
+    plans: list[tuple[int, int, str | None, str, Polygon]] = []
+    for bid, floor, unit, number, plan in rows:
         outline = _wkb(plan)
         if isinstance(outline, Polygon) and not outline.is_empty:
-            floors[bid][floor].append(PlanRoom(number=number, outline=outline))
+            units[bid].add(unit)
+            plans.append((bid, floor, unit, number, outline))
+    floors: dict[int, dict[int, list[PlanRoom]]] = defaultdict(lambda: defaultdict(list))
+    for bid, floor, unit, number, outline in plans:
+        name = f"{unit}-{number}" if unit and len(units[bid]) > 1 else number
+        floors[bid][floor].append(PlanRoom(number=name, outline=outline))
     return {
         bid: tuple(PlanFloor(floor=f, rooms=tuple(rooms)) for f, rooms in sorted(by_floor.items()))
         for bid, by_floor in floors.items()

@@ -46,7 +46,7 @@ class RoomRow:
 
 @dataclass(frozen=True)
 class PlanRoom:
-    number: str
+    number: str  # as printed: the room number, with its unit in a building of several ("2-501")
     outline: Polygon  # metres, the building's own frame
 
 

@@ -22,7 +22,7 @@ from layers.sheets import content, jobs
 from layers.sheets.pack import PackKind
 
 from ..conftest import Territory
-from ..factories import BuildingFactory, RoomFactory, box
+from ..factories import BuildingFactory, EntranceFactory, RoomFactory, box
 from ..grid.factories import AssignmentFactory, StaffFactory, draw_zone
 from ..grid.test_sweeps import Street as Row
 from ..grid.test_sweeps import new_sweep, team
@@ -207,3 +207,20 @@ def test_the_same_pending_pack_is_not_submitted_twice(
     # Another user's identical pack is their own job.
     mine, created_mine = jobs.submit_pack(users[Role.READ_ONLY], options, queue=False)
     assert created_mine and mine.pk != first.pk
+
+
+def test_plans_of_a_building_of_several_units_name_the_unit(
+    territory: Territory, users: dict[str, Any]
+) -> None:
+    building = territory.home_building
+    for unit in ("1", "2"):
+        entrance = EntranceFactory(building=building, number=unit)
+        RoomFactory(
+            building=building,
+            entrance=entrance,
+            floor=1,
+            number="101",
+            plan_geom=Polygon.from_bbox((int(unit) * 6.0, 0.0, int(unit) * 6.0 + 6, 8.0)),
+        )
+    (item,) = content.building_pack(users[Role.COMMUNITY_WORKER], building.pk).buildings
+    assert [r.number for r in item.plan[0].rooms] == ["1-101", "2-101"]
