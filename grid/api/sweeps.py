@@ -617,7 +617,9 @@ class SweepTeamRouteView(APIView):
                 "walk_m": round(plan_day.walk_m, 1) if plan_day else 0.0,
                 "work_min": round(plan_day.work_min, 1) if plan_day else 0.0,
                 "hours": round(plan_day.work_min / 60, 3) if plan_day else 0.0,
-                "route": plan_day.route if plan_day and sweeps.whole_sweep(request.user, sweep) else None,
+                "route": plan_day.route
+                if plan_day and sweeps.whole_sweep(request.user, sweep)
+                else None,
                 "stops": body_stops,
             }
         )
