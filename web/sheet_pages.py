@@ -192,15 +192,19 @@ def sheet_page(request: HttpRequest) -> HttpResponse:
 
 
 def _plural(one: str, other: str) -> dict[str, str]:
-    """A count's two forms for the script (English has two; Chinese one, the same for both)."""
-    return {"one": ngettext(one, other, 1), "other": ngettext(one, other, 2)}
+    """A count's two forms for the script (English has two; Chinese one, the same for both):
+    ``one`` and ``other`` are ``ngettext(…, 1)`` and ``ngettext(…, 2)`` (written out at each call,
+    so that makemessages finds them)."""
+    return {"one": one, "other": other}
 
 
 def _words() -> dict[str, Any]:
     return {
         "all_days": _("all days"),
         "day": _("Day %(d)s"),
-        "days": _plural("%(n)s day", "%(n)s days"),
+        "days": _plural(
+            ngettext("%(n)s day", "%(n)s days", 1), ngettext("%(n)s day", "%(n)s days", 2)
+        ),
         "not_planned": _("not planned yet"),
         "closed": _("closed"),
         "no_team": _("This sweep has no team."),
@@ -216,8 +220,13 @@ def _words() -> dict[str, Any]:
         "refused": _("Your account may not print field packs (read-only)."),
         "pdf": _("PDF"),
         "gpkg": _("GeoPackage (QField)"),
-        "pages": _plural("%(n)s page", "%(n)s pages"),
-        "sheets": _plural("%(n)s map sheet", "%(n)s map sheets"),
+        "pages": _plural(
+            ngettext("%(n)s page", "%(n)s pages", 1), ngettext("%(n)s page", "%(n)s pages", 2)
+        ),
+        "sheets": _plural(
+            ngettext("%(n)s map sheet", "%(n)s map sheets", 1),
+            ngettext("%(n)s map sheet", "%(n)s map sheets", 2),
+        ),
         "seconds": _("%(s)s s"),
         "no_packs": _("No field pack yet."),
         "paper_auto": _("paper chosen by the extent"),
