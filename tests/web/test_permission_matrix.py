@@ -633,6 +633,21 @@ def api() -> APIClient:
     return APIClient()
 
 
+# The module's ~1,500 tests share one territory and its users (made once, in a transaction rolled
+# back at the module's end; each test still runs in its own rolled-back savepoint and gets its own
+# instances read from the database): building them for each test was most of the module's time.
+
+
+@pytest.fixture
+def territory(shared_territory: Territory) -> Territory:
+    return shared_territory
+
+
+@pytest.fixture
+def users(shared_users: dict[str, Any]) -> dict[str, Any]:
+    return shared_users
+
+
 @pytest.fixture
 def world(api: APIClient, territory: Territory, request: pytest.FixtureRequest) -> World:
     return World(api, territory, request)
