@@ -42,6 +42,7 @@ from gis.models import DoorPlate, Entrance, Role, Room
 from grid import jobs, sweep_jobs
 from grid.models import Assignment, AssignmentRole
 from grid.sweeps import create_sweep
+from layers.sheets import jobs as sheet_jobs
 
 from ..conftest import SharedData, Territory
 from ..factories import CompoundFactory, EntranceFactory, LandlordFactory, RoomFactory
@@ -112,13 +113,13 @@ def real_ids(db: None, shared_ids: dict[str, tuple[Any, int]]) -> dict[str, tupl
 @pytest.fixture(scope="module")
 def shared_ids(shared_data: SharedData, django_db_blocker: Any) -> dict[str, tuple[Any, int]]:
     """Collection path segment → (id of an object in the ``home`` community, id of a change of
-    it that can be undone; 0 for a finished partition job, a planned sweep and its planning job,
-    which have no history); ``sweep-team`` the sweep's team for ``{team_id}``."""
+    it that can be undone; 0 for a finished partition job, a planned sweep and its planning job
+    and a field pack, which have no history); ``sweep-team`` the sweep's team for ``{team_id}``."""
     with django_db_blocker.unblock(), override_settings(SWEEP_PLAN_TIME_LIMIT_S=0.3):
-        return _real_ids(shared_data.territory)
+        return _real_ids(shared_data.territory, shared_data.users[Role.DISTRICT_ADMIN])
 
 
-def _real_ids(territory: Territory) -> dict[str, tuple[Any, int]]:
+def _real_ids(territory: Territory, admin: Any) -> dict[str, tuple[Any, int]]:
     building = territory.home_building
     objects: dict[str, Any] = {
         "districts": territory.office.district,
@@ -168,6 +169,11 @@ def _real_ids(territory: Territory) -> dict[str, tuple[Any, int]]:
     ids["sweeps"] = (sweep.pk, 0)
     ids["sweep-plan-jobs"] = (str(sweep_jobs.run_plan(str(planning.pk)).pk), 0)
     ids["sweep-team"] = (sweep.teams.get().pk, 0)
+    # A field pack made by the administrator the requests sign in as (a pack is its maker's).
+    pack, _created = sheet_jobs.submit_pack(
+        admin, {"kind": "building", "building": building.pk}, queue=False
+    )
+    ids["sheets"] = (str(sheet_jobs.run_pack(str(pack.pk)).pk), 0)
     return ids
 
 
