@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import layout, mappage, pages
+from . import layout, mappage, pages, plans, registers
 from .layout import Sheet
 from .pack import Pack
 from .pdf import new_document
@@ -58,6 +58,6 @@ def render_pack(pack: Pack, *, progress: Progress | None = None) -> Rendered:
 
     part("cover", cover)
     part("maps", maps)
-    part("registers", lambda: pages.draw_registers(pdf, pack, refs, step=step))
-    part("plans", lambda: pages.draw_plans(pdf, pack, refs, step=step))
+    part("registers", lambda: registers.draw_registers(pdf, pack, refs, step=step))
+    part("plans", lambda: plans.draw_plans(pdf, pack, refs, step=step))
     return Rendered(bytes(pdf.output()), pdf.page_no(), sheets, refs, parts)

@@ -22,9 +22,9 @@ from PIL import Image
 from pypdf import PdfReader
 from shapely.geometry import box
 
-from layers.sheets import layout, pages
-from layers.sheets.pack import BuildingItem, Pack, PlanFloor, PlanRoom
-from layers.sheets.pdf import add_page, new_document
+from layers.sheets import layout, pages, plans, registers
+from layers.sheets.pack import BuildingItem, Pack, PackKind, PlanFloor, PlanRoom
+from layers.sheets.pdf import add_page, new_document, team_colours
 from layers.sheets.qr import dark_runs, draw_qr, qr_matrix
 
 from .sheet_data import plan_for, synthetic_pack
@@ -97,12 +97,13 @@ def render(pack: Pack) -> Rendered:
     pdf = new_document(pack.title, made_on=pack.made_on)
     pages.draw_cover(pdf, pack, sheets)
     first = pdf.page_no()
-    pages.draw_registers(pdf, pack, refs, step=step)
-    registers = range(first, pdf.page_no())
-    pages.draw_plans(pdf, pack, refs, step=step)
-    plans = range(registers.stop, pdf.page_no())
+    registers.draw_registers(pdf, pack, refs, step=step)
+    register_pages = range(first, pdf.page_no())
+    plans.draw_plans(pdf, pack, refs, step=step)
+    plan_pages = range(register_pages.stop, pdf.page_no())
     data = bytes(pdf.output())
-    return Rendered(pack, refs, PdfReader(io.BytesIO(data)), registers, plans, steps, data)
+    reader = PdfReader(io.BytesIO(data))
+    return Rendered(pack, refs, reader, register_pages, plan_pages, steps, data)
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +215,7 @@ def test_register_shows_stops_facts_and_qr_per_building(small: Rendered) -> None
 
 def register_page_count(pack: Pack) -> int:
     pdf = new_document(pack.title)
-    pages.draw_registers(pdf, pack, sheets_and_refs(pack)[1], step=lambda n=1: None)
+    registers.draw_registers(pdf, pack, sheets_and_refs(pack)[1], step=lambda n=1: None)
     return pdf.page_no()
 
 
@@ -283,14 +284,14 @@ def test_cover_lists_title_facts_totals_and_sheet_numbers(large: Rendered) -> No
 
 def test_cover_colours_teams_of_a_sweep_atlas() -> None:
     pack = synthetic_pack(with_plans=0)
-    pack.kind = pages.PackKind.SWEEP
+    pack.kind = PackKind.SWEEP
     half = len(pack.buildings) // 2
     pack.buildings = [
         dataclasses.replace(b, team="一组" if k < half else "二组")
         for k, b in enumerate(pack.buildings)
     ]
     # Teams in the order they come (the sweep's order of teams), as on the maps.
-    assert list(pages.team_colours(pack)) == ["一组", "二组"]
+    assert list(team_colours(pack)) == ["一组", "二组"]
     rendered = render(pack)
     text = rendered.page(0)
     assert "一组" in text and "二组" in text  # the legend names the teams
@@ -316,19 +317,19 @@ def test_plans_list_every_room_number(large: Rendered) -> None:
 
 
 def test_plan_layout_keeps_one_scale_and_splits_tall_buildings() -> None:
-    low = pages.plan_layout(plan_for(3))
+    low = plans.plan_layout(plan_for(3))
     assert low.landscape  # 24 m × 10 m
     assert low.per_page >= 3
-    assert low.scale <= pages.PLAN_MAX_SCALE
-    tower = pages.plan_layout(plan_for(40))
-    assert tower.scale <= pages.PLAN_MAX_SCALE
+    assert low.scale <= plans.PLAN_MAX_SCALE
+    tower = plans.plan_layout(plan_for(40))
+    assert tower.scale <= plans.PLAN_MAX_SCALE
     assert 1 < -(-40 // tower.per_page) < 40  # several pages, several floors a page
 
 
 def test_tall_building_plans_run_over_several_pages() -> None:
     pack = synthetic_pack(blocks_x=1, blocks_y=1, per_block=1, floors=30, with_plans=1)
     rendered = render(pack)
-    layout = pages.plan_layout(pack.buildings[0].plan)
+    layout = plans.plan_layout(pack.buildings[0].plan)
     assert len(rendered.plan_pages) == -(-30 // layout.per_page) > 1
     text = rendered.text(rendered.plan_pages)
     for floor in range(1, 31):
@@ -364,7 +365,7 @@ def test_registers_print_the_references_of_the_real_layout() -> None:
     refs = layout.references(sheets, pack.buildings)
     pdf = new_document(pack.title, made_on=pack.made_on)
     pages.draw_cover(pdf, pack, sheets)
-    pages.draw_registers(pdf, pack, refs, step=lambda n=1: None)
+    registers.draw_registers(pdf, pack, refs, step=lambda n=1: None)
     reader = PdfReader(io.BytesIO(bytes(pdf.output())))
     text = "\n".join(page_text(reader, i) for i in range(1, len(reader.pages)))
     for building in pack.buildings:
@@ -377,14 +378,14 @@ def test_registers_print_the_references_of_the_real_layout() -> None:
 def test_empty_pack_and_building_without_stop_or_reference() -> None:
     pack = synthetic_pack(blocks_x=1, blocks_y=1, per_block=1, with_plans=1)
     loose = dataclasses.replace(pack.buildings[0], stop=None, team="")
-    empty = Pack(kind=pages.PackKind.ZONE, title="空", made_on=pack.made_on)
+    empty = Pack(kind=PackKind.ZONE, title="空", made_on=pack.made_on)
     pdf = new_document("t")
     pages.draw_cover(pdf, empty, [])
-    pages.draw_registers(pdf, empty, {}, step=lambda n=1: None)
+    registers.draw_registers(pdf, empty, {}, step=lambda n=1: None)
     assert pdf.page_no() == 1
     pack.buildings = [loose]
-    pages.draw_registers(pdf, pack, {}, step=lambda n=1: None)
-    pages.draw_plans(pdf, pack, {}, step=lambda n=1: None)
+    registers.draw_registers(pdf, pack, {}, step=lambda n=1: None)
+    plans.draw_plans(pdf, pack, {}, step=lambda n=1: None)
     reader = PdfReader(io.BytesIO(bytes(pdf.output())))
     assert "Nothing to show" in page_text(reader, 0)
     for index in (1, 2):
