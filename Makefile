@@ -48,8 +48,10 @@ lint: venv
 typecheck: venv
 	.venv/bin/mypy gis grid data web registry layers benchmarks
 
+# Two pytest processes (pytest-xdist), one test database each; PYTEST_WORKERS=0 runs in one.
+PYTEST_WORKERS ?= 2
 pytest: venv assets db
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS)
 
 stop:
 	@if [ -f var/runserver.pid ]; then kill $$(cat var/runserver.pid) 2>/dev/null || true; rm -f var/runserver.pid; echo "server: stopped"; fi
