@@ -31,7 +31,6 @@ from shapely.ops import nearest_points, substring
 from .layout import Box, Sheet, column_letter, page_layout
 from .pack import NamedArea, Pack, PackKind
 from .pdf import (
-    FONT,
     INK,
     TEAM_PALETTE,
     WHITE,
@@ -39,6 +38,7 @@ from .pdf import (
     Frame,
     add_page,
     set_style,
+    string_width,
     team_colours,
 )
 
@@ -252,8 +252,7 @@ def _inside(quad: Quad, area: Box) -> bool:
 
 
 def text_width(pdf: FPDF, text: str, size_pt: float, *, bold: bool = False) -> float:
-    pdf.set_font(FONT, "B" if bold else "", size_pt)
-    return float(pdf.get_string_width(text))
+    return string_width(pdf, text, size_pt, bold=bold)
 
 
 def draw_text(
