@@ -64,7 +64,8 @@ def _job(request: Request, pk: Any) -> SheetJob:
 class SheetListView(APIView):
     """``GET``: the user's packs, newest first. ``POST {"kind": "team_day" | "sweep" | "zone" |
     "building", "sweep", "team", "day", "zone", "building", "paper": "auto" | "a4" | "a3"}``:
-    202 with the job to poll; 200 with the same job when an identical one is still pending."""
+    202 with the job to poll; 200 with the same job when an identical one is still pending.
+    Submitting is a write like a planning job: read-only accounts get 403."""
 
     renderer_classes = [FastJSONRenderer]
 
