@@ -15,7 +15,6 @@ import datetime
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -570,7 +569,7 @@ def building_pack(user: Any, building_id: Any, *, paper: Paper = Paper.AUTO) -> 
         kind=PackKind.BUILDING,
         title=item.address,
         made_on=timezone.localdate(),
-        buildings=[replace(item)],
+        buildings=[item],
         paper=paper,
     )
     pack.facts = [
