@@ -16,7 +16,7 @@ from django.contrib.gis.db.models.functions import AsWKB, Transform
 from django.db.models import Count, IntegerField, Q, QuerySet, Value
 from numpy.typing import NDArray
 
-from gis.crs import metric_srid
+from gis.crs import metric_srid, transformed
 from gis.geometry import from_shapely, to_shapely
 from gis.models import Building, Community, Compound, Street
 
@@ -72,7 +72,7 @@ def load_partition_input(
     # Densified first: a straight edge in EPSG:4326 is a curve in metres, and the zones go back
     # to 4326 vertex by vertex, so long edges would leave slivers outside the community.
     outline = shapely.segmentize(to_shapely(owner.geom), DENSIFY_DEGREES)
-    area = to_shapely(from_shapely(outline).transform(srid, clone=True))
+    area = to_shapely(transformed(from_shapely(outline), srid))
     rows = list(
         area_buildings(community, compound)
         .annotate(wkb=AsWKB(Transform("footprint", srid)), weight=_weight(workload))

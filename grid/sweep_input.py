@@ -17,7 +17,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from numpy.typing import NDArray
 
-from gis.crs import STORAGE_SRID, metric_srid
+from gis.crs import STORAGE_SRID, metric_srid, transformed
 from gis.geometry import from_shapely
 from gis.models import Building, DoorPlate, Street
 
@@ -58,7 +58,7 @@ def building_points_and_streets(
         # buffer of the points' union costs time quadratic in the points: minutes for 50,000.)
         minx, miny, maxx, maxy = shapely.total_bounds(points)
         area = shapely.box(minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)
-        area_stored = from_shapely(area, srid=srid).transform(STORAGE_SRID, clone=True)
+        area_stored = transformed(from_shapely(area, srid=srid), STORAGE_SRID)
         lines = Street.objects.filter(centerline__intersects=area_stored).annotate(
             wkb=AsWKB(Transform("centerline", srid))
         )

@@ -34,12 +34,11 @@ from typing import Any
 import numpy as np
 import shapely
 from django.conf import settings
-from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.utils.translation import gettext_lazy as _
 
-from gis.crs import STORAGE_SRID, metric_srid
+from gis.crs import STORAGE_SRID, metric_srid, to_metric, transformed
 from gis.geometry import from_shapely, to_shapely
 from gis.models import Building
 from gis.progress import ProgressWriter, claim_job, fail_job, fail_job_for, succeed_job
@@ -183,8 +182,7 @@ class _Input:
 
 def _team_points(teams: Sequence[SweepTeam]) -> list[shapely.Point]:
     """Each team's start point in the metric SRID."""
-    srid = metric_srid()
-    return [to_shapely(t.start.transform(srid, clone=True)) for t in teams]
+    return [to_shapely(to_metric(t.start)) for t in teams]
 
 
 def _load(sweep: Sweep, kind: str) -> _Input:
@@ -379,8 +377,6 @@ def _save_plan(
         created_by=user if getattr(user, "pk", None) else None,
     )
     srid = metric_srid()
-    # One transformation for every line: building one costs PROJ about 0.1 s.
-    to_storage = CoordTransform(SpatialReference(srid), SpatialReference(STORAGE_SRID))
     stops: list[PlanStop] = []
     days: list[PlanDay] = []
     per_room = sweep.minutes_per_room
@@ -401,8 +397,7 @@ def _save_plan(
         for day, count, rooms, walk_m, work_min, line in part.days:
             route: Any = None
             if line is not None and not line.is_empty:
-                route = from_shapely(line, srid=srid)
-                route.transform(to_storage)
+                route = transformed(from_shapely(line, srid=srid), STORAGE_SRID)
             days.append(
                 PlanDay(
                     plan=plan,

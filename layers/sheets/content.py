@@ -12,17 +12,13 @@ thousands of buildings reads in seconds.
 from __future__ import annotations
 
 import datetime
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
-import pyproj
 import shapely
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsWKB, Transform
-from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 from django.db.models import Sum
 from django.urls import reverse
@@ -33,8 +29,9 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from gis.address import AddressParts, format_address
-from gis.crs import metric_srid
+from gis.crs import STORAGE_SRID, metric_srid, to_metric, transformed
 from gis.exceptions import InvalidInputError, NotFoundError
+from gis.geometry import from_shapely, to_shapely
 from gis.masking import mask_phone
 from gis.models import (
     Building,
@@ -325,23 +322,12 @@ def _surroundings(
 
 def _storage_box(extent: Polygon) -> Any:
     """The metric ``extent`` as a GEOS polygon in the storage SRID (for ``bboverlaps``)."""
-    geom = GEOSGeometry(extent.wkt, srid=metric_srid())
-    geom.transform(settings.STORAGE_SRID)
-    return geom
-
-
-@functools.cache
-def _to_metric(srid: int) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(settings.STORAGE_SRID, srid, always_xy=True)
+    return transformed(from_shapely(extent, srid=metric_srid()), STORAGE_SRID)
 
 
 def _metric(geom: Any) -> BaseGeometry:
-    """A GEOS geometry of the storage SRID in metric metres, as shapely (one cached pyproj
-    transformer: GDAL builds a new transformation for every call, 80 ms each)."""
-    return shapely.transform(
-        shapely.from_wkb(bytes(geom.wkb)),
-        lambda xy: np.column_stack(_to_metric(metric_srid()).transform(xy[:, 0], xy[:, 1])),
-    )
+    """A GEOS geometry of the storage SRID in metric metres, as shapely."""
+    return to_shapely(to_metric(geom))
 
 
 def _date(value: datetime.date) -> str:
