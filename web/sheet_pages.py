@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
+from django.db.models import F, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -102,27 +102,22 @@ def _zones(user: Any) -> list[dict[str, str]]:
     return [{"code": code, "name": name, "community": community} for code, name, community in rows]
 
 
-def building_address(building: Building) -> str:
-    """The building's address as the pack's title prints it (``content._read_buildings``): its
-    first building-level door plate, else its name, else "building <id>"."""
-    plate = (
-        DoorPlate.objects.filter(building=building, room__isnull=True)
-        .order_by(F("entrance_id").asc(nulls_first=True), "address")
-        .values_list("address", flat=True)
-        .first()
-    )
-    return plate or building.name or _("building %(id)s") % {"id": building.pk}
-
-
 def _building(user: Any, pk: int | None) -> dict[str, Any] | None:
     if pk is None:
         return None
-    building = Building.objects.visible_to(user).filter(pk=pk).select_related("community").first()
+    building = (
+        Building.objects.visible_to(user)
+        .filter(pk=pk)
+        .select_related("community")
+        .annotate(address=DoorPlate.objects.building_address(OuterRef("pk")))
+        .first()
+    )
     if building is None:
         return None
     return {
         "id": building.pk,
-        "address": building_address(building),
+        # As the pack's title prints it: the building's plate, else its name.
+        "address": building.address or building.name or _("building %(id)s") % {"id": pk},
         "community": building.community.name,
         "map": f"{reverse('map')}#b={building.pk}",
     }

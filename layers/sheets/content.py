@@ -112,7 +112,9 @@ def _label(road: str | None, number: str | None, building: str | None, fallback:
 
 
 def _read_buildings(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Building id → footprint (metric), plate, address, community, area code, floors, use."""
+    """Building id → footprint (metric), plate, address, community, area code, floors, use. The
+    building's plate is the one ``DoorPlate.objects.building_address`` names (no room, no
+    entrance first, then the shortest address)."""
     if not ids:
         return {}
     sql = """
@@ -125,7 +127,7 @@ def _read_buildings(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
                 SELECT d.road, d.number, d.building_number, d.address
                   FROM geo_doorplate d
                  WHERE d.building_id = b.id AND d.room_id IS NULL
-                 ORDER BY d.entrance_id NULLS FIRST, d.address
+                 ORDER BY d.entrance_id NULLS FIRST, length(d.address), d.id
                  LIMIT 1) p ON true
          WHERE b.id = ANY(%s)
     """
@@ -168,7 +170,7 @@ def _read_rooms(building_ids: Sequence[int], *, sweep: Sweep | None) -> dict[int
           LEFT JOIN LATERAL (
                 SELECT p.building_number FROM geo_doorplate p
                  WHERE p.building_id = r.building_id AND p.room_id IS NULL
-                 ORDER BY p.entrance_id NULLS FIRST, p.address LIMIT 1) bp ON true
+                 ORDER BY p.entrance_id NULLS FIRST, length(p.address), p.id LIMIT 1) bp ON true
           LEFT JOIN grid_roomvisitstate s ON s.room_id = r.id
          WHERE r.building_id = ANY(%s) TARGET
          ORDER BY r.building_id, COALESCE(e.number, ''), r.floor DESC, r.number, r.id
@@ -493,14 +495,36 @@ def _chain(user: Any, zone: Zone, on: datetime.date) -> list[tuple[str, str]]:
     return [(str(role.label), "、".join(people.get(role, [])) or "—") for role in ZONE_ROLES]
 
 
-def zone_pack(user: Any, code: str, *, paper: Paper = Paper.AUTO) -> Pack:
-    """The pack of a current responsibility zone, for its responsible person: its buildings by
-    address, all their rooms, the chain on the cover."""
+def zone_for(user: Any, code: Any) -> Zone:
+    """The current zone ``code`` as ``user`` sees it; :class:`NotFoundError` when they do not."""
     zone = visible(Zone.objects, user).current().filter(code=str(code)[:15]).first()
     if zone is None:
         raise NotFoundError(
             gettext_lazy("No current zone %(value)s in your territory."), value=repr(code)[:30]
         )
+    return zone
+
+
+def building_for(user: Any, pk: Any) -> Building:
+    """The building ``pk`` as ``user`` sees it; :class:`NotFoundError` when they do not (or
+    ``pk`` is no id)."""
+    is_id = isinstance(pk, int) or (isinstance(pk, str) and pk.isascii() and pk.isdigit())
+    building = (
+        visible(Building.objects, user).filter(pk=pk).select_related("community").first()
+        if is_id
+        else None
+    )
+    if building is None:
+        raise NotFoundError(
+            gettext_lazy("No building %(value)s in your territory."), value=repr(pk)[:30]
+        )
+    return building
+
+
+def zone_pack(user: Any, code: str, *, paper: Paper = Paper.AUTO) -> Pack:
+    """The pack of a current responsibility zone, for its responsible person: its buildings by
+    address, all their rooms, the chain on the cover."""
+    zone = zone_for(user, code)
     inside = _fetch(
         """SELECT b.id FROM geo_building b
              WHERE b.community_id = (SELECT id FROM geo_community WHERE code = %s)
@@ -537,18 +561,7 @@ def zone_pack(user: Any, code: str, *, paper: Paper = Paper.AUTO) -> Pack:
 
 def building_pack(user: Any, building_id: Any, *, paper: Paper = Paper.AUTO) -> Pack:
     """The pack of one building: its sheet, its register and its plans."""
-    is_id = isinstance(building_id, int) or (
-        isinstance(building_id, str) and building_id.isascii() and building_id.isdigit()
-    )
-    building = (
-        visible(Building.objects, user).filter(pk=building_id).select_related("community").first()
-        if is_id
-        else None
-    )
-    if building is None:
-        raise NotFoundError(
-            gettext_lazy("No building %(value)s in your territory."), value=repr(building_id)[:30]
-        )
+    building = building_for(user, building_id)
     items = _items([building.pk], sweep=None)
     item = items[0]
     pack = Pack(

@@ -20,10 +20,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from gis.exceptions import InvalidInputError, NotFoundError
-from gis.models import Building
+from gis.exceptions import InvalidInputError
 from gis.progress import JobStatus, ProgressWriter, claim_job, fail_job_for, succeed_job
-from grid.models import Zone
 from grid.sweeps import sweep_for, team_for
 from layers.models import PackKindChoice, PaperChoice, SheetJob
 
@@ -100,26 +98,20 @@ def submit_pack(user: Any, options: dict[str, Any], *, queue: bool = True) -> tu
     fields: dict[str, Any] = {"kind": kind, "paper": paper}
     if kind in (PackKindChoice.TEAM_DAY, PackKindChoice.SWEEP):
         sweep = sweep_for(user, _required(options.get("sweep"), "sweep"))
-        content.plan_of(sweep)
+        plan = content.plan_of(sweep)
         fields["sweep"] = sweep
         if kind == PackKindChoice.TEAM_DAY:
             team = team_for(sweep, _required(options.get("team"), "team"))
             day = _day(options.get("day"))
             if day is not None:
-                content.require_day(content.plan_of(sweep), team, day)
+                content.require_day(plan, team, day)
             fields.update(team=team, day=day)
     elif kind == PackKindChoice.ZONE:
-        code = str(_required(options.get("zone"), "zone"))[:15]
-        if not content.visible(Zone.objects, user).current().filter(code=code).exists():
-            raise NotFoundError(_("No current zone %(value)s in your territory."), value=repr(code))
-        fields["zone_code"] = code
+        fields["zone_code"] = content.zone_for(user, _required(options.get("zone"), "zone")).code
     else:
-        pk = _required(options.get("building"), "building")
-        is_id = isinstance(pk, int) or (isinstance(pk, str) and pk.isascii() and pk.isdigit())
-        building = content.visible(Building.objects, user).filter(pk=pk).first() if is_id else None
-        if building is None:
-            raise NotFoundError(_("No building %(value)s in your territory."), value=repr(pk)[:30])
-        fields["building"] = building
+        fields["building"] = content.building_for(
+            user, _required(options.get("building"), "building")
+        )
     pending = SheetJob.objects.filter(
         created_by=user, status__in=(JobStatus.QUEUED, JobStatus.RUNNING), **fields
     ).first()
@@ -205,7 +197,7 @@ def run_pack(job_id: str, *, progress: Progress | None = None) -> SheetJob:
         job.sheets = len(rendered.sheets)
         job.seconds = round(time.monotonic() - started, 2)
         job.report = {
-            "parts": {name: [n, round(s, 3)] for name, (n, s) in rendered.parts.items()},
+            "parts": {part: [n, round(s, 3)] for part, (n, s) in rendered.parts.items()},
             "read_s": round(read_s, 3),
             "draw_s": round(drawn_at - started - read_s, 3),
             "gpkg_s": round(gpkg_s, 3),
