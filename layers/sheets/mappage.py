@@ -335,13 +335,11 @@ class _Stats:
         }
 
 
-def draw_sheet(
-    pdf: FPDF, pack: Pack, sheet: Sheet, sheets: Sequence[Sheet], refs: dict[int, str]
-) -> dict[str, int]:
+def draw_sheet(pdf: FPDF, pack: Pack, sheet: Sheet, sheets: Sequence[Sheet]) -> dict[str, int]:
     """Add the page of ``sheet`` and draw it; returns label counts (``labels`` placed,
     ``dropped``, and per kind: ``plates``/``plates_dropped``, ``stops``/``stops_dropped``,
-    ``streets``, ``areas``). ``refs`` are not printed on the map: the frame's grid prints the
-    columns and rows they name."""
+    ``streets``, ``areas``). The frame's grid prints the columns and rows the registers'
+    references name."""
     layout = page_layout(sheet.paper, sheet.landscape)
     add_page(pdf, sheet.paper, landscape=sheet.landscape)
     frame = Frame(sheet.frame, layout.frame, sheet.mm_per_m)

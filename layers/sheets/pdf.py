@@ -4,9 +4,9 @@ fpdf2 (LGPL-3.0) embeds the CFF outlines of Debian's Noto Sans CJK (``fonts-noto
 subset to the characters used; ReportLab embeds TrueType outlines only. Text stays text
 (selectable, found by pypdf), drawings stay vectors. Units are millimetres, y down, as fpdf2's.
 
-:class:`Frame` maps ground metres (metric SRID, y up) onto a box on the page; the ``draw_*``
-helpers clip shapely geometries to the frame's ground box and draw them with ``FPDF.polygon`` /
-``FPDF.polyline`` (fpdf2's path API is 30× slower per shape). Holes are painted over in the
+:class:`Frame` maps ground metres (metric SRID, y up) onto a box on the page; ``draw_area``
+clips a shapely (multi)polygon to the frame's ground box and draws it with ``FPDF.polygon``
+(fpdf2's path API is 30× slower per shape). Holes are painted over in the
 background colour.
 """
 
@@ -22,7 +22,7 @@ from django.conf import settings
 from fontTools.ttLib import TTCollection
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
-from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon, box
+from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from .pack import Pack
@@ -115,10 +115,6 @@ def add_page(pdf: FPDF, paper: str = "a4", *, landscape: bool = False) -> tuple[
     return width, height
 
 
-def mm_to_pt(mm: float) -> float:
-    return mm * 72.0 / 25.4
-
-
 @dataclass(frozen=True)
 class Frame:
     """Ground box ``ground`` (minx, miny, maxx, maxy in metres) drawn into the page box ``paper``
@@ -189,18 +185,6 @@ def _polygons(geom: BaseGeometry) -> list[Polygon]:
     return [g for g in getattr(geom, "geoms", ()) if isinstance(g, Polygon)]
 
 
-def _lines(geom: BaseGeometry) -> list[LineString]:
-    if isinstance(geom, LineString):
-        return [] if geom.is_empty else [geom]
-    if isinstance(geom, MultiLineString):
-        return list(geom.geoms)
-    if isinstance(geom, Polygon | MultiPolygon):
-        return [
-            LineString(ring.coords) for p in _polygons(geom) for ring in (p.exterior, *p.interiors)
-        ]
-    return [line for g in getattr(geom, "geoms", ()) for line in _lines(g)]
-
-
 def draw_area(
     pdf: FPDF,
     frame: Frame,
@@ -226,25 +210,3 @@ def draw_area(
             for ring in polygon.interiors:
                 pdf.polygon(frame.points(ring.coords), style=style)
             set_style(pdf, fill=fill, stroke=stroke, width=width)
-
-
-def draw_line(
-    pdf: FPDF,
-    frame: Frame,
-    geom: BaseGeometry,
-    *,
-    stroke: Colour,
-    width: float = 0.3,
-    dash: tuple[float, float] | None = None,
-    clip: bool = True,
-) -> None:
-    """Stroke a line, multi-line or polygon outline, optionally dashed (dash, gap in mm)."""
-    if clip:
-        geom = frame.clip(geom)
-    set_style(pdf, stroke=stroke, width=width)
-    if dash is not None:
-        pdf.set_dash_pattern(dash=dash[0], gap=dash[1])
-    for line in _lines(geom):
-        pdf.polyline(frame.points(line.coords))
-    if dash is not None:
-        pdf.set_dash_pattern()

@@ -49,7 +49,7 @@ def render_pack(pack: Pack, *, progress: Progress | None = None) -> Rendered:
 
     def maps() -> None:
         for sheet in sheets:
-            mappage.draw_sheet(pdf, pack, sheet, sheets, refs)
+            mappage.draw_sheet(pdf, pack, sheet, sheets)
             step()
 
     def cover() -> None:

@@ -118,7 +118,7 @@ def render(pack: Pack, numbers: list[int] | None = None):
     refs = references(sheets, pack.buildings)
     pdf = new_document(pack.title, made_on=pack.made_on)
     drawn = [s for s in sheets if numbers is None or s.number in numbers]
-    stats = [draw_sheet(pdf, pack, sheet, sheets, refs) for sheet in drawn]
+    stats = [draw_sheet(pdf, pack, sheet, sheets) for sheet in drawn]
     return bytes(pdf.output()), sheets, refs, drawn, stats
 
 
