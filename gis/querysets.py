@@ -48,6 +48,12 @@ def can_write(user: Any, code: str, *, territory: bool = False) -> bool:
     return prefixes is None or any(code.startswith(p) for p in prefixes)
 
 
+def writes_somewhere(user: Any) -> bool:
+    """Whether ``user`` holds a write role anywhere (may submit imports, field packs…)."""
+    prefixes = territory_prefixes(user, _write_roles(False))
+    return prefixes is None or bool(prefixes)
+
+
 def ancestor_codes(prefixes: Iterable[str]) -> list[str]:
     """The district and street office codes above the territory codes ``prefixes``: shown
     (read-only) to users scoped below them, as the outline their territory sits in."""

@@ -54,6 +54,11 @@ def job_body(job: SheetJob) -> dict[str, Any]:
     }
 
 
+def own_packs(user: Any) -> Any:
+    """The user's packs the list shows, newest first (the page's first paint reads the same)."""
+    return SheetJob.objects.visible_to(user).order_by("-created_at")[:LIST_SIZE]
+
+
 def _job(request: Request, pk: Any) -> SheetJob:
     job = SheetJob.objects.visible_to(request.user).filter(pk=pk).first()
     if job is None:
@@ -71,8 +76,7 @@ class SheetListView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        rows = SheetJob.objects.visible_to(request.user).order_by("-created_at")[:LIST_SIZE]
-        return Response([job_body(job) for job in rows])
+        return Response([job_body(job) for job in own_packs(request.user)])
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:

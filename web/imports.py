@@ -23,8 +23,8 @@ from data.exports.vector import FORMATS, LAYERS, export_layer
 from data.jobs import ACCEPTED_SUFFIXES, CONVENTIONS, submit_import, write_issues_csv
 from data.models import ImportJob, ImportKind, IssueSeverity, JobStatus
 from gis.exceptions import PlategridError
-from gis.models import WRITE_ROLES, Room
-from gis.querysets import territory_prefixes
+from gis.models import Room
+from gis.querysets import writes_somewhere
 
 CONVENTION_LABELS = {
     "wgs84": _("WGS84 / CGCS2000 (GPS, Tianditu, OpenStreetMap)"),
@@ -61,11 +61,6 @@ class ImportForm(forms.Form):
     )
 
 
-def _can_import(user: Any) -> bool:
-    prefixes = territory_prefixes(user, WRITE_ROLES)
-    return prefixes is None or bool(prefixes)
-
-
 def _jobs(user: Any) -> Any:
     jobs = ImportJob.objects.select_related("created_by")
     return jobs if user.is_superuser else jobs.filter(created_by=user)
@@ -88,7 +83,7 @@ def _both(error: PlategridError) -> str:
 
 @login_required
 def import_list(request: HttpRequest) -> HttpResponse:
-    allowed = _can_import(request.user)
+    allowed = writes_somewhere(request.user)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if not allowed:

@@ -23,22 +23,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from gis.models import WRITE_ROLES, Building, DoorPlate
-from gis.querysets import territory_prefixes
+from gis.models import Building, DoorPlate
+from gis.querysets import writes_somewhere
 from grid.models import PlanDay, Sweep, SweepPlan, SweepTeam, Zone
-from layers.api import LIST_SIZE, job_body
-from layers.models import PackKindChoice, PaperChoice, SheetJob
+from layers.api import job_body, own_packs
+from layers.models import PackKindChoice, PaperChoice
 
 from .views import _client_words, _map_urls
 
 #: How many of the user's sweeps the form offers (the newest, open ones first).
 SWEEP_CHOICES = 100
-
-
-def can_submit(user: Any) -> bool:
-    """Whether ``user`` may submit a pack: as the API decides a POST (a write role somewhere)."""
-    prefixes = territory_prefixes(user, WRITE_ROLES)
-    return prefixes is None or bool(prefixes)
 
 
 def _int(value: str | None) -> int | None:
@@ -157,22 +151,16 @@ def _prefill(request: HttpRequest) -> dict[str, Any]:
 def sheet_page(request: HttpRequest) -> HttpResponse:
     """The form of a new pack (for accounts that may submit) and the user's packs."""
     user = request.user
-    writer = can_submit(user)
+    writer = writes_somewhere(user)
     prefill = _prefill(request)
-    packs = [
-        job_body(job)
-        for job in SheetJob.objects.visible_to(user).order_by("-created_at")[:LIST_SIZE]
-    ]
+    packs = [job_body(job) for job in own_packs(user)]
     config: dict[str, Any] = {
-        "can_submit": writer,
         "prefill": prefill,
         "packs": packs,
         "sweeps": _sweeps(user) if writer else [],
         "zones": _zones(user) if writer else [],
         "building": _building(user, prefill["building"]) if writer else None,
-        "kinds": dict(PackKindChoice.choices),
-        "papers": dict(PaperChoice.choices),
-        "urls": {"api": _map_urls()["api"], "map": reverse("map"), "sweeps": reverse("sweeps")},
+        "urls": {"api": _map_urls()["api"]},
         "words": _client_words() | _words(),
     }
     context = {

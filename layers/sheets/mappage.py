@@ -32,6 +32,7 @@ from .layout import Box, Sheet, column_letter, page_layout
 from .pack import NamedArea, Pack, PackKind
 from .pdf import (
     INK,
+    START,
     TEAM_PALETTE,
     WHITE,
     Colour,
@@ -52,7 +53,6 @@ STREET_TEXT: Colour = (70, 70, 70)
 ZONE: Colour = (40, 110, 190)
 COMMUNITY: Colour = (130, 60, 150)
 GRID: Colour = (150, 160, 185)
-START: Colour = (200, 20, 60)
 #: Stroke width (mm) of a street by its kind.
 STREET_MM = {
     "main": 1.8,

@@ -26,6 +26,7 @@ from .pack import BuildingItem, Pack, PackKind
 from .pdf import (
     FONT,
     INK,
+    START,
     TEAM_PALETTE,
     WHITE,
     Colour,
@@ -400,7 +401,7 @@ def _overview_small_pack(pdf: FPDF, pack: Pack, frame: Frame) -> None:
 
 
 def _start_marker(pdf: FPDF, x: float, y: float, name: str) -> None:
-    set_style(pdf, fill=(20, 120, 60), stroke=WHITE, width=0.3)
+    set_style(pdf, fill=START, stroke=WHITE, width=0.3)
     pdf.polygon([(x, y - 2.6), (x + 2.3, y + 1.4), (x - 2.3, y + 1.4)], style="DF")
     if name:
         _font(pdf, 7, bold=True, colour=(20, 100, 50))
@@ -476,7 +477,7 @@ def _legend(pdf: FPDF, items: list[LegendItem], x0: float, y0: float, width: flo
             set_style(pdf, stroke=colour, width=0.5)
             pdf.line(x, cy, x + 5, cy)
         elif kind == "start":
-            set_style(pdf, fill=(20, 120, 60))
+            set_style(pdf, fill=START)
             pdf.polygon([(x + 2.5, cy - 1.6), (x + 4, cy + 1), (x + 1, cy + 1)], style="F")
         elif kind == "sheet":
             set_style(pdf, stroke=colour, width=0.35)

@@ -35,6 +35,8 @@ WHITE = (255, 255, 255)
 INK = (34, 34, 34)
 
 Colour = tuple[int, int, int]
+#: The team's start point (service station), on the map sheets and the cover alike.
+START: Colour = (200, 20, 60)
 
 #: Team colours (routes, stop badges, the buildings of a whole-sweep atlas), one per team in the
 #: order the teams first appear in the pack (its buildings come team by team, in the sweep's

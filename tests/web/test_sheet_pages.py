@@ -53,7 +53,6 @@ def test_the_page_renders_for_every_role(
     response = _page(users[role])
     config = _config(response)
     writer = role != Role.READ_ONLY
-    assert config["can_submit"] is writer
     assert ('id="new-pack"' in response.content.decode()) is writer
     assert config["urls"]["api"] == "/api/"
     assert config["packs"] == []
@@ -123,7 +122,6 @@ def test_a_reader_gets_no_form_nor_the_territory_data(
 ) -> None:
     response = _page(users[Role.READ_ONLY], f"?building={territory.home_building.pk}")
     config = _config(response)
-    assert config["can_submit"] is False
     assert (config["sweeps"], config["zones"], config["building"]) == ([], [], None)
     assert 'id="new-pack"' not in response.content.decode()
     assert 'id="read-only"' in response.content.decode()
