@@ -355,8 +355,9 @@ def draw_sheet(pdf: FPDF, pack: Pack, sheet: Sheet, sheets: Sequence[Sheet]) -> 
         buildings = _draw_buildings(canvas, pack, index)
         routes = _draw_routes(canvas, pack, index)
         _draw_start(canvas, pack, buildings.tree)
-        _place_stops(canvas, pack, index, buildings)
-        _place_plates(canvas, pack, index, buildings, routes)
+        labelled = _labelled(canvas, buildings)
+        _place_stops(canvas, pack, index, labelled)
+        _place_plates(canvas, pack, index, buildings, labelled, routes)
         for name, parts in streets.items():
             count = _place_street(pdf, name, parts, layout.frame, canvas.placed, canvas.labels)
             canvas.stats.streets += count
@@ -530,9 +531,11 @@ def _labelled(canvas: _Canvas, shown: _Shown) -> list[tuple[int, int, Polygon]]:
     return found
 
 
-def _place_stops(canvas: _Canvas, pack: Pack, index: _Index, shown: _Shown) -> None:
+def _place_stops(
+    canvas: _Canvas, pack: Pack, index: _Index, labelled: list[tuple[int, int, Polygon]]
+) -> None:
     stats = canvas.stats
-    for _k, i, polygon in _labelled(canvas, shown):
+    for _k, i, polygon in labelled:
         building = pack.buildings[i]
         if building.stop is None:
             continue
@@ -549,11 +552,16 @@ def _place_stops(canvas: _Canvas, pack: Pack, index: _Index, shown: _Shown) -> N
 
 
 def _place_plates(
-    canvas: _Canvas, pack: Pack, index: _Index, shown: _Shown, routes: STRtree
+    canvas: _Canvas,
+    pack: Pack,
+    index: _Index,
+    shown: _Shown,
+    labelled: list[tuple[int, int, Polygon]],
+    routes: STRtree,
 ) -> None:
     """Door plates inside the buildings, else beside them with a leader."""
     stats = canvas.stats
-    for k, i, polygon in _labelled(canvas, shown):
+    for k, i, polygon in labelled:
         building = pack.buildings[i]
         if not building.label:
             continue
