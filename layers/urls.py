@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "layers"
 
 urlpatterns = [
+    path("coverage/", include("layers.coverage.tile_urls")),
     path("<int:z>/<int:x>/<int:y>.mvt", views.tile, name="tile"),
 ]

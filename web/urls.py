@@ -18,6 +18,7 @@ urlpatterns = [
     path("sweeps/", sweep_pages.sweep_index, name="sweeps"),
     path("sweeps/<int:pk>/", sweep_pages.sweep_detail, name="sweep-page"),
     path("sheets/", sheet_pages.sheet_page, name="sheets"),
+    path("coverage/", include("web.coverage_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,7 @@
+"""Coverage pages (being written)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
