@@ -67,56 +67,142 @@ def wsgi_get(application: Any, path: str, *, session: str, query: str = "") -> b
     return body
 
 
+def _migration_files(connection: Any, *, applied_only: bool) -> dict[str, str]:
+    """The project's migration files (``app/name`` of their folder, e.g. ``grid/0004_coverage``)
+    and a hash of each: every one on disk, or those applied to ``connection``'s database."""
+    import hashlib
+
+    from django.db.migrations.loader import MigrationLoader
+
+    files = {
+        f"{path.parent.parent.name}/{path.stem}": hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in sorted(ROOT.glob("*/migrations/[0-9]*.py"))
+    }
+    if not applied_only:
+        return files
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    applied = set()
+    for app, name in loader.applied_migrations or {}:
+        migration = loader.disk_migrations.get((app, name))
+        module = sys.modules.get(type(migration).__module__) if migration else None
+        path = Path(getattr(module, "__file__", "") or "")
+        if path.is_relative_to(ROOT):
+            applied.add(f"{path.parent.parent.name}/{path.stem}")
+    return {key: digest for key, digest in files.items() if key in applied}
+
+
+def _migrate(hold_back: tuple[str, ...]) -> None:
+    """Apply the migrations on disk, except those whose ``app/name`` starts with one of
+    ``hold_back`` and those that depend on them."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    if not hold_back:
+        call_command("migrate", verbosity=0)
+        return
+    graph = MigrationLoader(connection, ignore_no_migrations=True).graph
+    held: set[tuple[str, str]] = set()
+    for node in graph.nodes:
+        module = sys.modules.get(type(graph.nodes[node]).__module__)
+        path = Path(getattr(module, "__file__", "") or "")
+        if f"{path.parent.parent.name}/{path.stem}".startswith(hold_back):
+            held |= set(graph.backwards_plan(node))  # the node and what depends on it
+    for app in sorted({app for app, _ in graph.nodes}):
+        kept = sorted(name for a, name in graph.nodes if a == app and (a, name) not in held)
+        if kept:
+            call_command("migrate", app, kept[-1], verbosity=0)
+
+
 def scratch_city(
-    connection: Any, *, benchmark: str, size: str, fresh: bool = False
+    connection: Any,
+    *,
+    benchmark: str,
+    size: str,
+    fresh: bool = False,
+    hold_back: tuple[str, ...] = (),
 ) -> float | None:
     """Create, migrate and load a benchmark's scratch database with the demo city of ``size``,
     or reuse it: the seconds the load took, ``None`` when reused.
 
     A finished load leaves a comment on the database naming the benchmark, the size, the seed
-    and a hash of the migrations it was made with; anything else (no comment, another size, an
-    interrupted load, a migration added or changed since, ``fresh``) is dropped and loaded again.
-    Only databases named ``plategrid_bench_…`` are ever dropped.
+    and each migration applied (``app/name`` and a hash of its file). A database whose recorded
+    migrations are all still there unchanged is reused: migrated forward when migrations were
+    added since (and the comment brought up to date). Anything else (no comment, another size,
+    an interrupted load, a migration changed or gone, ``fresh``) is dropped and loaded again.
+    ``hold_back``: migrations not applied for now (``app/name`` prefixes, e.g.
+    ``grid/0005``, with those depending on them), such as one still being written: a later call
+    without them migrates the database forward. Only databases named ``plategrid_bench_…`` are
+    ever dropped.
     """
-    import hashlib
     import time
 
     import psycopg
     from django.core.management import call_command
     from psycopg import sql
 
-    migrations = hashlib.sha256()
-    for path in sorted(ROOT.glob("*/migrations/[0-9]*.py")):
-        migrations.update(path.name.encode() + path.read_bytes())
-    marker = (
-        f"plategrid {benchmark} benchmark: demo_city --size {size} --seed 20091, "
-        f"migrations {migrations.hexdigest()[:16]}"
-    )
+    head = f"plategrid {benchmark} benchmark: demo_city --size {size} --seed 20091, migrations"
     params = dict(connection.get_connection_params())
     for key in ("cursor_factory", "context"):
         params.pop(key, None)
     name = params.pop("dbname")
     if not name.startswith("plategrid_bench_"):
         raise SystemExit(f"refusing to drop or load {name}: not a benchmark's scratch database")
+    on_disk = _migration_files(connection, applied_only=False)
     with psycopg.connect(**params, dbname="postgres", autocommit=True) as server:
         row = server.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
             [name],
         ).fetchone()
-        reuse = row is not None and row[0] == marker and not fresh
+        comment = (row[0] or "") if row else ""
+        recorded = _recorded_migrations(comment, head)
+        reuse = (
+            not fresh
+            and recorded is not None
+            and all(on_disk.get(key) == digest for key, digest in recorded.items())
+        )
         if not reuse:
             server.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
             server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    call_command("migrate", verbosity=0)
     if reuse:
+        added = sorted(set(on_disk) - set(recorded or {}))
+        if added and not all(key.startswith(hold_back) for key in added):
+            print(f"{name}: migrating forward ({', '.join(added)})", file=sys.stderr, flush=True)
+        _migrate(hold_back)
+        _record_migrations(connection, name, head)
         return None
+    _migrate(hold_back)
     started = time.perf_counter()
     call_command("demo_city", "--size", size, verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    _record_migrations(connection, name, head)
+    return time.perf_counter() - started
+
+
+def _recorded_migrations(comment: str, head: str) -> dict[str, str] | None:
+    """The migrations a scratch database's comment records (``None``: not a finished load of
+    this benchmark and size)."""
+    if not comment.startswith(head + " "):
+        return None
+    recorded = {}
+    for entry in comment.removeprefix(head + " ").split():
+        key, sep, digest = entry.partition("=")
+        if not sep or not digest:
+            return None  # an older comment (one hash of all migrations): load again
+        recorded[key] = digest
+    return recorded
+
+
+def _record_migrations(connection: Any, name: str, head: str) -> None:
+    """Comment the database with the migrations applied to it (see :func:`scratch_city`)."""
+    from psycopg import sql
+
+    applied = _migration_files(connection, applied_only=True)
+    marker = " ".join([head, *(f"{key}={digest}" for key, digest in sorted(applied.items()))])
+    with connection.cursor() as cursor:
         cursor.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}")
             .format(sql.Identifier(name), sql.Literal(marker))
             .as_string()
         )
-    return time.perf_counter() - started
