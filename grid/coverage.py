@@ -191,7 +191,23 @@ class Coverage:
         }
 
 
-def _scope_condition(user: Any, code: str, column: str = "area_code") -> Q:
+def check_code(code: Any) -> None:
+    """``code`` is a district, street office, community or zone code (6, 9, 12, 15 digits)."""
+    if not (isinstance(code, str) and code.isascii() and code.isdigit()) or len(code) not in (
+        6,
+        9,
+        12,
+        15,
+    ):
+        raise InvalidInputError(
+            _("%(value)s is not a district, street office, community or zone code."),
+            code="bad_code",
+            field="code",
+            value=repr(code)[:30],
+        )
+
+
+def scope_condition(user: Any, code: str, column: str = "area_code") -> Q:
     """Rows of ``code`` the user may read: all of them inside the user's territory, the user's
     part of them when ``code`` is above it; outside: NotFoundError."""
     prefixes = territory_prefixes(user)
@@ -204,6 +220,10 @@ def _scope_condition(user: Any, code: str, column: str = "area_code") -> Q:
     for prefix in below:
         condition |= Q(**{f"{column}__startswith": prefix})
     return condition
+
+
+#: The name the coverage helpers of issue 7 started with (same function).
+_scope_condition = scope_condition
 
 
 def _node_name(code: str) -> str:
@@ -252,19 +272,8 @@ def territory_coverage(
     """Rooms and rooms seen (in the last ``days`` days, today included; ``None``: ever) of the
     node ``code`` (district, street office, community or zone), per child node: street offices,
     communities, zones (and "no zone": rooms in no zone, code = the community's)."""
-    if not (isinstance(code, str) and code.isascii() and code.isdigit()) or len(code) not in (
-        6,
-        9,
-        12,
-        15,
-    ):
-        raise InvalidInputError(
-            _("%(value)s is not a district, street office, community or zone code."),
-            code="bad_code",
-            field="code",
-            value=repr(code)[:30],
-        )
-    rows = CoverageCount.objects.filter(_scope_condition(user, code), area_code__startswith=code)
+    check_code(code)
+    rows = CoverageCount.objects.filter(scope_condition(user, code), area_code__startswith=code)
     if rented:
         rows = rows.filter(rented=True)
     since = None

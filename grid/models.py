@@ -758,3 +758,58 @@ class SweepCount(models.Model):
                 condition=Q(visited__lte=F("targets")), name="sweep_count_visited_le_targets"
             ),
         ]
+
+
+class CoverageSnapshot(models.Model):
+    """Coverage of one area (zone, else community) as it was at the end of one day: its rooms,
+    and how many of them were seen (a conclusive visit) in the 7, 30 and 90 days up to that day
+    and ever. Taken for every Sunday and every month's last day (``grid.snapshots``), so the
+    choropleth replays coverage week by week and the monthly report reads its month's end; a
+    snapshot once taken is never changed."""
+
+    day = models.DateField(_("day"))
+    area_code = models.CharField(_("zone or community"), max_length=15)
+    rented = models.BooleanField(_("rented"))
+    rooms = models.PositiveIntegerField(_("rooms"))
+    seen_7 = models.PositiveIntegerField(_("seen in 7 days"))
+    seen_30 = models.PositiveIntegerField(_("seen in 30 days"))
+    seen_90 = models.PositiveIntegerField(_("seen in 90 days"))
+    seen_ever = models.PositiveIntegerField(_("ever seen"))
+
+    class Meta:
+        verbose_name = _("coverage snapshot")
+        verbose_name_plural = _("coverage snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "area_code", "rented"], name="coverage_snapshot_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(seen_7__lte=F("seen_30"))
+                & Q(seen_30__lte=F("seen_90"))
+                & Q(seen_90__lte=F("seen_ever"))
+                & Q(seen_ever__lte=F("rooms")),
+                name="coverage_snapshot_nested",
+            ),
+        ]
+        # Reads: one day, areas by code prefix.
+        indexes = [
+            models.Index(
+                "day",
+                OpClass("area_code", name="varchar_pattern_ops"),
+                name="coverage_snapshot_day_area",
+            )
+        ]
+
+
+class CoverageSnapshotDay(models.Model):
+    """A day whose snapshot is complete (its rows are written in the same transaction)."""
+
+    day = models.DateField(_("day"), primary_key=True)
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
+    rooms = models.PositiveIntegerField(_("rooms"))
+    seconds = models.FloatField(_("seconds it took"))
+
+    class Meta:
+        verbose_name = _("coverage snapshot day")
+        verbose_name_plural = _("coverage snapshot days")
+        ordering = ["-day"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import jobs, sweep_jobs
+from . import jobs, snapshots, sweep_jobs
 
 
 @task()
@@ -15,3 +15,9 @@ def run_partition_task(job_id: str) -> str:
 @task()
 def run_sweep_plan_task(job_id: str) -> str:
     return sweep_jobs.run_plan(job_id).status
+
+
+@task()
+def take_coverage_snapshots_task() -> int:
+    """Take the missing coverage snapshots (queued by the coverage reads)."""
+    return len(snapshots.take_missing())

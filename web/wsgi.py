@@ -17,3 +17,7 @@ refuse_unsafe_production()
 from django.urls import get_resolver  # noqa: E402
 
 get_resolver().url_patterns  # noqa: B018
+
+# Natural breaks of the coverage choropleth (layers.coverage.choropleth) come from mapclassify,
+# whose import (pandas, scikit-learn) takes seconds: paid here, once, not by a user's request.
+import mapclassify  # noqa: E402, F401
