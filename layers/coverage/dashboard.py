@@ -1,0 +1,620 @@
+"""The dashboard of a territory node (district, street office, community or zone): the seeds'
+measures with their targets, each linked to the coverage map and to the list behind it, the
+sweeps in progress, and the same core figures per child node (docs/coverage.md).
+
+Words and targets are the seeds' (../shared/domain): the information coverage rate (信息覆盖率;
+Xinyu raised it from 85% to over 95%), visits (走访), rooms past their follow-up date (逾期),
+the "人口" door plate every rented house gets (一牌), zones with their responsible person (责任人)
+and the staffing ratios of ``grid.services.staffing_gaps``.
+
+Coverage is read from ``CoverageCount`` through ``grid.coverage.territory_coverage``; visits are
+counted for one week at a time through the index (community_code, visited_at); overdue and
+flagged rooms through the partial indexes of ``RoomVisitState``; nothing scans every visit.
+
+A node above the user's territory shows the user's part of it (as ``territory_coverage``); a node
+beside it is a :class:`NotFoundError`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gis.models import RENTED_USES, Community, District, StreetOffice
+from gis.querysets import territory_prefixes
+from grid import coverage as grid_coverage
+from grid import services as grid_services
+from grid.models import Sweep, Zone
+
+#: The information coverage rate to reach (Xinyu: from 85% to over 95%).
+COVERAGE_TARGET = grid_coverage.TARGET_SHARE
+#: Every rented house gets the "人口" plate (Xiangfan's 一牌).
+PLATE_TARGET = 1.0
+#: Coverage windows of the dashboard (None: ever), the first being the headline one.
+WINDOWS: tuple[int | None, ...] = (30, 7, 90, None)
+#: Sweeps in progress shown at most.
+SWEEPS_SHOWN = 20
+
+LEVELS = {6: "district", 9: "street_office", 12: "community", 15: "zone"}
+CHILD_LENGTH = {6: 9, 9: 12, 12: 15}
+
+
+def level_label(level: str) -> str:
+    return {
+        "district": _("district"),
+        "street_office": _("street office"),
+        "community": _("community"),
+        "zone": _("zone"),
+    }[level]
+
+
+# ---------------------------------------------------------------------------------------------
+# Links
+
+
+def map_url(code: str, *, days: int | None = 30, layer: str = "coverage", **extra: Any) -> str:
+    """The coverage map page (``/coverage/``) on ``code``, window and layer."""
+    base = reverse("coverage-dashboard").removesuffix("dashboard/")
+    query = {"code": code, "days": days if days else "all", "layer": layer, **extra}
+    return f"{base}?{urlencode(query)}"
+
+
+def gaps_url(code: str, kind: str, **extra: Any) -> str:
+    """A gap list of ``/api/coverage/gaps/`` (never_visited_buildings, unseen_buildings,
+    no_plate_buildings, zones_without_responsible, overdue_rooms)."""
+    base = reverse("coverage-dashboard-api").removesuffix("dashboard/")
+    return f"{base}gaps/?{urlencode({'code': code, 'kind': kind, **extra})}"
+
+
+def dashboard_page_url(code: str) -> str:
+    return f"{reverse('coverage-dashboard')}?{urlencode({'code': code})}"
+
+
+def staffing_url(code: str) -> str:
+    return f"{reverse('staffing-gaps')}?{urlencode({'code': code[:12]})}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures per area
+
+
+@dataclass
+class Figures:
+    """The core figures of a node or a child node."""
+
+    code: str
+    name: str
+    rooms: int = 0
+    seen: dict[str, int] = field(default_factory=dict)  # window key ("7", "30", "90", "all")
+    visits_week: int = 0
+    visits_last_week: int = 0
+    overdue: int = 0
+    flagged: int = 0
+    rented_buildings: int = 0
+    plated_buildings: int = 0
+    staff_missing: int | None = 0
+    zones: int = 0
+    zones_without_responsible: int = 0
+    buildings_without_head: int = 0
+
+    def share(self, window: str) -> float | None:
+        return _share(self.seen.get(window, 0), self.rooms)
+
+    @property
+    def plate_rate(self) -> float | None:
+        return _share(self.plated_buildings, self.rented_buildings)
+
+
+def _share(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def window_key(days: int | None) -> str:
+    return str(days) if days else "all"
+
+
+def _scope_prefixes(user: Any, code: str) -> list[str]:
+    """The code prefixes of ``code`` the user reads: ``[code]`` inside their territory, their own
+    territory codes under it when ``code`` is above; NotFoundError beside it."""
+    grid_coverage._scope_condition(user, code)  # raises NotFoundError beside the territory
+    prefixes = territory_prefixes(user)
+    if prefixes is None or any(code.startswith(p) for p in prefixes):
+        return [code]
+    return [p for p in prefixes if p.startswith(code)]
+
+
+def _week_bounds(today: datetime.date) -> tuple[datetime.datetime, ...]:
+    """Last Monday 00:00, this Monday 00:00 and tomorrow 00:00 (local time)."""
+    tz = timezone.get_current_timezone()
+    monday = today - datetime.timedelta(days=today.weekday())
+
+    def midnight(day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time(), tz)
+
+    return (
+        midnight(monday - datetime.timedelta(days=7)),
+        midnight(monday),
+        midnight(today + datetime.timedelta(days=1)),
+    )
+
+
+#: The buildings of the node (community codes matching the scope's patterns), each with its area:
+#: the current zone holding its representative point (the coverage counts' rule), else its
+#: community, when the node is a community or a zone; its community otherwise.
+_BUILDINGS = """
+    SELECT b.id, CASE WHEN %(zones)s THEN grid_area_code(b.community_id, b.centroid)
+                      ELSE c.code END::text AS area
+      FROM geo_building b JOIN geo_community c ON c.id = b.community_id
+     WHERE c.code LIKE ANY (%(patterns)s::text[])
+"""
+
+_PLATES_SQL = f"""
+    WITH b AS ({_BUILDINGS})
+    SELECT b.area, count(*),
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM geo_doorplate d
+                                           WHERE d.building_id = b.id AND d.population_plate))
+      FROM b
+     WHERE EXISTS (SELECT 1 FROM geo_room r
+                    WHERE r.building_id = b.id AND r.use = ANY (%(rented)s::text[]))
+     GROUP BY b.area
+"""  # noqa: S608 - _BUILDINGS is a constant
+
+_ROOM_STATE_SQL = f"""
+    WITH b AS ({_BUILDINGS})
+    SELECT b.area, count(*) FILTER (WHERE s.revisit_after < %(now)s),
+           count(*) FILTER (WHERE s.flagged)
+      FROM (SELECT room_id, revisit_after, flagged FROM grid_roomvisitstate
+             WHERE revisit_after < %(now)s
+            UNION
+            SELECT room_id, revisit_after, flagged FROM grid_roomvisitstate WHERE flagged) s
+      JOIN geo_room r ON r.id = s.room_id
+      JOIN b ON b.id = r.building_id
+     GROUP BY b.area
+"""  # noqa: S608 - _BUILDINGS is a constant
+
+#: Visits of the two weeks, by community (the index (community_code, visited_at)) and, for a
+#: community or zone, by the area of their building (none: the building is gone).
+_VISITS_SQL = """
+    SELECT CASE WHEN %(zones)s THEN coalesce(grid_area_code(b.community_id, b.centroid),
+                                             v.community_code)
+                ELSE v.community_code END::text AS area,
+           count(*) FILTER (WHERE v.visited_at >= %(monday)s),
+           count(*) FILTER (WHERE v.visited_at < %(monday)s)
+      FROM grid_visit v LEFT JOIN geo_building b ON %(zones)s AND b.id = v.building_id
+     WHERE v.community_code LIKE ANY (%(patterns)s::text[])
+       AND v.visited_at >= %(last_monday)s AND v.visited_at < %(tomorrow)s
+     GROUP BY 1
+"""
+
+
+def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _Collector:
+    """Sums figures by area code into the node's total and its children (by code prefix; areas
+    of no zone into the community's own row, as ``territory_coverage`` does)."""
+
+    def __init__(self, code: str, total: Figures, children: list[Figures]) -> None:
+        self.code = code
+        self.total = total
+        self.children = {c.code: c for c in children}
+        self.child_length = CHILD_LENGTH.get(len(code))
+
+    def targets(self, area: str) -> list[Figures]:
+        if not area.startswith(self.code):
+            return []
+        found = [self.total]
+        if self.child_length is not None:
+            child = self.children.get(area[: self.child_length]) or self.children.get(area)
+            if child is not None:
+                found.append(child)
+        return found
+
+    def add(self, area: str, **values: int) -> None:
+        for figures in self.targets(area):
+            for name, value in values.items():
+                setattr(figures, name, getattr(figures, name) + value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The dashboard
+
+
+def _node(code: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": grid_coverage._node_name(code),
+        "level": LEVELS[len(code)],
+        "level_label": level_label(LEVELS[len(code)]),
+    }
+
+
+def breadcrumb(code: str) -> list[dict[str, Any]]:
+    """The nodes from the district down to ``code``, with their names."""
+    codes = [code[:n] for n in (6, 9, 12, 15) if n <= len(code)]
+    names: dict[str, str] = {}
+    names.update(District.objects.filter(code__in=codes).values_list("code", "name"))
+    names.update(StreetOffice.objects.filter(code__in=codes).values_list("code", "name"))
+    names.update(Community.objects.filter(code__in=codes).values_list("code", "name"))
+    if len(code) == 15:
+        names.update(Zone.objects.current().filter(code=code).values_list("code", "name"))
+    return [
+        {
+            "code": c,
+            "name": names.get(c, ""),
+            "level": LEVELS[len(c)],
+            "level_label": level_label(LEVELS[len(c)]),
+            "url": dashboard_page_url(c),
+        }
+        for c in codes
+    ]
+
+
+def node_figures(
+    user: Any, code: str, *, today: datetime.date | None = None
+) -> tuple[Figures, list[Figures], dict[str, Any]]:
+    """The node's figures, its children's (street offices, communities or zones; "no zone"
+    last) and what the measures need besides (the staffing report, the coverage windows)."""
+    today = today or timezone.localdate()
+    # Validates the code (400) and the scope (404) first.
+    by_window = {
+        window_key(days): grid_coverage.territory_coverage(user, code, days=days)
+        for days in WINDOWS
+    }
+    headline = by_window["30"]
+    total = Figures(code, headline.name, headline.total.rooms)
+    children = [Figures(c.code, c.name, c.rooms) for c in headline.children]
+    child_by_code = {c.code: c for c in children}
+    for key, result in by_window.items():
+        total.seen[key] = result.total.seen
+        for row in result.children:
+            if row.code in child_by_code:
+                child_by_code[row.code].seen[key] = row.seen
+    collector = _Collector(code, total, children)
+    prefixes = _scope_prefixes(user, code)
+    zones = len(code) >= 12
+    # The node's communities: a zone's is its community, filtered by the zone's area below.
+    patterns = [p[:12] + "%" for p in prefixes]
+    base = {"patterns": patterns, "zones": zones}
+
+    for area, rented, plated in _rows(_PLATES_SQL, {**base, "rented": list(RENTED_USES)}):
+        collector.add(area, rented_buildings=rented, plated_buildings=plated)
+    for area, overdue, flagged in _rows(_ROOM_STATE_SQL, {**base, "now": timezone.now()}):
+        collector.add(area, overdue=overdue, flagged=flagged)
+    last_monday, monday, tomorrow = _week_bounds(today)
+    visit_rows = _rows(
+        _VISITS_SQL,
+        {**base, "last_monday": last_monday, "monday": monday, "tomorrow": tomorrow},
+    )
+    for area, week, last_week in visit_rows:
+        collector.add(area, visits_week=week, visits_last_week=last_week)
+
+    staffing = _staffing(user, code, collector)
+    extra = {"windows": by_window, "staffing": staffing}
+    return total, children, extra
+
+
+def _staffing(user: Any, code: str, collector: _Collector) -> Any:
+    """The staffing report of the node's communities, summed into the figures: staff missing by
+    the seeds' ratios (per community: none for a zone), zones (current) and those without a
+    responsible person, buildings with households and no building head."""
+    report = grid_services.staffing_gaps(code[:12], user=user)
+    zone_rows = Zone.objects.current().filter(
+        grid_coverage._scope_condition(user, code, "code"), code__startswith=code
+    )
+    for zone_code in zone_rows.values_list("code", flat=True):
+        collector.add(zone_code, zones=1)
+    heads: list[int] = []
+    for community in report.communities:
+        missing = sum(s.missing for s in community.shortages)
+        if len(code) < 12:
+            collector.add(community.code, staff_missing=missing)
+        elif len(code) == 12:
+            collector.total.staff_missing = (collector.total.staff_missing or 0) + missing
+        for zone in community.zones_without_responsible:
+            collector.add(zone["code"], zones_without_responsible=1)
+        heads.extend(b["id"] for b in community.buildings_without_head)
+    if len(code) == 15:
+        collector.total.staff_missing = None
+    if heads and len(code) >= 12:
+        areas = _rows(
+            "SELECT grid_area_code(community_id, centroid)::text FROM geo_building"
+            " WHERE id = ANY (%(ids)s)",
+            {"ids": heads},
+        )
+        for (area,) in areas:
+            collector.add(area, buildings_without_head=1)
+    else:
+        for community in report.communities:
+            collector.add(
+                community.code, buildings_without_head=len(community.buildings_without_head)
+            )
+    if len(code) == 12:  # the ratios are a community's: not split by zone
+        for child in collector.children.values():
+            child.staff_missing = None
+    return report
+
+
+def _sweeps(user: Any, code: str, today: datetime.date) -> list[dict[str, Any]]:
+    """The sweeps in progress (started, not ended, not closed) whose area reaches the node, with
+    the node's part of their coverage (``grid.coverage.sweep_coverage``, per area)."""
+    holders = [code[:n] for n in (6, 9, 12) if n < len(code)]
+    sweeps = (
+        Sweep.objects.visible_to(user)
+        .filter(closed_at__isnull=True, starts_on__lte=today, ends_on__gte=today)
+        .filter(Q(territory_code__startswith=code) | Q(territory_code__in=holders))
+        .order_by("ends_on", "pk")[:SWEEPS_SHOWN]
+    )
+    rows = []
+    for sweep in sweeps:
+        figures = grid_coverage.sweep_coverage(user, sweep, today=today)
+        mine = [a for a in figures["areas"] if str(a["code"]).startswith(code)]
+        if len(code) == 15:  # rooms of a zone's community in no zone are not the zone's
+            mine = [a for a in mine if a["code"] == code]
+        targets = sum(a["targets"] for a in mine)
+        if not targets:
+            continue
+        visited = sum(a["visited"] for a in mine)
+        share = _share(visited, targets)
+        rows.append(
+            {
+                "id": sweep.pk,
+                "name": sweep.name,
+                "starts_on": sweep.starts_on.isoformat(),
+                "ends_on": sweep.ends_on.isoformat(),
+                "days_elapsed": figures["sweep"]["days_elapsed"],
+                "targets": targets,
+                "visited": visited,
+                "revisits": sum(a["revisits"] for a in mine),
+                "flagged": sum(a["flagged"] for a in mine),
+                "value": share,
+                "target": COVERAGE_TARGET,
+                "status": _status(share, COVERAGE_TARGET),
+                "links": {
+                    "map": map_url(code, days=None, sweep=sweep.pk),
+                    "list": (
+                        reverse("sweep-gaps", kwargs={"pk": sweep.pk}) + "?kind=unvisited_rooms"
+                    ),
+                    "page": reverse("sweep-page", kwargs={"pk": sweep.pk}),
+                },
+            }
+        )
+    return rows
+
+
+def _status(value: float | None, target: float | None, *, higher: bool = True) -> str | None:
+    if value is None or target is None:
+        return None
+    good = value >= target if higher else value <= target
+    return "ok" if good else "below_target"
+
+
+def _measure(
+    key: str,
+    label: str,
+    value: float | int | None,
+    *,
+    numerator: int | None = None,
+    denominator: int | None = None,
+    target: float | int | None = None,
+    higher: bool = True,
+    unit: str = "count",
+    map_link: str | None = None,
+    list_link: str | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "label": label,
+        "unit": unit,
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "target": target,
+        # Whether a higher value is better (coverage, plates) or a lower one (gaps).
+        "higher_is_better": higher,
+        "status": _status(value, target, higher=higher),
+        "links": {"map": map_link, "list": list_link},
+        "note": note,
+    }
+
+
+def coverage_label(days: int | None) -> str:
+    if days is None:
+        return _("Rooms ever seen")
+    return _("Information coverage rate (%(days)s days)") % {"days": days}
+
+
+def measures(code: str, total: Figures, staffing: Any) -> list[dict[str, Any]]:
+    """The measures of the node from its figures."""
+    rows = []
+    for days in WINDOWS:
+        key = window_key(days)
+        rows.append(
+            _measure(
+                f"coverage_{key}",
+                coverage_label(days),
+                total.share(key),
+                numerator=total.seen.get(key, 0),
+                denominator=total.rooms,
+                # No target for a week: building heads walk their buildings weekly, not every room.
+                target=COVERAGE_TARGET if days != 7 else None,
+                unit="share",
+                map_link=map_url(code, days=days),
+                list_link=(
+                    gaps_url(code, "unseen_buildings", days=days)
+                    if days
+                    else gaps_url(code, "never_visited_buildings")
+                ),
+                note=_("Rooms seen (a conclusive visit) in the window, out of all rooms.")
+                if days
+                else _("Rooms seen at least once, out of all rooms."),
+            )
+        )
+    rows += [
+        _measure(
+            "visits_week",
+            _("Visits this week"),
+            total.visits_week,
+            map_link=map_url(code, days=7),
+            note=_("Visits recorded from Monday to today, failed ones included."),
+        ),
+        _measure(
+            "visits_last_week",
+            _("Visits last week"),
+            total.visits_last_week,
+            map_link=map_url(code, days=7),
+            note=_("Visits recorded from Monday to Sunday of last week."),
+        ),
+        _measure(
+            "overdue_rooms",
+            _("Rooms overdue for a revisit"),
+            total.overdue,
+            denominator=total.rooms,
+            map_link=map_url(code, layer="overdue_rooms"),
+            list_link=gaps_url(code, "overdue_rooms"),
+            note=_("Rooms whose revisit after a failed visit is past due."),
+        ),
+        _measure(
+            "flagged_rooms",
+            _("Rooms flagged for the responsible person"),
+            total.flagged,
+            denominator=total.rooms,
+            map_link=map_url(code, layer="overdue_rooms"),
+            list_link=gaps_url(code, "overdue_rooms"),
+            note=_("Rooms not at home or refused too many times in a row."),
+        ),
+        _measure(
+            "plate_rate",
+            _("“人口” plate rate"),
+            total.plate_rate,
+            numerator=total.plated_buildings,
+            denominator=total.rented_buildings,
+            target=PLATE_TARGET,
+            unit="share",
+            map_link=map_url(code, layer="no_plate_buildings"),
+            list_link=gaps_url(code, "no_plate_buildings"),
+            note=_("Buildings with rented rooms that have the “人口” plate put up."),
+        ),
+    ]
+    if total.staff_missing is not None:
+        rows.append(
+            _measure(
+                "staffing_gaps",
+                _("Staff missing by the ratios"),
+                total.staff_missing,
+                target=0,
+                higher=False,
+                map_link=map_url(code, layer="zones_without_responsible"),
+                list_link=staffing_url(code),
+                note=_(
+                    "Yard propagandists (1 per 3,000 residents), central household heads "
+                    "(1 per 100 households) and information officers (2 per community) missing."
+                ),
+            )
+        )
+    rows += [
+        _measure(
+            "zones_without_responsible",
+            _("Zones without a responsible person"),
+            total.zones_without_responsible,
+            denominator=total.zones,
+            target=0,
+            higher=False,
+            map_link=map_url(code, layer="zones_without_responsible"),
+            list_link=gaps_url(code, "zones_without_responsible"),
+            note=_("Current zones with no current responsible person (责任人)."),
+        ),
+        _measure(
+            "buildings_without_head",
+            _("Buildings without a building head"),
+            total.buildings_without_head,
+            target=0,
+            higher=False,
+            list_link=staffing_url(code),
+            note=_("Buildings with households and no current building head (楼栋长)."),
+        ),
+    ]
+    return rows
+
+
+def child_body(child: Figures, parent: str) -> dict[str, Any]:
+    """A child node's row; the rooms of a community in no zone have the community's code."""
+    level = LEVELS[len(child.code)]
+    no_zone = child.code == parent
+    return {
+        "code": child.code,
+        "name": child.name,
+        "level": "no_zone" if no_zone else level,
+        "rooms": child.rooms,
+        "seen": dict(child.seen),
+        "coverage": {key: child.share(key) for key in child.seen},
+        "coverage_status": _status(child.share("30"), COVERAGE_TARGET),
+        "visits_week": child.visits_week,
+        "visits_last_week": child.visits_last_week,
+        "overdue": child.overdue,
+        "flagged": child.flagged,
+        "rented_buildings": child.rented_buildings,
+        "plated_buildings": child.plated_buildings,
+        "plate_rate": child.plate_rate,
+        "staff_missing": child.staff_missing,
+        "zones": child.zones,
+        "zones_without_responsible": child.zones_without_responsible,
+        "buildings_without_head": child.buildings_without_head,
+        "links": {
+            "dashboard": None if no_zone else dashboard_page_url(child.code),
+            "map": map_url(child.code),
+        },
+    }
+
+
+def dashboard(user: Any, code: str, *, today: datetime.date | None = None) -> dict[str, Any]:
+    """The dashboard of the node ``code`` for ``user``: its measures, the sweeps in progress
+    and the core figures per child node. ``today`` sets the weeks and the sweeps in progress."""
+    today = today or timezone.localdate()
+    total, children, extra = node_figures(user, code, today=today)
+    prefixes = territory_prefixes(user)
+    partial = prefixes is not None and not any(code.startswith(p) for p in prefixes)
+    node = _node(code)
+    node["name"] = node["name"] or total.name
+    node["parent"] = code[: {6: 0, 9: 6, 12: 9, 15: 12}[len(code)]] or None
+    return {
+        "node": node,
+        "partial": partial,
+        "today": today.isoformat(),
+        "breadcrumb": breadcrumb(code),
+        "measures": measures(code, total, extra["staffing"]),
+        "sweeps": _sweeps(user, code, today),
+        "children_level": LEVELS.get(CHILD_LENGTH.get(len(code), 0)),
+        "children": [child_body(c, code) for c in children],
+        "links": {"map": map_url(code)},
+    }
+
+
+def own_node(user: Any) -> str | None:
+    """The user's own territory node: their single grant's code, else the longest code all their
+    grants share (a district for a superuser: the first one)."""
+    prefixes = territory_prefixes(user)
+    if prefixes is None:
+        return District.objects.order_by("code").values_list("code", flat=True).first()
+    if not prefixes:
+        return None
+    shared = prefixes[0]
+    for p in prefixes[1:]:
+        while not p.startswith(shared):
+            shared = shared[:-1]
+    for n in (12, 9, 6):
+        if len(shared) >= n:
+            return shared[:n]
+    return prefixes[0]
