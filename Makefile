@@ -39,6 +39,7 @@ demo: venv assets db
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) migrate --noinput -v 0
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_city --if-empty
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) create_demo_accounts
+	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_history
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_sweep
 
 lint: venv

@@ -241,6 +241,25 @@ def sheet_pages(page: Page, out: Path, *, phone: bool = False) -> list[str]:
     return [name]
 
 
+def coverage_pages(page: Page, out: Path, *, phone: bool = False) -> list[str]:
+    """The coverage map: on a desktop, the district's communities for 30 days, then a street
+    office drilled into with the gap heatmap and a gap layer; on a phone, the first view."""
+    suffix = "-phone" if phone else ""
+    page.goto("/coverage/?code=420602&level=community")
+    page.wait_for_selector("#children li", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(800)  # the map's fit animation
+    page.screenshot(path=out / f"coverage-map{suffix}.png", full_page=phone)
+    if phone:
+        return [f"coverage-map{suffix}.png"]
+    page.goto("/coverage/?code=420602001&days=90&heat=1&gaps=never_visited_buildings")
+    page.wait_for_selector("#children li", timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=out / "coverage-gaps.png")
+    return [f"coverage-map{suffix}.png", "coverage-gaps.png"]
+
+
 def report(guards: list[OfflineGuard], out: Path, written: list[str]) -> int:
     """Blocked outside requests and failures on stderr (status 1 for the former), then the files."""
     status = 0
@@ -282,6 +301,7 @@ def main() -> int:
         action="store_true",
         help="only the field-pack page (a planned sweep must exist, the worker must run)",
     )
+    parser.add_argument("--only-coverage", action="store_true", help="only the coverage map")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     guards: list[OfflineGuard] = []
@@ -303,6 +323,23 @@ def main() -> int:
                 page = context.new_page()
                 log_in(page, args.user, args.password, next_url="/sheets/")
                 written += sheet_pages(page, args.out, phone=viewport is not None)
+                context.close()
+        return report(guards, args.out, written)
+
+    only = {"coverage": (args.only_coverage, "/coverage/", coverage_pages)}
+    for wanted, first_url, take in only.values():
+        if not wanted:
+            continue
+        written = []
+        with chromium() as browser:
+            for viewport in (None, PHONE):
+                context, guard = new_context(
+                    browser, args.base_url, viewport=viewport, locale=args.locale
+                )
+                guards.append(guard)
+                page = context.new_page()
+                log_in(page, args.user, args.password, next_url=first_url)
+                written += take(page, args.out, phone=viewport is not None)
                 context.close()
         return report(guards, args.out, written)
 

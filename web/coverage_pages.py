@@ -1,7 +1,146 @@
-"""Coverage pages (being written)."""
+"""The coverage map (覆盖率地图, ``/coverage/``): where are we blind?
+
+A choropleth of the share of rooms seen, by street office, community or zone of a node, for the
+last 7/30/90 days, ever, or one sweep; a classed legend (the seeds' targets or natural breaks);
+click a node to drill down, the path to go up; a slider that replays coverage week by week from
+the snapshots; the gap heatmap (hexagons, then buildings from zoom 14) and the gap layers; links to
+the dashboard and to the exports of the view. The query string holds the whole view
+(``code``, ``level``, ``days``, ``sweep``, ``rented``, ``scheme``, ``at``, ``heat``, ``gaps``), so
+a view is a link: the dashboard's figures link here.
+
+The page reads only what the first paint needs (the user's top node and sweeps); the map, the
+tiles and the lists come from the API, scoped there (``layers.coverage``).
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from gis.models import District
+from gis.querysets import territory_prefixes
+from grid.models import Sweep
+from layers.coverage.choropleth import LEVELS, SCHEMES
+
+from .views import _client_words, _map_urls
+
+#: How many sweeps the window menu offers (open ones first, newest first).
+SWEEP_CHOICES = 50
+#: The gap layers the page can draw (``layers.coverage.gaps``), in the menu's order.
+GAP_KINDS = (
+    "never_visited_buildings",
+    "unseen_buildings",
+    "no_plate_buildings",
+    "zones_without_responsible",
+    "overdue_rooms",
+)
+
+
+def home_code(user: Any) -> str:
+    """The node a user starts from: their territory's widest node (the first district for
+    everyone-scoped users)."""
+    prefixes = territory_prefixes(user)
+    if prefixes:
+        return min(prefixes, key=lambda p: (len(p), p))
+    return str(District.objects.order_by("code").values_list("code", flat=True).first() or "")
+
+
+def _sweeps(user: Any) -> list[dict[str, Any]]:
+    return [
+        {"id": pk, "name": name}
+        for pk, name in Sweep.objects.visible_to(user)
+        .order_by(F("closed_at").desc(nulls_first=True), "-starts_on", "-pk")
+        .values_list("pk", "name")[:SWEEP_CHOICES]
+    ]
+
+
+def _words() -> dict[str, str]:
+    return _client_words() | {
+        "title": _("Coverage"),
+        "days_7": _("7 days"),
+        "days_30": _("30 days"),
+        "days_90": _("90 days"),
+        "days_all": _("ever"),
+        "no_sweep": _("Window"),
+        "sweep": _("Sweep"),
+        "rented": _("Rented rooms only"),
+        "scheme_targets": _("Targets (85 % / 95 %)"),
+        "scheme_natural": _("Natural breaks"),
+        "district": _("district"),
+        "street_office": _("street office"),
+        "community": _("community"),
+        "zone": _("zone"),
+        "rooms": _("rooms"),
+        "seen": _("seen"),
+        "share": _("coverage"),
+        "now": _("now"),
+        "replay": _("Replay week by week"),
+        "play": _("Play"),
+        "pause": _("Pause"),
+        "as_of": _("as of %(day)s"),
+        "last_days": _("seen in the %(days)s days up to %(until)s"),
+        "ever": _("ever seen, up to %(until)s"),
+        "of_sweep": _("visited in the sweep %(name)s"),
+        "heat": _("Gap heatmap"),
+        "heat_hint": _("Rooms not seen in the window: hexagons, buildings from zoom 14"),
+        "gaps": _("Gap layers"),
+        "gap_never_visited_buildings": _("Buildings never visited"),
+        "gap_unseen_buildings": _("Buildings with rooms not seen in the window"),
+        "gap_no_plate_buildings": _("Buildings without the 人口 plate"),
+        "gap_zones_without_responsible": _("Zones without a responsible person"),
+        "gap_overdue_rooms": _("Rooms past their follow-up date"),
+        "gap_more": _("%(shown)s of %(count)s shown: zoom in or open the list"),
+        "children": _("By area, lowest first"),
+        "drill": _("Open"),
+        "up": _("Up"),
+        "dashboard": _("Dashboard"),
+        "export_html": _("HTML map"),
+        "export_png": _("PNG image"),
+        "list": _("List"),
+        "no_rooms": _("no rooms"),
+        "loading": _("Loading…"),
+        "buildings": _("buildings"),
+        "gap_rooms": _("rooms not seen"),
+        "level": _("Show"),
+    }
+
+
+@login_required
+@require_GET
+def coverage_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    api = _map_urls()["api"]
+    config = {
+        "urls": {
+            **_map_urls(),
+            "map": reverse("coverage-map"),
+            "gaps": api + "coverage/gaps/",
+            "heat": reverse("layers:tile", kwargs={"z": 0, "x": 1, "y": 2}).replace(
+                "0/1/2.mvt", "coverage/{z}/{x}/{y}.mvt"
+            ),
+            "dashboard": reverse("coverage-page") + "dashboard/",
+            "export_html": reverse("coverage-page") + "export.html",
+            "export_png": reverse("coverage-page") + "export.png",
+        },
+        "basemap": settings.PLATEGRID_BASEMAP,
+        "home": home_code(user),
+        "levels": LEVELS,
+        "schemes": list(SCHEMES),
+        "gap_kinds": list(GAP_KINDS),
+        "sweeps": _sweeps(user),
+        "words": _words(),
+    }
+    return render(request, "web/coverage/map.html", {"config": config})
+
+
+urlpatterns: list[URLPattern] = [
+    path("", coverage_page, name="coverage-page"),
+]
