@@ -1,0 +1,1078 @@
+"""Coverage maps at city scale: the choropleth, the dashboard and the coverage tiles on the `city`
+demo (≈500,000 buildings, 2.7 million rooms) beside the same requests on the `demo` size, in the
+same run, over a realistic visit history of 90 days; and recording a visit with the coverage
+upkeep against without it.
+
+Data (each size on a scratch database of its own, ``plategrid_bench_coverage_<size>``, loaded once
+and reused, see ``_setup.scratch_city``): the demo city, then a visit history written in bulk
+(:func:`load_history`, kept until the day changes or ``--fresh-history``):
+  - every community is swept by its teams (one per ~2,500 rooms, two staff each), building after
+    building in walking order (compound, then building), all rooms of a building on the same
+    working day (Monday to Friday), at a pace that fits 1–3 sweeps into the 90 days; the last
+    sweep may still be running today;
+  - blind spots: about 12 % of the communities get through only 15–50 % of their buildings once;
+    about 1 % of the rooms (whole buildings and single rooms) are never visited;
+  - outcomes by the room's use (seen or updated most; not at home ~14 %, refused ~3 %; vacant
+    rooms mostly "vacant"); a failed visit is revisited (90 %) the next working day or within 4,
+    at the next part of the day (morning → afternoon → evening), up to 3 attempts (then flagged);
+  - visits generated with numpy and COPYed into ``grid_visit`` (its secondary indexes and foreign
+    keys dropped for the COPY and made again after, in the same transaction); then
+    ``grid_roomvisitstate`` derived in one ``INSERT … SELECT`` by the rules of ``grid.visits``
+    (checked against ``grid.visits.update_room_state`` on a sample of rooms), with the coverage
+    triggers off, and ``grid.coverage.rebuild_all()`` recounting ``CoverageCount``; the same rows
+    of a 2 % sample inserted with the triggers on give their cost per row for comparison; then the
+    weekly snapshots of the 90 days (``grid.snapshots.take_snapshots``).
+
+Requests (``benchmarks._setup.wsgi_get``: the whole WSGI stack, DEBUG off, signed-in session),
+each ``--reps`` times per size after one warm-up, as a superuser and as a street supervisor of
+the street office with the most rooms (``_sup``): the choropleth of that office's communities for
+7/30/90 days and of the first district's communities; the office's dashboard; the gap-heatmap
+tile at z12 and a building tile at z14 over the densest z14 tile of the office, cold (the
+``tiles`` cache cleared before each request, outside the timing) and warm. Prints p50/p95 ms per
+size and ``<name>_ratio`` (city p95 / demo p95); a route not there yet prints ``n/a``.
+Targets (printed, not asserted): choropleth p95 ≤ 50 ms at city size and ≤ 2× the demo's.
+
+Recording visits (city database): ``grid.visits.record_visits`` (what ``POST /api/visits/``
+calls) for ``--visits`` visits of a sweep's target rooms, one visit per call and transaction, in
+blocks alternating with the coverage upkeep on (the triggers of ``grid/migrations/0004`` on
+``grid_roomvisitstate``, and the sweep's ``SweepCount`` moves of ``grid.visits``) and off (those
+triggers disabled, ``grid.visits._move_sweep_count`` a no-op); p50/p95 ms per visit and
+``visit_upkeep_ratio`` (p50 on / p50 off; target ≤ 2).
+
+    .venv/bin/python benchmarks/coverage.py            # demo and city (the city's first load
+                                                       # takes 15–25 min, its history ~10 min)
+    .venv/bin/python benchmarks/coverage.py --quick    # demo beside demo, under a minute
+    .venv/bin/python benchmarks/coverage.py --prepare  # only load the databases and histories
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import sys
+import time
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from _setup import ROOT, figure, percentile, scratch_city, session_key, setup_django, wsgi_get
+
+SEED = 20091
+#: Bump when the history's generator changes: kept histories are made again.
+HISTORY_VERSION = 1
+HISTORY_DAYS = 90
+OUTCOMES = ("registered", "changed", "moved_out", "vacant", "not_at_home", "refused", "room_gone")
+FAILED = (4, 5)  # not_at_home, refused (grid.models.FAILED_OUTCOMES)
+USES = ("owner_occupied", "rented_whole", "rented_shared", "vacant", "commercial", "other")
+#: Outcome weights of a visit by the room's use (OUTCOMES' order).
+OUTCOME_WEIGHTS = {
+    "owner_occupied": (65, 14, 2, 2, 11, 2.5, 0.2),
+    "rented_whole": (48, 20, 7, 3, 16, 4, 0.3),
+    "rented_shared": (48, 20, 7, 3, 16, 4, 0.3),
+    "vacant": (10, 4, 1, 72, 11, 1, 0.5),
+    "commercial": (68, 12, 2, 3, 12, 2, 1),
+    "other": (72, 10, 1, 2, 12, 2, 1),
+}
+#: The working minutes of a day (local time): 08:30–11:45, 14:00–17:30, 18:30–20:30.
+SLOTS = ((8 * 60 + 30, 195), (14 * 60, 210), (18 * 60 + 30, 120))
+#: A revisit's window by the part of the day it is scheduled for (grid.visits.PART_STARTS).
+REVISIT_WINDOWS = {0: (8 * 60 + 15, 150), 1: (14 * 60, 180), 2: (18 * 60 + 20, 130)}
+STAFF_PREFIX = "覆盖压测"
+CHOROPLETH_TARGET_MS = 50.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="demo beside demo, under a minute")
+    parser.add_argument("--reps", type=int, default=None, help="timings per request (30)")
+    parser.add_argument("--visits", type=int, default=None, help="visits recorded (400)")
+    parser.add_argument("--fresh", action="store_true", help="reload the scratch databases")
+    parser.add_argument("--fresh-history", action="store_true", help="make the histories again")
+    parser.add_argument("--prepare", action="store_true", help="only load databases, histories")
+    parser.add_argument(
+        "--hold-back", action="append", default=[], help="a migration not to apply (app/name)"
+    )
+    args = parser.parse_args()
+    sizes = ("demo", "demo") if args.quick else ("demo", "city")
+    reps = args.reps or (5 if args.quick else 30)
+    visits = args.visits or (60 if args.quick else 400)
+    setup_django()
+
+    from django.conf import settings
+    from django.db import connection
+
+    from web.settings import base
+
+    figure("sizes", "/".join(sizes))
+    results: dict[str, dict[str, list[float] | str]] = {}
+    # Figures are named by the role of the size ("demo", "city"), the same with --quick.
+    for label, size in zip(("demo", "city"), sizes, strict=True):
+        use_database(connection, size)
+        # The tiles' cache of the base settings (the test settings keep none), in a folder of the
+        # size's own; the default (local memory) cache emptied: nothing of the other size stays.
+        settings.CACHES["tiles"] = {
+            **base.CACHES["tiles"],
+            "LOCATION": str(ROOT / "var" / "cache" / f"bench-coverage-{size}"),
+        }
+        reset_caches()
+        again = label == "city" and sizes[0] == sizes[1]  # --quick: the demo's database again
+        started = time.perf_counter()
+        loaded = scratch_city(
+            connection,
+            benchmark="coverage",
+            size=size,
+            fresh=(args.fresh and label == "demo") or (args.fresh and sizes[0] != sizes[1]),
+            hold_back=tuple(args.hold_back),
+        )
+        figure(f"{label}_city_load_s", f"{loaded:.0f}" if loaded is not None else "kept")
+        prepare_history(label, fresh=args.fresh_history and not again)
+        figure(f"{label}_prepare_s", f"{time.perf_counter() - started:.0f}")
+        if args.prepare:
+            continue
+        results[label] = time_requests(label, reps)
+        if label == "city":
+            time_recording(label, visits)
+    if not args.prepare:
+        print_requests(results)
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases
+
+
+def use_database(connection: Any, size: str) -> None:
+    """Point Django's connection at the size's scratch database (never the configured one)."""
+    connection.close()
+    connection.settings_dict["NAME"] = f"plategrid_bench_coverage_{size}"
+
+
+def reset_caches() -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import caches
+
+    for alias in ("default", "tiles"):
+        with contextlib.suppress(Exception):
+            caches[alias].clear()
+    ContentType.objects.clear_cache()
+
+
+def table_exists(name: str) -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        return bool(cursor.fetchone()[0])
+
+
+def prepare_history(label: str, *, fresh: bool) -> None:
+    """The visit history of the size's database: kept when made today by this generator, else
+    made again (:func:`load_history`); its figures printed either way."""
+    from django.db import connection
+    from django.utils import timezone
+
+    signature = f"v{HISTORY_VERSION} seed {SEED} days {HISTORY_DAYS} until {timezone.localdate()}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_coverage_history (signature text, figures text, "
+            "made_at timestamptz DEFAULT now())"
+        )
+        cursor.execute("SELECT signature, figures FROM bench_coverage_history")
+        row = cursor.fetchone()
+    if row is not None and row[0] == signature and not fresh:
+        figures = json.loads(row[1])
+        figures = {**figures, "history": "kept"}
+    else:
+        figures = {**load_history(), "history": "made"}
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM bench_coverage_history")
+            cursor.execute(
+                "INSERT INTO bench_coverage_history (signature, figures) VALUES (%s, %s)",
+                [signature, json.dumps(figures)],
+            )
+    for name, value in figures.items():
+        figure(f"{label}_{name}", value)
+    for name, value in database_sizes().items():
+        figure(f"{label}_{name}", value)
+
+
+def database_sizes() -> dict[str, Any]:
+    from django.db import connection
+
+    counts: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        for name, table in (
+            ("buildings", "geo_building"),
+            ("rooms", "geo_room"),
+            ("visits", "grid_visit"),
+            ("visit_states", "grid_roomvisitstate"),
+            ("coverage_rows", "grid_coveragecount"),
+            ("snapshot_rows", "grid_coveragesnapshot"),
+        ):
+            if not table_exists(table):
+                counts[name] = "n/a"
+                continue
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (our own names)
+            counts[name] = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FILTER (WHERE flagged) FROM grid_roomvisitstate")
+        counts["flagged_rooms"] = cursor.fetchone()[0]
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# The visit history
+
+
+@dataclass
+class Rooms:
+    """The rooms of the city in walking order (community, compound, building, floor, number)."""
+
+    id: np.ndarray
+    building: np.ndarray
+    community: np.ndarray  # index into codes
+    use: np.ndarray  # index into USES
+    codes: list[str]
+    addresses: list[str]  # COPY-escaped, by room position
+
+
+def read_rooms() -> Rooms:
+    from django.db import connection
+
+    sql = """
+        WITH rp AS (SELECT DISTINCT ON (room_id) room_id, address FROM geo_doorplate
+                     WHERE room_id IS NOT NULL ORDER BY room_id, address),
+             bp AS (SELECT DISTINCT ON (building_id) building_id, address FROM geo_doorplate
+                     WHERE room_id IS NULL
+                     ORDER BY building_id, entrance_id NULLS FIRST, length(address), id)
+        SELECT r.id, r.building_id, c.code, r.use,
+               left(coalesce(rp.address, trim(coalesce(nullif(bp.address, ''),
+                    nullif(b.name, ''), '#' || b.id) || ' ' || r.number)), 300)
+          FROM geo_room r JOIN geo_building b ON b.id = r.building_id
+          JOIN geo_community c ON c.id = b.community_id
+          LEFT JOIN rp ON rp.room_id = r.id
+          LEFT JOIN bp ON bp.building_id = r.building_id
+         ORDER BY c.code, b.compound_id NULLS LAST, b.id, r.floor, r.number, r.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    codes = sorted({row[2] for row in rows})
+    code_index = {code: k for k, code in enumerate(codes)}
+    use_index = {use: k for k, use in enumerate(USES)}
+    escape = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+    return Rooms(
+        id=np.fromiter((row[0] for row in rows), np.int64, len(rows)),
+        building=np.fromiter((row[1] for row in rows), np.int64, len(rows)),
+        community=np.fromiter((code_index[row[2]] for row in rows), np.int32, len(rows)),
+        use=np.fromiter((use_index.get(row[3], 5) for row in rows), np.int8, len(rows)),
+        codes=codes,
+        addresses=[row[4].translate(escape) for row in rows],
+    )
+
+
+@dataclass
+class Visits:
+    """Generated visits: room position, time (UTC epoch seconds), outcome, staff position."""
+
+    room: list[np.ndarray] = field(default_factory=list)
+    at: list[np.ndarray] = field(default_factory=list)
+    outcome: list[np.ndarray] = field(default_factory=list)
+    staff: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, room: Any, at: Any, outcome: Any, staff: Any) -> None:
+        self.room.append(np.asarray(room, np.int64))
+        self.at.append(np.asarray(at, np.int64))
+        self.outcome.append(np.asarray(outcome, np.int8))
+        self.staff.append(np.asarray(staff, np.int32))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        room, at = np.concatenate(self.room), np.concatenate(self.at)
+        outcome, staff = np.concatenate(self.outcome), np.concatenate(self.staff)
+        order = np.argsort(at, kind="stable")
+        return room[order], at[order], outcome[order], staff[order]
+
+
+def working_days(today: dt.date) -> tuple[list[dt.date], np.ndarray]:
+    """The working days (Monday–Friday) of the history's days before ``today``, and the UTC
+    epoch second of each one's local midnight."""
+    from django.conf import settings
+
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    days = [today - dt.timedelta(days=HISTORY_DAYS - k) for k in range(HISTORY_DAYS)]
+    days = [day for day in days if day.isoweekday() <= 5]
+    midnights = np.array(
+        [int(dt.datetime.combine(day, dt.time(), tz).timestamp()) for day in days], np.int64
+    )
+    return days, midnights
+
+
+def clock_minutes(work_minute: np.ndarray) -> np.ndarray:
+    """Minutes after local midnight of a team's ``work_minute``-th working minute of a day."""
+    result = np.empty_like(work_minute)
+    start = 0
+    for k, (begins, length) in enumerate(SLOTS):
+        inside = work_minute >= start
+        if k < len(SLOTS) - 1:
+            inside &= work_minute < start + length
+        result[inside] = begins + (work_minute[inside] - start)
+        start += length
+    return np.minimum(result, 21 * 60 + 30)
+
+
+def generate_history(rooms: Rooms, today: dt.date, rng: np.random.Generator) -> tuple[Any, ...]:
+    """The visits of the history (see the module's doc) and the staff of each team: returns
+    (room, at, outcome, staff) arrays in time order and the list of (community, team, member)."""
+    days, midnights = working_days(today)
+    n_days = len(days)
+    n = len(rooms.id)
+    # Rooms never visited: whole buildings (0.4 %) and single rooms (0.6 %).
+    building_ids, building_of_room = np.unique(rooms.building, return_inverse=True)
+    never = (rng.random(len(building_ids)) < 0.004)[building_of_room] | (rng.random(n) < 0.006)
+    weights = np.array([OUTCOME_WEIGHTS[use] for use in USES], float)
+    cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+
+    def outcomes(positions: np.ndarray, *, seen_only: bool = False) -> np.ndarray:
+        table = cumulative
+        if seen_only:
+            seen_weights = weights.copy()
+            seen_weights[:, list(FAILED)] = 0
+            table = np.cumsum(seen_weights / seen_weights.sum(axis=1, keepdims=True), axis=1)
+        draws = rng.random(len(positions))[:, None]
+        return (draws > table[rooms.use[positions]]).sum(axis=1).astype(np.int8)
+
+    visits = Visits()
+    staff: list[tuple[int, int, int]] = []
+    starts = np.flatnonzero(np.r_[True, rooms.community[1:] != rooms.community[:-1]])
+    ends = np.r_[starts[1:], n]
+    # Blind spots: about 12 % of the communities (at least one of five or more).
+    n_blind = round(0.12 * len(starts)) or (1 if len(starts) >= 5 else 0)
+    blind_ones = set(rng.choice(len(starts), n_blind, replace=False).tolist())
+    for number, (first, last) in enumerate(zip(starts, ends, strict=True)):
+        community = int(rooms.community[first])
+        positions = np.arange(first, last)
+        positions = positions[~never[positions]]
+        if len(positions) == 0:
+            continue
+        blind = number in blind_ones
+        sweeps = 1 if blind else int(rng.choice([1, 2, 3], p=[0.3, 0.5, 0.2]))
+        n_teams = int(np.clip(round(len(positions) / 2500), 1, 6))
+        # Teams: contiguous runs of buildings with about the same number of rooms.
+        building_starts = np.flatnonzero(
+            np.r_[True, rooms.building[positions[1:]] != rooms.building[positions[:-1]]]
+        )
+        cut = np.searchsorted(
+            building_starts, np.linspace(0, len(positions), n_teams + 1)[1:-1], side="left"
+        )
+        team_bounds = np.r_[0, building_starts[np.minimum(cut, len(building_starts) - 1)], None]
+        for team in range(n_teams):
+            mine = positions[team_bounds[team] : team_bounds[team + 1]]
+            if len(mine) == 0:
+                continue
+            members = [len(staff), len(staff) + 1]
+            staff += [(community, team, 0), (community, team, 1)]
+            if blind:
+                mine = mine[: max(1, int(len(mine) * rng.uniform(0.15, 0.5)))]
+            new_building = np.r_[True, rooms.building[mine[1:]] != rooms.building[mine[:-1]]]
+            building_no = np.cumsum(new_building) - 1
+            rooms_before = np.flatnonzero(new_building)[building_no]  # first room of its building
+            span = n_days / sweeps
+            for sweep in range(sweeps):
+                if blind:
+                    pace = rng.uniform(20, 60)
+                    start = rng.uniform(0, max(1.0, n_days - len(mine) / pace))
+                else:
+                    pace = max(40.0, len(mine) / (span * rng.uniform(0.45, 0.9)))
+                    start = sweep * span + rng.uniform(0, span * 0.5)
+                day = (start + rooms_before / pace).astype(np.int64)
+                keep = day < n_days  # the last sweep may be running still
+                room_pos, day = mine[keep], day[keep]
+                if len(room_pos) == 0:
+                    continue
+                # Within a team's day: rooms one after the other, a few minutes each.
+                new_day = np.r_[True, day[1:] != day[:-1]]
+                day_no = np.cumsum(new_day) - 1
+                day_first = np.flatnonzero(new_day)
+                per_day = np.diff(np.r_[day_first, len(day)])
+                step = np.minimum(6.0, 500.0 / per_day)
+                offset = rng.uniform(0, np.clip(525 - per_day * step, 0.0, 150.0))
+                k = np.arange(len(day)) - day_first[day_no]
+                work = offset[day_no] + k * step[day_no] + rng.uniform(0, 1, len(day))
+                minute = clock_minutes(work.astype(np.int64))
+                at = midnights[day] + minute * 60 + rng.integers(0, 60, len(day))
+                who = np.where(rng.random(len(day_first)) < 0.5, members[0], members[1])
+                visits.add(room_pos, at, outcomes(room_pos), who[day_no])
+                revisit(
+                    visits,
+                    rooms,
+                    room_pos,
+                    at,
+                    visits.outcome[-1],
+                    who[day_no],
+                    midnights,
+                    outcomes,
+                    rng,
+                )
+    room, at, outcome, staff_of = visits.arrays()
+    return room, at, outcome, staff_of, staff
+
+
+def revisit(
+    visits: Visits,
+    rooms: Rooms,
+    room_pos: np.ndarray,
+    at: np.ndarray,
+    outcome: np.ndarray,
+    staff: np.ndarray,
+    midnights: np.ndarray,
+    outcomes: Callable[..., np.ndarray],
+    rng: np.random.Generator,
+) -> None:
+    """Revisits of the failed visits given: at most two more attempts, each on the next working
+    day (70 %) or within 4, at the next part of the day; a revisit sees the room with 55–60 %."""
+    failed = np.isin(outcome, FAILED) & (rng.random(len(outcome)) < 0.9)
+    pos, when, last, who = room_pos[failed], at[failed], outcome[failed], staff[failed]
+    for _attempt in range(2):
+        if len(pos) == 0:
+            return
+        day = np.searchsorted(midnights, when, side="right") - 1
+        minute = (when - midnights[day]) // 60
+        part = np.where(minute < 12 * 60, 0, np.where(minute < 18 * 60, 1, 2))
+        next_part = (part + 1) % 3
+        day = day + np.where(rng.random(len(pos)) < 0.7, 1, rng.integers(2, 5, len(pos)))
+        keep = day < len(midnights)
+        pos, day, next_part, last, who = (
+            pos[keep],
+            day[keep],
+            next_part[keep],
+            last[keep],
+            who[keep],
+        )
+        begins = np.array([REVISIT_WINDOWS[p][0] for p in range(3)])[next_part]
+        length = np.array([REVISIT_WINDOWS[p][1] for p in range(3)])[next_part]
+        when = (
+            midnights[day] + (begins + rng.uniform(0, 1, len(pos)) * length).astype(np.int64) * 60
+        )
+        success = rng.random(len(pos)) < np.where(last == 5, 0.4, 0.6)
+        new = np.where(
+            success,
+            outcomes(pos, seen_only=True),
+            np.where(rng.random(len(pos)) < np.where(last == 5, 0.5, 0.15), 5, 4),
+        ).astype(np.int8)
+        visits.add(pos, when, new, who)
+        failed = ~success
+        pos, when, last, who = pos[failed], when[failed], new[failed], who[failed]
+
+
+_STATES_SQL = """
+    INSERT INTO grid_roomvisitstate (room_id, last_visited_at, last_visited_on, last_outcome,
+                                     last_seen_on, failed_attempts, revisit_after, revisit_part,
+                                     flagged)
+    SELECT room_id, last_at, (last_at AT TIME ZONE %(tz)s)::date, last_outcome,
+           (seen_at AT TIME ZONE %(tz)s)::date, LEAST(failed, 32767),
+           CASE WHEN failed > 0 THEN
+             ((failed_at AT TIME ZONE %(tz)s)::date + 1
+              + make_interval(hours => CASE WHEN failed_hour < 12 THEN 12
+                                            WHEN failed_hour < 18 THEN 18 ELSE 8 END))
+             AT TIME ZONE %(tz)s END,
+           CASE WHEN failed = 0 THEN ''
+                WHEN failed_hour < 12 THEN 'afternoon'
+                WHEN failed_hour < 18 THEN 'evening' ELSE 'morning' END,
+           failed >= %(attempts)s
+      FROM (SELECT room_id,
+                   max(visited_at) FILTER (WHERE rn = 1) AS last_at,
+                   min(outcome) FILTER (WHERE rn = 1) AS last_outcome,
+                   max(seen_at) AS seen_at,
+                   count(*) FILTER (WHERE NOT seen AND (seen_at IS NULL OR visited_at > seen_at))
+                     AS failed,
+                   max(visited_at) FILTER (WHERE NOT seen
+                                             AND (seen_at IS NULL OR visited_at > seen_at))
+                     AS failed_at,
+                   extract(hour FROM max(visited_at) FILTER (
+                       WHERE NOT seen AND (seen_at IS NULL OR visited_at > seen_at))
+                     AT TIME ZONE %(tz)s) AS failed_hour
+              FROM (SELECT room_id, visited_at, outcome, outcome <> ALL(%(failed)s) AS seen,
+                           max(visited_at) FILTER (WHERE outcome <> ALL(%(failed)s)) OVER w
+                             AS seen_at,
+                           row_number() OVER w AS rn
+                      FROM grid_visit
+                     WHERE room_id IS NOT NULL AND {sample}
+                    WINDOW w AS (PARTITION BY room_id
+                                 ORDER BY visited_at DESC, received_at DESC, id DESC
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) v
+             GROUP BY room_id) r
+"""
+
+
+def state_triggers() -> list[str]:
+    """The triggers on ``grid_roomvisitstate`` (all of them coverage upkeep: CoverageCount by
+    grid/0004, per-building coverage by layers/0002 where applied)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'grid_roomvisitstate'::regclass"
+            " AND NOT tgisinternal ORDER BY tgname"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def rebuild_building_coverage(building_ids: list[int] | None = None) -> float | None:
+    """Recount the per-building coverage of layers/0002 (all buildings by default) when the
+    database has it: the seconds it took, else None."""
+    from django.db import connection, transaction
+
+    if not table_exists("layers_buildingcoverage"):
+        return None
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if building_ids is None:
+            cursor.execute(
+                "SELECT layers_coverage_recount(ARRAY(SELECT id FROM geo_building), true)"
+            )
+        else:
+            cursor.execute("SELECT layers_coverage_recount(%s::bigint[], true)", [building_ids])
+    return time.perf_counter() - started
+
+
+def load_history() -> dict[str, Any]:
+    """Generate and write the visit history of the size's database; its figures."""
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from gis.models import Community
+    from grid import coverage
+    from grid.models import FAILED_OUTCOMES, Staff
+
+    figures: dict[str, Any] = {}
+    today = timezone.localdate()
+    rng = np.random.default_rng(SEED)
+    clear_history()
+
+    started = time.perf_counter()
+    rooms = read_rooms()
+    figures["read_rooms_s"] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    room, at, outcome, staff_of, teams = generate_history(rooms, today, rng)
+    figures["generate_s"] = round(time.perf_counter() - started, 1)
+
+    # Staff: two per team, named after their community and team.
+    started = time.perf_counter()
+    communities = dict(Community.objects.filter(code__in=rooms.codes).values_list("code", "pk"))
+    made = Staff.objects.bulk_create(
+        [
+            Staff(
+                name=f"{STAFF_PREFIX}{rooms.codes[c][-6:]}-{t + 1}-{m + 1}",
+                community_id=communities[rooms.codes[c]],
+            )
+            for c, t, m in teams
+        ],
+        batch_size=2000,
+    )
+    staff_ids = np.array([s.pk for s in made], np.int64)
+
+    # COPY the visits, the table's secondary indexes and foreign keys made again afterwards.
+    n = len(room)
+    ids = uuid_texts(n, rng)
+    visited = np.datetime_as_string(at.astype("datetime64[s]"), unit="s").tolist()
+    delay = np.where(rng.random(n) < 0.05, rng.integers(600, 6 * 3600, n), rng.integers(5, 120, n))
+    received = np.datetime_as_string((at + delay).astype("datetime64[s]"), unit="s").tolist()
+    room_ids, building_ids = rooms.id[room].tolist(), rooms.building[room].tolist()
+    codes = [rooms.codes[c] for c in rooms.community[room].tolist()]
+    addresses = rooms.addresses
+    room_list = room.tolist()
+    outcome_names = [OUTCOMES[o] for o in outcome.tolist()]
+    staff_list = staff_ids[staff_of].tolist()
+    columns = (
+        "id, room_id, building_id, community_code, address, staff_id, visited_at, received_at, "
+        "outcome, far, note, new_room_number, conflict"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'grid_visit'"
+            " AND indexname <> 'grid_visit_pkey'"
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'grid_visit'::regclass AND contype = 'f'"
+        )
+        foreign_keys = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        for name, _definition in foreign_keys:
+            cursor.execute(f'ALTER TABLE grid_visit DROP CONSTRAINT "{name}"')
+        copy_started = time.perf_counter()
+        with cursor.copy(f"COPY grid_visit ({columns}) FROM STDIN") as copy:
+            chunk = 200_000
+            for lo in range(0, n, chunk):
+                hi = min(n, lo + chunk)
+                copy.write(
+                    "".join(
+                        f"{ids[k]}\t{room_ids[k]}\t{building_ids[k]}\t{codes[k]}\t"
+                        f"{addresses[room_list[k]]}\t{staff_list[k]}\t{visited[k]}+00\t"
+                        f"{received[k]}+00\t{outcome_names[k]}\tf\t\t\tf\n"
+                        for k in range(lo, hi)
+                    )
+                )
+        figures["visits_copy_s"] = round(time.perf_counter() - copy_started, 1)
+        index_started = time.perf_counter()
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in foreign_keys:
+            cursor.execute(f'ALTER TABLE grid_visit ADD CONSTRAINT "{name}" {definition}')
+        figures["visits_index_s"] = round(time.perf_counter() - index_started, 1)
+    figures["visits_load_s"] = round(time.perf_counter() - started, 1)
+    figures["visits_per_s"] = round(n / (time.perf_counter() - started))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE grid_visit")
+
+    # The rooms' states, in one INSERT … SELECT; a 2 % sample of rooms with the triggers on too.
+    params = {
+        "tz": settings.TIME_ZONE,
+        "failed": [str(o) for o in FAILED_OUTCOMES],
+        "attempts": int(getattr(settings, "VISIT_REVISIT_ATTEMPTS", 3)),
+    }
+    figures["state_triggers"] = " ".join(state_triggers())
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE grid_roomvisitstate DISABLE TRIGGER USER")
+        started = time.perf_counter()
+        cursor.execute(_STATES_SQL.format(sample="mod(room_id, 50) <> 0"), params)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign keys checked now
+        figures["states_insert_s"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        cursor.execute(_STATES_SQL.format(sample="mod(room_id, 50) = 0"), params)
+        sample = cursor.rowcount
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        off_s = time.perf_counter() - started
+        cursor.execute("DELETE FROM grid_roomvisitstate WHERE mod(room_id, 50) = 0")
+        cursor.execute("ALTER TABLE grid_roomvisitstate ENABLE TRIGGER USER")
+        started = time.perf_counter()
+        cursor.execute(_STATES_SQL.format(sample="mod(room_id, 50) = 0"), params)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        on_s = time.perf_counter() - started
+    figures["states_sample_rows"] = sample
+    figures["states_sample_triggers_off_s"] = round(off_s, 2)
+    figures["states_sample_triggers_on_s"] = round(on_s, 2)
+    figures["state_trigger_us_per_row"] = round((on_s - off_s) / max(sample, 1) * 1e6)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE grid_roomvisitstate")
+        cursor.execute("SELECT count(*) FROM grid_roomvisitstate")
+        states = cursor.fetchone()[0]
+    figures["states_all_by_triggers_est_s"] = round(
+        figures["states_insert_s"] + states * figures["state_trigger_us_per_row"] / 1e6
+    )
+    started = time.perf_counter()
+    with transaction.atomic():
+        coverage.rebuild_all()
+    figures["coverage_rebuild_s"] = round(time.perf_counter() - started, 1)
+    building_s = rebuild_building_coverage()
+    figures["building_coverage_rebuild_s"] = "n/a" if building_s is None else round(building_s, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE grid_coveragecount")
+    figures["state_check_mismatches"] = check_states(rng)
+
+    # The weekly snapshots of the history's days.
+    figures["snapshots_s"] = "n/a"
+    if table_exists("grid_coveragesnapshot"):
+        from grid import snapshots
+
+        # Every missing day of the horizon (the history's Sundays and month ends, and the empty
+        # ones before it), so that no request queues the snapshot job.
+        started = time.perf_counter()
+        taken = snapshots.take_missing(today)
+        figures["snapshot_days"] = len(taken)
+        figures["snapshots_s"] = round(time.perf_counter() - started, 1)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE grid_coveragesnapshot")
+    return figures
+
+
+def uuid_texts(n: int, rng: np.random.Generator) -> list[str]:
+    """``n`` random (version 4) UUIDs as 32 hex digits, as a phone makes them."""
+    raw = rng.integers(0, 256, (n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    text = raw.tobytes().hex()
+    return [text[k : k + 32] for k in range(0, 32 * n, 32)]
+
+
+def clear_history() -> None:
+    """Remove an earlier history (visits, states, snapshots, the benchmark's staff and sweeps)
+    and recount coverage."""
+    from django.db import connection, transaction
+
+    from grid.models import Staff, Sweep
+
+    tables = ["grid_visit", "grid_roomvisitstate"]
+    tables += [t for t in ("grid_coveragesnapshot", "grid_coveragesnapshotday") if table_exists(t)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        Sweep.objects.filter(name__startswith=STAFF_PREFIX).delete()
+        Staff.objects.filter(name__startswith=STAFF_PREFIX).delete()
+        cursor.execute("DELETE FROM grid_coveragecount")
+        cursor.execute("SELECT grid_coverage_rebuild(code) FROM geo_community ORDER BY code")
+
+
+def check_states(rng: np.random.Generator, sample: int = 300) -> int:
+    """Rooms (of a random sample) whose state the bulk statement derived differently from
+    ``grid.visits.update_room_state`` (run in a transaction rolled back)."""
+    from django.db import connection, transaction
+
+    from grid.models import RoomVisitState
+    from grid.visits import update_room_state
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT room_id FROM grid_roomvisitstate TABLESAMPLE SYSTEM (5) LIMIT %s", [sample]
+        )
+        rooms = [row[0] for row in cursor.fetchall()]
+    # Rooms with failed visits too (revisits and flags), where the rules have most to get wrong.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT room_id FROM grid_roomvisitstate WHERE failed_attempts > 0 LIMIT %s",
+            [sample // 2],
+        )
+        rooms += [row[0] for row in cursor.fetchall()]
+    fields = (
+        "last_visited_at",
+        "last_visited_on",
+        "last_outcome",
+        "last_seen_on",
+        "failed_attempts",
+        "revisit_after",
+        "revisit_part",
+        "flagged",
+    )
+    mismatches = 0
+    with transaction.atomic():
+        bulk = {s.room_id: s for s in RoomVisitState.objects.filter(room_id__in=rooms)}
+        for room_id in rooms:
+            state = update_room_state(room_id)
+            got = bulk[room_id]
+            if state is None or any(getattr(state, f) != getattr(got, f) for f in fields):
+                mismatches += 1
+                if mismatches <= 3:
+                    print(
+                        f"state of room {room_id} differs: bulk "
+                        f"{[getattr(got, f) for f in fields]}, grid.visits "
+                        f"{[getattr(state, f) for f in fields] if state else None}",
+                        file=sys.stderr,
+                    )
+        transaction.set_rollback(True)
+    return mismatches
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+@dataclass
+class Request:
+    name: str
+    path: str
+    query: str
+    cold: bool = False  # the tiles cache cleared before each timing
+
+
+@dataclass
+class Place:
+    """Where the requests look: the street office with the most rooms, its district, and the
+    z14 tile with the most rooms in it (and the z12 tile holding that one)."""
+
+    office: str
+    district: str
+    z14: tuple[int, int]
+    z12: tuple[int, int]
+
+
+def find_place() -> Place:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT left(c.code, 9) FROM geo_room r JOIN geo_building b ON b.id = r.building_id
+                 JOIN geo_community c ON c.id = b.community_id
+                GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"""
+        )
+        office = cursor.fetchone()[0]
+        cursor.execute(
+            """SELECT x, y FROM (
+                 SELECT floor((ST_X(b.centroid) + 180) / 360 * 16384)::int AS x,
+                        floor((1 - ln(tan(radians(ST_Y(b.centroid)))
+                                      + 1 / cos(radians(ST_Y(b.centroid)))) / pi()) / 2
+                              * 16384)::int AS y,
+                        r.id
+                   FROM geo_building b JOIN geo_community c ON c.id = b.community_id
+                   JOIN geo_room r ON r.building_id = b.id
+                  WHERE c.code LIKE %s) t
+               GROUP BY x, y ORDER BY count(*) DESC, x, y LIMIT 1""",
+            [office + "%"],
+        )
+        x, y = cursor.fetchone()
+    return Place(office, office[:6], (x, y), (x >> 2, y >> 2))
+
+
+def requests_of(place: Place) -> list[Request]:
+    office, district = place.office, place.district
+    (x14, y14), (x12, y12) = place.z14, place.z12
+    requests = [
+        Request(f"choropleth_{days}d", "/api/coverage/map/", f"code={office}&days={days}")
+        for days in (7, 30, 90)
+    ]
+    requests += [
+        Request("choropleth_district", "/api/coverage/map/", f"code={district}&level=community"),
+        Request("dashboard", "/api/coverage/dashboard/", f"code={office}"),
+    ]
+    for name, z, x, y in (("gap_tile_z12", 12, x12, y12), ("building_tile_z14", 14, x14, y14)):
+        path = f"/tiles/coverage/{z}/{x}/{y}.mvt"
+        requests += [
+            Request(f"{name}_cold", path, "days=30", cold=True),
+            Request(f"{name}_warm", path, "days=30"),
+        ]
+    return requests
+
+
+def bench_users(office: str) -> dict[str, Any]:
+    """A superuser and a street supervisor of ``office`` (``_sup``), made once."""
+    from django.contrib.auth import get_user_model
+
+    from gis.models import Role, ScopeGrant
+
+    users = get_user_model().objects
+    admin, _ = users.update_or_create(
+        username="bench-coverage-admin",
+        defaults={"is_superuser": True, "is_staff": True, "is_active": True},
+    )
+    supervisor, _ = users.update_or_create(
+        username="bench-coverage-supervisor", defaults={"is_active": True}
+    )
+    ScopeGrant.objects.filter(user=supervisor).exclude(territory_code=office).delete()
+    ScopeGrant.objects.update_or_create(
+        user=supervisor, territory_code=office, defaults={"role": Role.STREET_SUPERVISOR}
+    )
+    return {"": admin, "_sup": supervisor}
+
+
+def routed(path: str) -> bool:
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def time_requests(label: str, reps: int) -> dict[str, list[float] | str]:
+    """Each request (as each user) ``reps`` times, interleaved round by round, after one
+    warm-up call: ms per call; a string (``n/a`` and why) for a request that cannot be timed."""
+    from django.core.cache import caches
+    from django.core.handlers.wsgi import WSGIHandler
+
+    place = find_place()
+    figure(f"{label}_office", place.office)
+    figure(f"{label}_tile_z14", "{}/{}".format(*place.z14))
+    users = bench_users(place.office)
+    sessions = {suffix: session_key(user) for suffix, user in users.items()}
+    application = WSGIHandler()
+    times: dict[str, list[float] | str] = {}
+    runnable: list[tuple[str, Request, str]] = []
+    for request in requests_of(place):
+        for suffix, session in sessions.items():
+            key = request.name + suffix
+            if not routed(request.path):
+                times[key] = "n/a (no route yet)"
+                continue
+            try:
+                if request.cold:
+                    caches["tiles"].clear()
+                wsgi_get(application, request.path, session=session, query=request.query)
+            except AssertionError as error:
+                times[key] = f"n/a ({str(error)[:200]})"
+                continue
+            times[key] = []
+            runnable.append((key, request, session))
+    for _round in range(reps):
+        for key, request, session in runnable:
+            if request.cold:
+                caches["tiles"].clear()
+            started = time.perf_counter()
+            wsgi_get(application, request.path, session=session, query=request.query)
+            elapsed = (time.perf_counter() - started) * 1000
+            timings = times[key]
+            assert isinstance(timings, list)
+            timings.append(elapsed)
+    return times
+
+
+def print_requests(results: dict[str, dict[str, list[float] | str]]) -> None:
+    """p50/p95 per request and size, and ``<name>_ratio``: city p95 / demo p95."""
+    small, large = results["demo"], results["city"]
+    for key in small:
+        for label, times in (("demo", small[key]), ("city", large.get(key, "n/a"))):
+            for q in (50, 95):
+                value = f"{percentile(times, q):.1f}" if isinstance(times, list) else times
+                figure(f"{key}_{label}_p{q}_ms", value)
+        a, b = small[key], large.get(key)
+        ratio = "n/a"
+        if isinstance(a, list) and isinstance(b, list):
+            ratio = f"{percentile(b, 95) / percentile(a, 95):.2f}"
+        figure(f"{key}_ratio", ratio)
+    figure("choropleth_target_city_p95_ms", f"{CHOROPLETH_TARGET_MS:.0f}")
+    figure("choropleth_target_ratio", "2")
+    worst = [large.get(f"choropleth_{d}d") for d in (7, 30, 90)]
+    if all(isinstance(t, list) for t in worst):
+        p95 = max(percentile(t, 95) for t in worst if isinstance(t, list))
+        ratio = max(
+            percentile(b, 95) / percentile(a, 95)
+            for d in (7, 30, 90)
+            if isinstance(a := small[f"choropleth_{d}d"], list)
+            and isinstance(b := large[f"choropleth_{d}d"], list)
+        )
+        figure("choropleth_city_worst_p95_ms", f"{p95:.1f}")
+        figure("choropleth_worst_ratio", f"{ratio:.2f}")
+        figure(
+            "choropleth_meets_targets",
+            "yes" if p95 <= CHOROPLETH_TARGET_MS and ratio <= 2 else "no",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording visits with and without the coverage upkeep
+
+
+@contextlib.contextmanager
+def upkeep(on: bool) -> Iterator[None]:
+    """The coverage upkeep of visits on (as always) or off: the triggers of migration 0004 on
+    ``grid_roomvisitstate`` (CoverageCount) disabled, the SweepCount moves of ``grid.visits``
+    skipped. Committed switches (each visit commits, as in the API)."""
+    from django.db import connection
+
+    from grid import visits
+
+    if on:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE grid_roomvisitstate DISABLE TRIGGER USER")
+    move = visits._move_sweep_count
+    visits._move_sweep_count = lambda *args, **kwargs: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        visits._move_sweep_count = move  # type: ignore[assignment]
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE grid_roomvisitstate ENABLE TRIGGER USER")
+
+
+def time_recording(label: str, count: int) -> None:
+    """Record ``count`` visits (plus 10 to warm up) of a sweep's target rooms with
+    ``grid.visits.record_visits``, in blocks of 20 alternating upkeep on and off."""
+    import datetime as dt_
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from gis.models import Community, Room
+    from grid import coverage
+    from grid.models import Staff
+    from grid.sweeps import create_sweep
+    from grid.visits import record_visits
+
+    place = find_place()
+    supervisor = bench_users(place.office)["_sup"]
+    community = (
+        Community.objects.filter(
+            code__startswith=place.office, staff__name__startswith=STAFF_PREFIX
+        )
+        .order_by("code")
+        .first()
+    )
+    assert community is not None, "no community with the history's staff"
+    staff = list(Staff.objects.filter(community=community, name__startswith=STAFF_PREFIX))
+    today = timezone.localdate()
+    sweep = create_sweep(
+        None,
+        name=f"{STAFF_PREFIX} recording {timezone.now().isoformat()}",
+        area_codes=[community.code],
+        starts_on=today,
+        ends_on=today + dt_.timedelta(days=30),
+        teams=[
+            {
+                "name": "1组",
+                "members": [s.pk for s in staff[:2]],
+                "start": community.geom.point_on_surface,
+            }
+        ],
+    )
+    rng = np.random.default_rng()
+    rooms = list(
+        Room.objects.filter(sweep_targets__sweep=sweep).values_list("pk", "building__centroid")
+    )
+    picked = rng.choice(len(rooms), min(len(rooms), count + 10), replace=False)
+    weights = np.array(OUTCOME_WEIGHTS["owner_occupied"], float)
+    now = timezone.now()
+
+    def item(k: int, n: int) -> dict[str, Any]:
+        pk, centroid = rooms[int(picked[k])]
+        return {
+            "id": str(uuid.uuid4()),
+            "room": pk,
+            "outcome": OUTCOMES[int(rng.choice(len(OUTCOMES), p=weights / weights.sum()))],
+            "visited_at": (now - dt_.timedelta(seconds=(n - k) * 61)).isoformat(),
+            "sweep": sweep.pk,
+            "staff": staff[k % 2].pk,
+            "location": {
+                "type": "Point",
+                "coordinates": [centroid.x + rng.normal(0, 5e-5), centroid.y + rng.normal(0, 5e-5)],
+            },
+        }
+
+    n = len(picked)
+    times: dict[bool, list[float]] = {True: [], False: []}
+    block = 20
+    # 10 visits to warm up, then blocks of ``block`` visits, upkeep on and off in turn.
+    blocks = [(None, range(0, min(10, n)))] + [
+        ((b // block) % 2 == 0, range(b, min(n, b + block))) for b in range(10, n, block)
+    ]
+    for on, ks in blocks:
+        with upkeep(on is not False):
+            for k in ks:
+                body = item(k, n)
+                started = time.perf_counter()
+                (result,) = record_visits(supervisor, [body])
+                elapsed = (time.perf_counter() - started) * 1000
+                assert result.status == "created", result.as_body()
+                if on is not None:
+                    times[on].append(elapsed)
+    # What the visits recorded with the upkeep off left uncounted: recounted.
+    coverage.rebuild_communities([community.code])
+    coverage.rebuild_sweep_counts(sweep)
+    rebuild_building_coverage(
+        list(
+            Room.objects.filter(sweep_targets__sweep=sweep)
+            .values_list("building_id", flat=True)
+            .distinct()
+        )
+    )
+    figure("visit_upkeep_triggers", " ".join(state_triggers()))
+    connection.close()
+    for on, name in ((True, "on"), (False, "off")):
+        figure(f"visit_upkeep_{name}_p50_ms", f"{percentile(times[on], 50):.1f}")
+        figure(f"visit_upkeep_{name}_p95_ms", f"{percentile(times[on], 95):.1f}")
+    figure("visit_upkeep_visits", f"{len(times[True])}+{len(times[False])}")
+    figure(
+        "visit_upkeep_ratio",
+        f"{percentile(times[True], 50) / percentile(times[False], 50):.2f}",
+    )
+    figure("visit_upkeep_target_ratio", "2")
+
+
+if __name__ == "__main__":
+    main()
