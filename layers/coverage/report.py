@@ -306,11 +306,6 @@ def node_label(report: MonthlyReport) -> str:
     return f"{dash.level_label(report.level)} {report.name} ({report.code})"
 
 
-def month_label(report: MonthlyReport) -> str:
-    year, month = report.month.split("-")
-    return _("%(year)s-%(month)s") % {"year": year, "month": month}
-
-
 # ---------------------------------------------------------------------------------------------
 # Workbooks
 
@@ -391,7 +386,14 @@ def dashboard_xlsx(data: dict[str, Any]) -> bytes:
     }
     sheet["A1"].font = Font(bold=True, size=13)
     status = {"ok": _("reached"), "below_target": _("below target"), None: ""}
-    header = [_("Measure"), _("Value"), _("Numerator"), _("Denominator"), _("Target"), _("Status")]
+    header = [
+        _("Measure"),
+        _("Value"),
+        _("Numerator"),
+        _("Denominator"),
+        _("Target value"),
+        _("Status"),
+    ]
     rows = []
     for m in data["measures"]:
         rows.append(
@@ -429,7 +431,7 @@ def dashboard_xlsx(data: dict[str, Any]) -> bytes:
             sheet.cell(row=r, column=5).number_format = PERCENT
     _widths(sheet, [34, 10, 11, 11, 9, 12])
 
-    children = book.create_sheet(_("Children")[:31])
+    children = book.create_sheet(_("By part")[:31])
     columns = child_columns()
     child_rows = []
     for c in data["children"]:
