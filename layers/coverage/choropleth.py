@@ -166,7 +166,7 @@ _AREA_SQL = {
     # community's code); empty parts drop out.
     "zone": """
         SELECT code, name, geom FROM grid_zone
-         WHERE community_code LIKE %(prefix)s AND code LIKE %(prefix)s AND valid_to IS NULL
+         WHERE community_code LIKE %(community)s AND code LIKE %(prefix)s AND valid_to IS NULL
         UNION ALL
         SELECT c.code, c.name,
                COALESCE(ST_Difference(c.geom, (SELECT ST_Union(z.geom) FROM grid_zone z
@@ -199,6 +199,7 @@ def _areas(level: str, code: str) -> list[Area]:
     """  # noqa: S608 - the inner SELECT is one of the constants of _AREA_SQL
     params: dict[str, Any] = {
         "prefix": code + "%",
+        "community": code[:12] + "%",
         "tolerance": TOLERANCE[level],
     }
     with connection.cursor() as cursor:
