@@ -171,7 +171,7 @@
   map.on("singleclick", function (e) {
     var hit = null;
     map.forEachFeatureAtPixel(e.pixel, function (f) { hit = f; return true; }, { layerFilter: function (l) { return l === areaLayer; } });
-    if (hit && hit.get("level") !== "zone" && hit.get("code").length < 15 && hit.get("code") !== state.code) drill(hit.get("code"));
+    if (hit && hit.get("code") !== state.code) drill(hit.get("code"));
   });
   function drill(code) {
     state.code = code; state.level = ""; load(true);
@@ -351,8 +351,8 @@
     rows.sort(function (a, b) { return (a.share === null ? 2 : a.share) - (b.share === null ? 2 : b.share); });
     rows.forEach(function (p) {
       var bar = h("span", { "class": "bar" }, [h("span", { style: "width:" + Math.round((p.share || 0) * 100) + "%;background:" + p.colour })]);
-      var name = p.code.length < 15 && p.code !== data.node.code
-        ? h("a", { href: "#", text: p.name, onclick: function (e) { e.preventDefault(); drill(p.code); } })
+      var name = p.code !== data.node.code
+        ? h("a", { href: "#", "data-code": p.code, text: p.name, onclick: function (e) { e.preventDefault(); drill(p.code); } })
         : h("span", { text: p.name });
       list.appendChild(h("li", {}, [name, bar, h("span", { "class": "pct", text: percent(p.share) }), h("small", { text: p.seen + " / " + p.rooms })]));
     });

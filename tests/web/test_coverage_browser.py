@@ -1,0 +1,92 @@
+"""The coverage map in a browser: the choropleth of a street office, another window, drilling
+down to a community and one of its zones, the gap heatmap and a gap layer, the exports (HTML map,
+the gap list as XLSX) — and no request for an outside host."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from gis.models import Role, RoomUse
+from grid import visits
+
+from ..conftest import Territory
+from ..factories import BuildingFactory, RoomFactory
+from ..grid.factories import draw_zone
+from ..grid.test_coverage import slot, strip, visit
+from .test_offline_browser import assert_offline, requested_paths
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def city(territory: Territory, users: dict[str, Any]) -> dict[str, Any]:
+    """Two zones in the home community; rooms seen 2 and 20 days ago, one never."""
+    west = draw_zone(territory.home, strip(0, 2), name="西网格")
+    east = draw_zone(territory.home, strip(2, 4), name="东网格")
+    rooms = []
+    for k in (0, 1, 7, 8):
+        building = BuildingFactory(footprint=slot(k))
+        rooms += [
+            RoomFactory(building=building, floor=1, number=f"{n}", use=RoomUse.RENTED_SHARED)
+            for n in range(1, 4)
+        ]
+    away = RoomFactory(building=territory.away_building, floor=1, number="1")
+    now = timezone.localtime()
+    visits.record_visits(
+        users[Role.DISTRICT_ADMIN],
+        [visit(room, "registered", now - datetime.timedelta(days=2)) for room in rooms[:5]]
+        + [visit(room, "changed", now - datetime.timedelta(days=20)) for room in rooms[5:9]]
+        + [visit(away, "registered", now - datetime.timedelta(days=1))],
+    )
+    return {"zones": (west, east), "rooms": rooms}
+
+
+def test_choropleth_window_drill_down_heatmap_and_exports(
+    signed_in: Any, territory: Territory, city: dict[str, Any]
+) -> None:
+    west, _east = city["zones"]
+    page, guard = signed_in(Role.STREET_SUPERVISOR, f"/coverage/?code={territory.office.code}")
+    children = page.locator("#children li")
+    children.first.wait_for()
+    assert children.count() == 2
+    names = page.locator("#children li a").all_inner_texts()
+    assert set(names) == {territory.home.name, territory.away.name}
+    # 30 days: 10 of the 13 rooms seen; 7 days: 6.
+    assert "10 / 13" in page.locator("#summary").inner_text()
+    page.click("#windows button:first-child")
+    page.wait_for_function("document.querySelector('#summary').innerText.includes('6 / 13')")
+    assert "days=7" in page.url
+    # Drill down: the home community's zones (and its part in no zone).
+    page.click(f"#children a[data-code='{territory.home.code}']")
+    page.wait_for_function("n => document.querySelectorAll('#children li').length === n", arg=3)
+    assert f"code={territory.home.code}" in page.url
+    assert "西网格" in page.locator("#children").inner_text()
+    assert territory.home.name in page.locator("#crumbs").inner_text()
+    # … and to a zone.
+    page.click(f"#children a[data-code='{west.code}']")
+    page.wait_for_function("code => location.search.includes('code=' + code)", arg=west.code)
+    page.wait_for_function("document.querySelectorAll('#children li').length === 1")
+    # The gap heatmap's tiles and a gap layer come from this server.
+    page.check("#heat")
+    page.check("#gap-kinds input[value=never_visited_buildings]")
+    page.locator("#gap-lists .gap-row").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert any(p.startswith("/tiles/coverage/") for p in requested_paths(guard))
+    assert "heat=1" in page.url and "gaps=never_visited_buildings" in page.url
+    # Exports: the gap list as XLSX, the view as a standalone HTML map.
+    with page.expect_download() as download:
+        page.locator("#gap-lists .gap-row a").first.click()
+    xlsx = Path(download.value.path()).read_bytes()
+    assert zipfile.ZipFile(io.BytesIO(xlsx)).namelist()
+    with page.expect_download() as download:
+        page.click("#export-html")
+    html = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "西网格" in html and "http://" not in html and "https://" not in html
+    assert_offline(guard)
