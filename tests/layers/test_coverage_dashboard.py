@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import DoorPlate, Role, RoomUse
-from grid import visits
-from grid.models import AssignmentRole, RoomVisitState, Visit
+from grid import coverage, visits
+from grid.models import AssignmentRole, RoomVisitState, Sweep, SweepRoom, Visit
 from layers.coverage.dashboard import dashboard, own_node
 
 from ..conftest import Territory
@@ -338,3 +338,52 @@ def test_page_is_chinese_by_default(territory: Territory, world: dict[str, Any])
     assert client.get(reverse("coverage-dashboard")).status_code == 200
     with pytest.raises(InvalidInputError):
         dashboard(world["admin"], "1234")
+
+
+def test_sweeps_in_progress(
+    territory: Territory, world: dict[str, Any], users: dict[str, Any]
+) -> None:
+    rooms, today = world["rooms"], world["today"]
+    targets = rooms["west"] + rooms["east"] + rooms["away"]
+
+    def sweep(name: str, starts: int, ends: int) -> Sweep:
+        made = Sweep.objects.create(
+            name=name,
+            territory_code=territory.office.code,
+            area=mbox(112.10, 32.00, 112.15, 32.10),
+            starts_on=today - datetime.timedelta(days=starts),
+            ends_on=today + datetime.timedelta(days=ends),
+        )
+        SweepRoom.objects.bulk_create(
+            SweepRoom(
+                sweep=made,
+                room=room,
+                building=room.building,
+                area_code=room.building.community.code,
+            )
+            for room in targets
+        )
+        coverage.rebuild_sweep_counts(made)
+        return made
+
+    running = sweep("冬季清查", 2, 10)
+    sweep("秋季清查", 60, -30)  # ended
+    now = timezone.localtime() - datetime.timedelta(minutes=1)
+    visits.record_visits(
+        world["admin"],
+        [
+            visit(rooms["west"][0], "registered", now) | {"sweep": running.pk},
+            visit(rooms["away"][0], "registered", now) | {"sweep": running.pk},
+        ],
+    )
+    office = dashboard(world["admin"], territory.office.code)
+    assert [(s["name"], s["targets"], s["visited"]) for s in office["sweeps"]] == [
+        ("冬季清查", 7, 2)
+    ]
+    shown = office["sweeps"][0]
+    assert shown["value"] == round(2 / 7, 4) and shown["status"] == "below_target"
+    assert f"sweep={running.pk}" in shown["links"]["map"]
+    assert shown["links"]["list"].endswith("?kind=unvisited_rooms")
+    # The community's part of the office's sweep; the worker sees it too (read-only).
+    home = dashboard(users[Role.COMMUNITY_WORKER], territory.home.code)
+    assert [(s["targets"], s["visited"]) for s in home["sweeps"]] == [(6, 1)]
