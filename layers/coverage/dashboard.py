@@ -60,10 +60,17 @@ def level_label(level: str) -> str:
 # Links
 
 
-def map_url(code: str, *, days: int | None = 30, layer: str = "coverage", **extra: Any) -> str:
-    """The coverage map page (``/coverage/``) on ``code``, window and layer."""
+def map_url(code: str, *, days: int | None = 30, gaps: str = "", sweep: int | None = None) -> str:
+    """The coverage map page (``/coverage/``) on ``code``, in the window (``days``, or a sweep)
+    with the gap layer ``gaps`` drawn (the page's query string: code, days, sweep, gaps)."""
     base = reverse("coverage-dashboard").removesuffix("dashboard/")
-    query = {"code": code, "days": days if days else "all", "layer": layer, **extra}
+    query: dict[str, Any] = {"code": code}
+    if sweep is not None:
+        query["sweep"] = sweep
+    else:
+        query["days"] = days if days else "all"
+    if gaps:
+        query["gaps"] = gaps
     return f"{base}?{urlencode(query)}"
 
 
@@ -382,7 +389,7 @@ def _sweeps(user: Any, code: str, today: datetime.date) -> list[dict[str, Any]]:
                 "target": COVERAGE_TARGET,
                 "status": _status(share, COVERAGE_TARGET),
                 "links": {
-                    "map": map_url(code, days=None, sweep=sweep.pk),
+                    "map": map_url(code, sweep=sweep.pk),
                     "list": (
                         reverse("sweep-gaps", kwargs={"pk": sweep.pk}) + "?kind=unvisited_rooms"
                     ),
@@ -482,7 +489,7 @@ def measures(code: str, total: Figures, staffing: Any) -> list[dict[str, Any]]:
             _("Rooms overdue for a revisit"),
             total.overdue,
             denominator=total.rooms,
-            map_link=map_url(code, layer="overdue_rooms"),
+            map_link=map_url(code, gaps="overdue_rooms"),
             list_link=gaps_url(code, "overdue_rooms"),
             note=_("Rooms whose revisit after a failed visit is past due."),
         ),
@@ -491,7 +498,7 @@ def measures(code: str, total: Figures, staffing: Any) -> list[dict[str, Any]]:
             _("Rooms flagged for the responsible person"),
             total.flagged,
             denominator=total.rooms,
-            map_link=map_url(code, layer="overdue_rooms"),
+            map_link=map_url(code, gaps="overdue_rooms"),
             list_link=gaps_url(code, "overdue_rooms"),
             note=_("Rooms not at home or refused too many times in a row."),
         ),
@@ -503,7 +510,7 @@ def measures(code: str, total: Figures, staffing: Any) -> list[dict[str, Any]]:
             denominator=total.rented_buildings,
             target=PLATE_TARGET,
             unit="share",
-            map_link=map_url(code, layer="no_plate_buildings"),
+            map_link=map_url(code, gaps="no_plate_buildings"),
             list_link=gaps_url(code, "no_plate_buildings"),
             note=_("Buildings with rented rooms that have the “人口” plate put up."),
         ),
@@ -516,7 +523,7 @@ def measures(code: str, total: Figures, staffing: Any) -> list[dict[str, Any]]:
                 total.staff_missing,
                 target=0,
                 higher=False,
-                map_link=map_url(code, layer="zones_without_responsible"),
+                map_link=map_url(code, gaps="zones_without_responsible"),
                 list_link=staffing_url(code),
                 note=_(
                     "Yard propagandists (1 per 3,000 residents), central household heads "
@@ -532,7 +539,7 @@ def measures(code: str, total: Figures, staffing: Any) -> list[dict[str, Any]]:
             denominator=total.zones,
             target=0,
             higher=False,
-            map_link=map_url(code, layer="zones_without_responsible"),
+            map_link=map_url(code, gaps="zones_without_responsible"),
             list_link=gaps_url(code, "zones_without_responsible"),
             note=_("Current zones with no current responsible person (责任人)."),
         ),

@@ -175,7 +175,7 @@ def test_office_figures_match_a_recount(territory: Territory, world: dict[str, A
     assert m["zones_without_responsible"]["status"] == "below_target"
     links = m["plate_rate"]["links"]
     assert links["map"].startswith("/coverage/?code=420606001&")
-    assert "layer=no_plate_buildings" in links["map"]
+    assert "gaps=no_plate_buildings" in links["map"] and "days=30" in links["map"]
     assert links["list"] == "/api/coverage/gaps/?code=420606001&kind=no_plate_buildings"
     assert "kind=unseen_buildings&days=30" in m["coverage_30"]["links"]["list"]
     # Per community: the same figures, summing up to the office's.
