@@ -7,19 +7,29 @@ with a tooltip (the standard address for buildings and plates), all read through
 Folium points its pages at CDNs (Leaflet, jQuery, Bootstrap, Font Awesome). Here the map's only
 script and stylesheet are Leaflet's, at the URLs the caller passes (the project's own static
 files), and nothing else is linked, so the file opens without any outside host. Room plates are
-not drawn: they stand where their building's plate stands.
+not drawn: they stand where their building's plate stands. ``new_page``, ``add_layer`` and
+``legend_box`` also make the coverage export (``layers.coverage.export``), which writes Leaflet
+into the page itself.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import folium
 from branca.element import Element, Figure
 from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import OuterRef
+from django.utils.functional import Promise
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 
@@ -35,6 +45,7 @@ COMMUNITY_STYLE = {"color": "#d62728", "weight": 2, "dashArray": "6 4", "fill": 
 COMPOUND_STYLE = {"color": "#8c6d31", "weight": 1, "fillColor": "#e7cb94", "fillOpacity": 0.35}
 PLATE_COLOUR = "#222222"
 GEOJSON_PRECISION = 7
+LEAFLET_STATIC = "vendor/leaflet/"  # Leaflet's dist folder among the static files
 
 
 @dataclass(frozen=True)
@@ -134,22 +145,8 @@ def html_map(*, user: Any, bbox: Bbox, assets: Assets, max_buildings: int) -> Ht
         ["address"],
     )
 
-    x0, y0, x1, y1 = bbox
-    figure = Figure(title=_("plategrid map"))  # the page's <title> (escaped by branca)
-    page = folium.Map(
-        location=[(y0 + y1) / 2, (x0 + x1) / 2],
-        tiles=None,
-        control_scale=True,
-        prefer_canvas=True,
-        zoom_start=16,
-    )
-    figure.add_child(page)
-    # Our own Leaflet only: folium's other assets (jQuery, Bootstrap, Font Awesome, markers)
-    # serve features this map does not use.
-    page.default_js = [("leaflet", assets.leaflet_js)]
-    page.default_css = [("leaflet_css", assets.leaflet_css)]
-
-    _layer(
+    figure, page = new_page(title=_("plategrid map"), bbox=bbox, assets=assets)
+    add_layer(
         page,
         communities,
         _("Community boundaries"),
@@ -157,7 +154,7 @@ def html_map(*, user: Any, bbox: Bbox, assets: Assets, max_buildings: int) -> Ht
         [_("Community"), _("Code")],
         style=COMMUNITY_STYLE,
     )
-    _layer(
+    add_layer(
         page,
         compounds,
         _("Compounds"),
@@ -165,7 +162,7 @@ def html_map(*, user: Any, bbox: Bbox, assets: Assets, max_buildings: int) -> Ht
         [_("Compound"), _("Kind")],
         style=COMPOUND_STYLE,
     )
-    _layer(
+    add_layer(
         page,
         buildings,
         _("Buildings"),
@@ -173,7 +170,7 @@ def html_map(*, user: Any, bbox: Bbox, assets: Assets, max_buildings: int) -> Ht
         [_("Standard address"), _("Use"), _("Floors")],
         style_function=_building_style,
     )
-    _layer(
+    add_layer(
         page,
         plates,
         _("Door plates"),
@@ -185,7 +182,6 @@ def html_map(*, user: Any, bbox: Bbox, assets: Assets, max_buildings: int) -> Ht
     )
     folium.LayerControl(collapsed=False).add_to(page)
     figure.html.add_child(Element(_legend()))
-    page.fit_bounds([[y0, x0], [y1, x1]])
     return HtmlMap(
         html=figure.render(),
         communities=len(communities["features"]),
@@ -195,6 +191,57 @@ def html_map(*, user: Any, bbox: Bbox, assets: Assets, max_buildings: int) -> Ht
     )
 
 
+def new_page(*, title: str, bbox: Bbox, assets: Assets | None) -> tuple[Figure, folium.Map]:
+    """An empty folium page titled ``title`` (escaped by branca) and fitted to ``bbox``, with no
+    base layer and Leaflet as its only script and stylesheet: linked from ``assets``, or, with
+    ``None``, written into the page (:func:`inline_leaflet`) so that the file opens on a machine
+    that reaches no server at all."""
+    x0, y0, x1, y1 = bbox
+    figure = Figure(title=title)
+    page = folium.Map(
+        location=[(y0 + y1) / 2, (x0 + x1) / 2],
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+        zoom_start=16,
+    )
+    figure.add_child(page)
+    # Our own Leaflet only: folium's other assets (jQuery, Bootstrap, Font Awesome, markers)
+    # serve features these maps do not use.
+    if assets is None:
+        page.default_js = []
+        page.default_css = []
+        figure.header.add_child(Element(inline_leaflet()), name="leaflet")
+    else:
+        page.default_js = [("leaflet", assets.leaflet_js)]
+        page.default_css = [("leaflet_css", assets.leaflet_css)]
+    page.fit_bounds([[y0, x0], [y1, x1]])
+    return figure, page
+
+
+@functools.cache
+def inline_leaflet() -> str:
+    """Leaflet's stylesheet and script from the project's static files as ``<style>`` and
+    ``<script>`` elements; the stylesheet's images as data URIs, its comments and the script's
+    source-map comment out."""
+    css_path = finders.find(f"{LEAFLET_STATIC}leaflet.css")
+    js_path = finders.find(f"{LEAFLET_STATIC}leaflet.js")
+    if not isinstance(css_path, str) or not isinstance(js_path, str):
+        raise ImproperlyConfigured(f"Leaflet is not among the static files ({LEAFLET_STATIC})")
+    folder = Path(css_path).parent
+
+    def data_uri(match: re.Match[str]) -> str:
+        image = (folder / match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(image).decode()})"
+
+    css = re.sub(r"/\*.*?\*/", "", Path(css_path).read_text(), flags=re.S)  # comments
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
+    script = re.sub(r"^//# sourceMappingURL=.*$", "", Path(js_path).read_text(), flags=re.M)
+    if "</style" in css.lower() or "</script" in script.lower():
+        raise ImproperlyConfigured("Leaflet's files cannot be written into a page as they are")
+    return f"<style>{css}</style>\n<script>{script}</script>"
+
+
 def _building_style(feature: dict[str, Any]) -> dict[str, Any]:
     colour = BUILDING_USE_COLOURS.get(
         feature["properties"]["use_code"], BUILDING_USE_COLOURS[BuildingUse.OTHER]
@@ -202,7 +249,7 @@ def _building_style(feature: dict[str, Any]) -> dict[str, Any]:
     return {"color": "#333333", "weight": 0.5, "fillColor": colour, "fillOpacity": 0.8}
 
 
-def _layer(
+def add_layer(
     page: folium.Map,
     data: dict[str, Any],
     name: str,
@@ -226,16 +273,25 @@ def _layer(
 
 
 def _legend() -> str:
-    rows = format_html_join(
+    return legend_box(
+        _("Building use"),
+        ((BUILDING_USE_COLOURS[use], label) for use, label in BuildingUse.choices),
+    )
+
+
+def legend_box(title: str, rows: Iterable[tuple[str, str | Promise]]) -> str:
+    """A legend fixed at the map's lower left: ``title`` over a swatch and label per
+    ``(colour, label)`` row (all escaped)."""
+    items = format_html_join(
         "",
         '<div><span style="display:inline-block;width:12px;height:12px;margin-right:6px;'
         'background:{}"></span>{}</div>',
-        ((BUILDING_USE_COLOURS[use], label) for use, label in BuildingUse.choices),
+        rows,
     )
     return format_html(
         '<div style="position:fixed;bottom:56px;left:10px;z-index:1000;background:#fff;'
         'padding:8px 10px;border:1px solid #999;border-radius:4px;font:13px sans-serif">'
         "<strong>{}</strong>{}</div>",
-        _("Building use"),
-        rows,
+        title,
+        items,
     )
