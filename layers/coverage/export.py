@@ -386,38 +386,53 @@ def _path(shape: Any) -> MplPath:
     return MplPath.make_compound_path(*rings) if rings else MplPath(np.zeros((1, 2)))
 
 
+#: Label sizes (pt on a 1600 × 1200 picture), tried largest first.
+LABEL_SIZES_PT = (12.0, 9.0)
+
+
 def _draw_labels(
     axes: Axes, canvas: FigureCanvasAgg, metric: np.ndarray, names: list[str], layout: Layout
 ) -> list[str]:
-    """Each area's name at its pole of inaccessibility, kept only where it lies inside the area
-    and clear of the names already placed (larger areas first); the names drawn."""
+    """Each area's name at the centre of the largest circle inside its largest part, at the
+    largest size whose box lies inside that part and clear of the names already placed (larger
+    areas first); the names drawn."""
     if not len(metric):
         return []
     renderer = canvas.get_renderer()
     to_px = axes.transData
+    x_min, x_max = axes.get_xlim()
+    px_per_m = axes.get_window_extent(renderer).width / (x_max - x_min)
     placed: list[Any] = []
     drawn = []
-    font = _font(12 * layout.scale)
+    fonts = [
+        (_font(size * layout.scale), size * layout.scale * DPI / 72) for size in LABEL_SIZES_PT
+    ]
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     for index in np.argsort(-shapely.area(metric)):
         shape, name = metric[index], names[index]
         if not name or shapely.is_empty(shape):
             continue
         largest = max(shapely.get_parts(shape), key=lambda part: part.area)
-        tolerance = max(math.sqrt(largest.area) / 100, 1.0)
-        x, y = shapely.maximum_inscribed_circle(largest, tolerance).coords[0]
-        text = axes.text(
-            x, y, name, ha="center", va="center", fontproperties=font, color=INK,
-            path_effects=halo, clip_on=True,
-        )  # fmt: skip
-        extent = text.get_window_extent(renderer)
-        label = box(extent.x0 - 2, extent.y0 - 2, extent.x1 + 2, extent.y1 + 2)
-        area_px = shapely.transform(largest, to_px.transform)
-        if not label.within(area_px) or any(label.intersects(other) for other in placed):
+        radius = shapely.maximum_inscribed_circle(largest, max(math.sqrt(largest.area) / 100, 1.0))
+        x, y = radius.coords[0]
+        area_px = None
+        for font, height_px in fonts:
+            # A box of this height inside the area holds a circle of this diameter.
+            if 2 * radius.length * px_per_m < height_px:
+                continue
+            text = axes.text(
+                x, y, name, ha="center", va="center", fontproperties=font, color=INK,
+                path_effects=halo, clip_on=True,
+            )  # fmt: skip
+            extent = text.get_window_extent(renderer)
+            label = box(extent.x0 - 2, extent.y0 - 2, extent.x1 + 2, extent.y1 + 2)
+            if area_px is None:
+                area_px = shapely.transform(largest, to_px.transform)
+            if label.within(area_px) and not any(label.intersects(p) for p in placed):
+                placed.append(label)
+                drawn.append(name)
+                break
             text.remove()
-            continue
-        placed.append(label)
-        drawn.append(name)
     return drawn
 
 
