@@ -162,7 +162,7 @@ def parse_month(value: Any, today: datetime.date) -> tuple[datetime.date, dateti
     return first, datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _no_snapshot(value: str) -> InvalidInputError:
+def _no_snapshot(value: str, last: datetime.date) -> InvalidInputError:
     first = CoverageSnapshotDay.objects.order_by("day").values_list("day", flat=True).first()
     if first is None:
         return InvalidInputError(
@@ -174,14 +174,24 @@ def _no_snapshot(value: str) -> InvalidInputError:
             field="month",
             value=value,
         )
+    if first > last:
+        return InvalidInputError(
+            gettext_lazy(
+                "There are no coverage figures for %(value)s: they are kept from %(first)s on."
+            ),
+            code="no_data",
+            field="month",
+            value=value,
+            first=first.strftime("%Y-%m"),
+        )
     return InvalidInputError(
         gettext_lazy(
-            "There are no coverage figures for %(value)s: they are kept from %(first)s on."
+            "The coverage figures of %(value)s's end are not taken yet: they are being taken, "
+            "try again in a few minutes."
         ),
-        code="no_data",
+        code="no_snapshot",
         field="month",
         value=value,
-        first=first.strftime("%Y-%m"),
     )
 
 
@@ -237,7 +247,7 @@ def monthly_report(
         taken = snapshot.values_list("day", flat=True).first()
         if taken is None or taken < first:
             snapshots.queue_missing(today)
-            raise _no_snapshot(str(month))
+            raise _no_snapshot(str(month), last)
         report.as_of = taken
         _snapshot_rows(user, code, snapshot, report, rows)
     report.rows = list(rows.values())

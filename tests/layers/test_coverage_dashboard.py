@@ -277,7 +277,17 @@ def test_api(territory: Territory, world: dict[str, Any], users: dict[str, Any])
     assert client.get(url, {"code": "420606001001999"}).status_code == 404
     xlsx = client.get(reverse("coverage-dashboard-xlsx"), {"code": territory.away.code})
     assert xlsx.status_code == 404
-    assert APIClient().get(url, {"code": territory.home.code}).status_code in (401, 403)
+    assert APIClient().get(url, {"code": territory.home.code}).status_code == 403
+    assert client.post(url, {"code": territory.home.code}).status_code == 405
+    reader = APIClient()
+    reader.force_authenticate(users[Role.READ_ONLY])
+    assert reader.get(url, {"code": territory.home.code}).status_code == 200
+    assert reader.post(url, {"code": territory.home.code}).status_code == 403
+    page = Client()
+    assert page.get(reverse("coverage-dashboard")).status_code == 302  # to the sign-in page
+    page.force_login(UserFactory(username="nowhere", grants=[]))
+    assert page.get(reverse("coverage-dashboard")).status_code == 404
+    assert page.post(reverse("coverage-dashboard")).status_code == 405
 
 
 def test_xlsx(territory: Territory, world: dict[str, Any]) -> None:

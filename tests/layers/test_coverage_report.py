@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from gis.models import Role
 from grid import snapshots, visits
-from grid.models import Visit
+from grid.models import CoverageSnapshotDay, Visit
 from layers.coverage.report import MonthlyReport, ReportRow, monthly_report, report_pdf
 
 from ..conftest import Territory
@@ -217,3 +217,22 @@ def test_scope_and_bad_input(
     response = client.get(url, {"code": territory.office.code, "month": month, "format": "pdf"})
     _reader, pages = pdf_text(b"".join(response.streaming_content))
     assert territory.home.name in pages[0] and territory.away.name not in pages[0]
+
+
+def test_a_month_whose_end_is_not_taken_yet(
+    territory: Territory,
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    last = previous_month_end(world["today"])
+    before = previous_month_end(last.replace(day=1))
+    assert snapshots.take_snapshots([before]) == [before]
+    client = APIClient()
+    client.force_authenticate(world["admin"])
+    url = reverse("coverage-report")
+    response = client.get(url, {"code": territory.office.code, "month": month_of(last)})
+    assert response.status_code == 400 and response.json()["code"] == "no_snapshot"
+    older = client.get(url, {"code": territory.office.code, "month": "2020-01"}).json()
+    first = CoverageSnapshotDay.objects.order_by("day").first()
+    assert older["code"] == "no_data" and first and month_of(first.day) in older["detail_en"]
+    report = monthly_report(world["admin"], territory.office.code, month_of(before))
+    assert report.as_of == before and report.total.rooms == 8
