@@ -92,8 +92,8 @@ def _migration_files(connection: Any, *, applied_only: bool) -> dict[str, str]:
 
 
 def _migrate(hold_back: tuple[str, ...]) -> None:
-    """Apply the migrations on disk, except those whose ``app/name`` starts with one of
-    ``hold_back`` and those that depend on them."""
+    """Apply the migrations on disk, except those not applied yet whose ``app/name`` starts with
+    one of ``hold_back``, and those that depend on them."""
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.loader import MigrationLoader
@@ -101,12 +101,14 @@ def _migrate(hold_back: tuple[str, ...]) -> None:
     if not hold_back:
         call_command("migrate", verbosity=0)
         return
-    graph = MigrationLoader(connection, ignore_no_migrations=True).graph
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    graph, applied = loader.graph, loader.applied_migrations or {}
     held: set[tuple[str, str]] = set()
     for node in graph.nodes:
         module = sys.modules.get(type(graph.nodes[node]).__module__)
         path = Path(getattr(module, "__file__", "") or "")
-        if f"{path.parent.parent.name}/{path.stem}".startswith(hold_back):
+        # Only migrations not applied yet are held back: never a migration backwards.
+        if node not in applied and f"{path.parent.parent.name}/{path.stem}".startswith(hold_back):
             held |= set(graph.backwards_plan(node))  # the node and what depends on it
     for app in sorted({app for app, _ in graph.nodes}):
         kept = sorted(name for a, name in graph.nodes if a == app and (a, name) not in held)
@@ -165,8 +167,12 @@ def scratch_city(
             server.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
             server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     if reuse:
-        added = sorted(set(on_disk) - set(recorded or {}))
-        if added and not all(key.startswith(hold_back) for key in added):
+        added = [
+            key
+            for key in sorted(set(on_disk) - set(recorded or {}))
+            if not (hold_back and key.startswith(hold_back))
+        ]
+        if added:
             print(f"{name}: migrating forward ({', '.join(added)})", file=sys.stderr, flush=True)
         _migrate(hold_back)
         _record_migrations(connection, name, head)

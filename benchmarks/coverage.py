@@ -633,13 +633,14 @@ def load_history() -> dict[str, Any]:
         cursor.execute("VACUUM ANALYZE grid_visit")
 
     # The rooms' states, in one INSERT … SELECT; a 2 % sample of rooms with the triggers on too.
-    params = {
+    params: dict[str, Any] = {
         "tz": settings.TIME_ZONE,
         "failed": [str(o) for o in FAILED_OUTCOMES],
         "attempts": int(getattr(settings, "VISIT_REVISIT_ATTEMPTS", 3)),
     }
     figures["state_triggers"] = " ".join(state_triggers())
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # the window's sort of every visit
         cursor.execute("ALTER TABLE grid_roomvisitstate DISABLE TRIGGER USER")
         started = time.perf_counter()
         cursor.execute(_STATES_SQL.format(sample="mod(room_id, 50) <> 0"), params)
@@ -902,6 +903,9 @@ def time_requests(label: str, reps: int) -> dict[str, list[float] | str]:
         for key, request, session in runnable:
             if request.cold:
                 caches["tiles"].clear()
+            elif request.path.startswith("/tiles/"):
+                # Warm: in the cache for certain (another request's cold run cleared it).
+                wsgi_get(application, request.path, session=session, query=request.query)
             started = time.perf_counter()
             wsgi_get(application, request.path, session=session, query=request.query)
             elapsed = (time.perf_counter() - started) * 1000
@@ -929,17 +933,17 @@ def print_requests(results: dict[str, dict[str, list[float] | str]]) -> None:
     worst = [large.get(f"choropleth_{d}d") for d in (7, 30, 90)]
     if all(isinstance(t, list) for t in worst):
         p95 = max(percentile(t, 95) for t in worst if isinstance(t, list))
-        ratio = max(
+        worst_ratio = max(
             percentile(b, 95) / percentile(a, 95)
             for d in (7, 30, 90)
             if isinstance(a := small[f"choropleth_{d}d"], list)
             and isinstance(b := large[f"choropleth_{d}d"], list)
         )
         figure("choropleth_city_worst_p95_ms", f"{p95:.1f}")
-        figure("choropleth_worst_ratio", f"{ratio:.2f}")
+        figure("choropleth_worst_ratio", f"{worst_ratio:.2f}")
         figure(
             "choropleth_meets_targets",
-            "yes" if p95 <= CHOROPLETH_TARGET_MS and ratio <= 2 else "no",
+            "yes" if p95 <= CHOROPLETH_TARGET_MS and worst_ratio <= 2 else "no",
         )
 
 
@@ -962,11 +966,11 @@ def upkeep(on: bool) -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE grid_roomvisitstate DISABLE TRIGGER USER")
     move = visits._move_sweep_count
-    visits._move_sweep_count = lambda *args, **kwargs: None  # type: ignore[assignment]
+    visits._move_sweep_count = lambda *args, **kwargs: None
     try:
         yield
     finally:
-        visits._move_sweep_count = move  # type: ignore[assignment]
+        visits._move_sweep_count = move
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE grid_roomvisitstate ENABLE TRIGGER USER")
 
