@@ -29,6 +29,7 @@ from layers.html_map import inline_leaflet
 from layers.sheets.pdf import collection_index
 
 from ..conftest import Territory
+from ..web.browser import DESKTOP, OfflineGuard, chromium
 
 RED, AMBER, GREEN, GREY = "#d7301f", "#fdae61", "#1a9850", "#bdbdbd"
 TITLE = "人民路街道 覆盖率"
@@ -203,6 +204,37 @@ def test_html_of_an_empty_view(collection):
         c["count"] = 0
     html = export.html_view(collection, title=TITLE, subtitle=SUBTITLE)
     assert "无房屋 (0)" in _unescaped(html) and "L.map(" in html
+
+
+@pytest.mark.browser
+def test_the_html_file_opens_offline_with_its_tooltips(collection, tmp_path):
+    path = tmp_path / "覆盖率.html"
+    path.write_text(export.html_view(collection, title=TITLE, subtitle=SUBTITLE))
+    with chromium() as browser:
+        context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+        guard = OfflineGuard("file:///")
+        guard.attach(context)
+        page = context.new_page()
+        page.goto(path.as_uri())
+        page.wait_for_selector(".leaflet-container canvas", state="attached")
+        # Over the middle of 人民路社区 (112.10–112.12 E, 32.00–32.02 N).
+        x, y = page.evaluate(
+            """() => {
+                const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+                const p = map.latLngToContainerPoint([32.01, 112.11]);
+                return [p.x, p.y];
+            }"""
+        )
+        page.mouse.move(x - 5, y - 5)
+        page.mouse.move(x, y, steps=3)
+        tooltip = page.wait_for_selector(".leaflet-tooltip")
+        assert tooltip is not None
+        text = tooltip.inner_text()
+        assert "人民路社区" in text and "420602001001" in text and "50.0%" in text
+        assert TITLE in page.inner_text("body") and "无房屋 (1)" in page.inner_text("body")
+        context.close()
+    assert guard.requests == [path.as_uri()]
+    assert (guard.outside, guard.console_errors, guard.page_errors) == ([], [], [])
 
 
 # ---------------------------------------------------------------------------------------------
