@@ -36,7 +36,7 @@ from layers.sheets import pdf as sheet_pdf
 from . import dashboard as dash
 
 PERCENT = "0.0%"
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_RE = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 
 @dataclass
@@ -142,7 +142,7 @@ class MonthlyReport:
 
 def parse_month(value: Any, today: datetime.date) -> tuple[datetime.date, datetime.date]:
     """``YYYY-MM`` → the month's first and last day; a month after ``today``'s is refused."""
-    match = MONTH_RE.match(value) if isinstance(value, str) else None
+    match = MONTH_RE.fullmatch(value) if isinstance(value, str) else None
     if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:
         raise InvalidInputError(
             gettext_lazy("month is a month written YYYY-MM (2026-11), not %(value)s."),

@@ -198,7 +198,7 @@ def test_scope_and_bad_input(
     assert away.status_code == 404 and away.json()["detail_en"] and away.json()["detail_zh"]
     assert get(code="420606009").status_code == 404
     assert get(code="4206x").status_code == 400
-    for bad in ("2026-13", "2026-1", "", "11/2026", "1999-12"):
+    for bad in ("2026-13", "2026-1", "", "11/2026", "1999-12", "2026-11\n", "２０２６-１１"):
         response = get(month=bad)
         assert response.status_code == 400 and response.json()["code"] == "bad_month", bad
     next_month = (world["today"].replace(day=28) + datetime.timedelta(days=5)).strftime("%Y-%m")
