@@ -1,5 +1,5 @@
-""" "Export this view": the coverage choropleth the user is looking at as a standalone HTML map
-and as a PNG.
+"""Export this view: the coverage choropleth the user is looking at as a standalone HTML map and
+as a PNG.
 
 Both are pure functions of the choropleth's FeatureCollection (``layers.coverage.choropleth``):
 the areas filled with each feature's ``colour``, the classed legend with its counts and the

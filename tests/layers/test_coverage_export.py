@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import warnings
 from collections import Counter
@@ -467,6 +468,23 @@ def test_the_bad_parameter_page_speaks_chinese(territory: Territory, users):
     page = response.content.decode()
     assert "days 只能是 7、30、90 或 all" in page
     assert "days is one of 7, 30, 90 or all" in page
+
+
+def test_exports_and_refusals_are_logged(territory: Territory, users, caplog):
+    client = _client(users[Role.STREET_SUPERVISOR])
+    with caplog.at_level(logging.INFO, logger="plategrid.exports"):
+        client.get("/coverage/export.html", {"code": territory.office.code, "days": "90"})
+        client.get("/coverage/export.png", {"code": territory.office.code, "days": "5"})
+    done, refused = (r.getMessage() for r in caplog.records if r.name == "plategrid.exports")
+    user = users[Role.STREET_SUPERVISOR].pk
+    assert done.startswith(
+        f"coverage html export: user={user} query=code={territory.office.code}&days=90 "
+        "features=2 bytes="
+    )
+    assert refused == (
+        f"coverage png export refused: user={user} "
+        f"query=code={territory.office.code}&days=5 code=bad_days"
+    )
 
 
 def test_views_require_a_sign_in(territory: Territory):
