@@ -6,6 +6,7 @@ import uuid
 from typing import Any, Self
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -93,3 +94,32 @@ class SheetJob(JobProgress):
                 name="sheet_job_day_needs_team",
             ),
         ]
+
+
+class BuildingCoverage(models.Model):
+    """Each building's rooms and the days its rooms were last seen, for the coverage tiles and
+    gap lists (``layers.coverage``): kept by the triggers of migration 0002 as rooms come and go
+    and as visits move a room's ``last_seen_on``, so that a tile reads one row per building
+    instead of every room and its visit state.
+
+    ``seen`` holds the ``last_seen_on`` of every room of the building ever seen, sorted (a day
+    once per room); ``rented_seen`` those of its rented rooms. Rooms seen since a day are
+    ``cardinality(seen) - width_bucket(day - 1, seen)``: a binary search, not a scan."""
+
+    building = models.OneToOneField(
+        Building,
+        models.CASCADE,
+        primary_key=True,
+        related_name="coverage",
+        verbose_name=_("building"),
+    )
+    rooms = models.PositiveIntegerField(_("rooms"), default=0)
+    rented_rooms = models.PositiveIntegerField(_("rented rooms"), default=0)
+    seen = ArrayField(models.DateField(), default=list, verbose_name=_("days last seen"))
+    rented_seen = ArrayField(
+        models.DateField(), default=list, verbose_name=_("days last seen (rented rooms)")
+    )
+
+    class Meta:
+        verbose_name = _("building coverage")
+        verbose_name_plural = _("building coverage")

@@ -235,6 +235,11 @@ GRID_INFORMATION_OFFICERS_PER_COMMUNITY = 2
 PLATEGRID_BASEMAP = {"url": "", "crs": "wgs84", "attribution": "", "max_zoom": 19}
 # "Export this view as an HTML map" refuses a box holding more buildings than this.
 PLATEGRID_HTML_MAP_MAX_BUILDINGS = int(os.environ.get("PLATEGRID_HTML_MAP_MAX_BUILDINGS", "5000"))
+# Coverage maps (layers.coverage): gap cells (hexagons of the gap heatmap) with fewer rooms than
+# this are never sent, so that no cell points at a household or two; coverage tiles are cached
+# for this many seconds at most (coverage changes with every visit, which bumps no map epoch).
+PLATEGRID_GAP_MIN_CELL = int(os.environ.get("PLATEGRID_GAP_MIN_CELL", "5"))
+PLATEGRID_COVERAGE_TILE_BUCKET_S = 300
 # The base URL printed in QR codes on door plates.
 PUBLIC_BASE_URL = os.environ.get("PLATEGRID_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
