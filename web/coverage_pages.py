@@ -117,18 +117,17 @@ def _words() -> dict[str, str]:
 @require_GET
 def coverage_page(request: HttpRequest) -> HttpResponse:
     user = request.user
-    api = _map_urls()["api"]
     config = {
         "urls": {
             **_map_urls(),
             "map": reverse("coverage-map"),
-            "gaps": api + "coverage/gaps/",
-            "heat": reverse("layers:tile", kwargs={"z": 0, "x": 1, "y": 2}).replace(
-                "0/1/2.mvt", "coverage/{z}/{x}/{y}.mvt"
+            "gaps": reverse("coverage-gaps"),
+            "heat": reverse("layers:coverage-tile", kwargs={"z": 0, "x": 1, "y": 2}).replace(
+                "0/1/2", "{z}/{x}/{y}"
             ),
-            "dashboard": reverse("coverage-page") + "dashboard/",
-            "export_html": reverse("coverage-page") + "export.html",
-            "export_png": reverse("coverage-page") + "export.png",
+            "dashboard": reverse("coverage-dashboard"),
+            "export_html": reverse("coverage-export-html"),
+            "export_png": reverse("coverage-export-png"),
         },
         "basemap": settings.PLATEGRID_BASEMAP,
         "home": home_code(user),

@@ -11,8 +11,9 @@ not noise. Outcomes follow the seeds' proportions (``data.city.demo_sweep.OUTCOM
 nobody answered is tried again the next day at another part of the day, up to twice.
 
 Written in bulk — the visits by COPY, then each room's ``RoomVisitState`` in one INSERT … SELECT
-by the rules of ``grid.visits.update_room_state``, the coverage counts recounted per community
-(the row triggers are off meanwhile), and the coverage snapshots taken — not through the API:
+by the rules of ``grid.visits.update_room_state``, the coverage counts and the buildings' coverage
+recounted (the row triggers are off meanwhile), and the coverage snapshots taken — not through
+the API:
 the city's millions of visits load in minutes. Deterministic for a seed and a day.
 """
 
@@ -252,7 +253,12 @@ def load_history(
         )
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign keys, checked now
         cursor.execute("ALTER TABLE grid_roomvisitstate ENABLE TRIGGER USER")
+        # What those triggers keep: the coverage counts and the buildings' coverage (layers).
         coverage.rebuild_communities(code for code, _, _ in communities)
+        cursor.execute(
+            "SELECT layers_coverage_recount(%s::bigint[], true)",
+            [sorted(set(columns["building"]))],
+        )
     snapshots.take_missing(today)
     return History(
         visits=len(columns["room"]),

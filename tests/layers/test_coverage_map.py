@@ -19,6 +19,7 @@ from gis.models import Role, Room
 from grid import snapshots, visits
 from grid.models import CoverageSnapshot, CoverageSnapshotDay, RoomVisitState, SweepTeam, Visit
 from layers.coverage import choropleth as ch
+from layers.models import BuildingCoverage
 
 from ..conftest import Territory
 from ..factories import BuildingFactory, RoomFactory
@@ -290,6 +291,17 @@ def test_the_visit_history_follows_the_rules_of_the_services(
         ):
             assert getattr(state, name) == getattr(expected, name), (state.room_id, name)
     assert kept_coverage() == recounted_coverage()
+    # The buildings' coverage of the tiles: their rooms and the days those were last seen.
+    seen: dict[int, list[datetime.date]] = {}
+    for room in Room.objects.select_related("visit_state"):
+        days = seen.setdefault(room.building_id, [])
+        state = getattr(room, "visit_state", None)
+        if state is not None and state.last_seen_on is not None:
+            days.append(state.last_seen_on)
+    kept = {c.building_id: (c.rooms, c.seen) for c in BuildingCoverage.objects.all()}
+    assert kept == {
+        b: (Room.objects.filter(building_id=b).count(), sorted(days)) for b, days in seen.items()
+    }
     assert set(snapshots.due_days(today)) <= set(snapshots.taken_days())
     # Rooms nobody visited are in the counts too.
     assert Room.objects.count() >= RoomVisitState.objects.count()
