@@ -10,13 +10,13 @@ node beside it is a 404, a code or month that is no such thing a 400, in both la
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -53,10 +53,10 @@ def _code(request: Request) -> str:
     return str(code)
 
 
-def _download(content: bytes, name: str, fmt: str) -> FileResponse:
-    response = FileResponse(
-        io.BytesIO(content), as_attachment=True, filename=name, content_type=FORMATS[fmt]
-    )
+def _download(content: bytes, name: str, fmt: str) -> HttpResponse:
+    """The file made in memory, as a download (not streamed: it is whole already)."""
+    response = HttpResponse(content, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -78,7 +78,7 @@ class DashboardXlsxView(APIView):
     renderer_classes = [FastJSONRenderer]
 
     @extend_schema(parameters=[CODE], responses={(200, XLSX): OpenApiTypes.BINARY})
-    def get(self, request: Request) -> FileResponse:
+    def get(self, request: Request) -> HttpResponse:
         code = _code(request)
         data = dashboard(request.user, code)
         name = f"{data['node']['name'] or code}-{data['today']}.xlsx"
@@ -112,7 +112,7 @@ class MonthlyReportView(APIView):
             (200, "application/pdf"): OpenApiTypes.BINARY,
         },
     )
-    def get(self, request: Request) -> FileResponse:
+    def get(self, request: Request) -> HttpResponse:
         params = request.query_params
         fmt = params.get("format") or "xlsx"
         if fmt not in FORMATS:

@@ -297,7 +297,7 @@ def test_xlsx(territory: Territory, world: dict[str, Any]) -> None:
         response = client.get(reverse("coverage-dashboard-xlsx"), {"code": territory.office.code})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    book = load_workbook(io.BytesIO(response.content))
     measures, children = book.worksheets
     data = dashboard(world["admin"], territory.office.code)
     rows = {r[0].value: r for r in measures.iter_rows(min_row=4) if r[0].value}

@@ -136,7 +136,7 @@ def test_xlsx_and_pdf(territory: Territory, world: dict[str, Any]) -> None:  # n
     url = reverse("coverage-report")
     response = client.get(url, {"code": territory.office.code, "month": month, "format": "xlsx"})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet["A1"].value in ("信息月报", "Monthly information report")
     assert territory.office.name in sheet["A2"].value and month in sheet["A3"].value
     header = [c.value for c in sheet[5]]
@@ -153,7 +153,7 @@ def test_xlsx_and_pdf(territory: Territory, world: dict[str, Any]) -> None:  # n
     assert sheet.cell(row=8, column=5).value == report.total.visits
     response = client.get(url, {"code": territory.office.code, "month": month, "format": "pdf"})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    _reader, pages = pdf_text(b"".join(response.streaming_content))
+    _reader, pages = pdf_text(response.content)
     assert len(pages) == 1
     text = pages[0]
     assert territory.office.name in text and territory.home.name in text and month in text
@@ -211,11 +211,11 @@ def test_scope_and_bad_input(
     # The street supervisor's report of the office holds both communities.
     client.force_authenticate(users[Role.STREET_SUPERVISOR])
     response = client.get(url, {"code": territory.office.code, "month": month, "format": "pdf"})
-    _reader, pages = pdf_text(b"".join(response.streaming_content))
+    _reader, pages = pdf_text(response.content)
     assert territory.home.name in pages[0] and territory.away.name in pages[0]
     client.force_authenticate(users[Role.COMMUNITY_WORKER])
     response = client.get(url, {"code": territory.office.code, "month": month, "format": "pdf"})
-    _reader, pages = pdf_text(b"".join(response.streaming_content))
+    _reader, pages = pdf_text(response.content)
     assert territory.home.name in pages[0] and territory.away.name not in pages[0]
 
 
