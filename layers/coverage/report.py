@@ -539,7 +539,8 @@ def report_pdf(report: MonthlyReport) -> bytes:
     with pdf.table(
         col_widths=(26, 30, 14, 16, 16, 17, 14, 14, 20),
         text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
-        wrapmode=WrapMode.CHAR,
+        # Words whole (English headers); a Chinese run without spaces breaks where it must.
+        wrapmode=WrapMode.WORD,
         headings_style=FontFace(emphasis="BOLD", fill_color=(220, 230, 240)),
         cell_fill_color=(246, 248, 250),
         cell_fill_mode=TableCellFillMode.ROWS,
@@ -557,7 +558,7 @@ def report_pdf(report: MonthlyReport) -> bytes:
     pdf.cell(0, 6, _("Notes"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(sheet_pdf.FONT, size=8.5)
     for i, note in enumerate(report.notes(), start=1):
-        pdf.multi_cell(0, 4.5, f"{i}. {note}", wrapmode=WrapMode.CHAR, new_x="LMARGIN")
+        pdf.multi_cell(0, 4.5, f"{i}. {note}", wrapmode=WrapMode.WORD, new_x="LMARGIN")
     return bytes(pdf.output())
 
 
