@@ -380,7 +380,7 @@
         lists.appendChild(h("div", { "class": "gap-row" }, [
           h("span", { "class": "swatch", style: "background:" + GAP_COLOURS[kind] }),
           h("span", { text: W["gap_" + kind] + ": " + count }),
-          h("a", { href: listUrl, text: "XLSX" })
+          h("a", { href: listUrl, text: "XLSX", download: "" })
         ]));
         if (count > features.length) lists.appendChild(h("div", { "class": "muted", text: fmt(W.gap_more, { shown: features.length, count: count }) }));
       }, function (err) { toast(err.message || String(err), true); });
