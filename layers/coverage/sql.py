@@ -14,8 +14,11 @@ seen)`` (a binary search); a room is a gap when it was never seen or last seen b
   threshold are left out.
 * from :data:`BUILDINGS_FROM_ZOOM`: layer ``buildings``, each footprint with its figures.
 
-With ``gcj02`` every centroid and footprint is shifted (``plategrid_gcj02_shift``) as the map's
-tiles are, and the search box moved back by the offset at the tile's middle (``gis.sql``).
+With ``gcj02`` every footprint and every cell is shifted as one feature
+(``plategrid_gcj02_shift``) as the map's tiles shift theirs, and the search box is moved back
+by the offset at the tile's middle (``gis.sql``): a cell holds the buildings whose unshifted
+centroid lies in the unshifted hexagon (a building and its cell move by offsets at most a few
+metres apart).
 """
 
 from __future__ import annotations
@@ -69,13 +72,10 @@ WITH
 tile AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
 building AS MATERIALIZED (  -- each expression once per building, not once per use
   SELECT f.rooms, f.seen,
-         {EARTH_RADIUS_M} * radians(ST_X(p.point)) AS mx,
-         {EARTH_RADIUS_M} * ln(tan(pi() / 4 + radians(ST_Y(p.point)) / 2)) AS my
+         {EARTH_RADIUS_M} * radians(ST_X(b.centroid)) AS mx,
+         {EARTH_RADIUS_M} * ln(tan(pi() / 4 + radians(ST_Y(b.centroid)) / 2)) AS my
     FROM geo_building b
     JOIN layers_buildingcoverage bc ON bc.building_id = b.id
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN %(gcj02)s THEN plategrid_gcj02_shift(b.centroid) ELSE b.centroid END
-             AS point) p
     {_FIGURES}
    WHERE b.footprint && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)
      AND {_SCOPE}
@@ -104,13 +104,20 @@ cell AS (
          round(sum(seen)::numeric / sum(rooms), 4)::float8 AS share
     FROM placed GROUP BY i, j HAVING sum(rooms) >= %(min_rooms)s
 ),
+shown AS (  -- on a GCJ-02 basemap a cell is shifted as one feature, as the map's are
+  SELECT c.*,
+         CASE WHEN %(gcj02)s
+              THEN ST_Transform(plategrid_gcj02_shift(ST_Transform(h.geom, 4326)), 3857)
+              ELSE h.geom END AS geom
+    FROM cell c,
+         ST_Hexagon(%(size)s::float8, c.i, c.j, 'SRID=3857;POINT(0 0)'::geometry) AS h(geom)
+),
 q AS (
   SELECT c.rooms::integer AS rooms, c.gaps::integer AS gaps,
          c.buildings::integer AS buildings, c.gap_buildings::integer AS gap_buildings, c.share,
-         ST_AsMVTGeom(h.geom, tile.env, %(extent)s, %(buffer)s, true) AS geom
-    FROM cell c, tile,
-         ST_Hexagon(%(size)s::float8, c.i, c.j, 'SRID=3857;POINT(0 0)'::geometry) AS h(geom)
-   WHERE h.geom && tile.env
+         ST_AsMVTGeom(c.geom, tile.env, %(extent)s, %(buffer)s, true) AS geom
+    FROM shown c, tile
+   WHERE c.geom && tile.env
 )
 SELECT coalesce((SELECT ST_AsMVT(q, 'gap_cells', %(extent)s, 'geom') FROM q), '')
 """  # noqa: S608 - the parts are constants

@@ -8,6 +8,7 @@ import datetime
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 import shapely
 from django.db import connection
@@ -15,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from gis import coords
 from gis.models import Building, DoorPlate, Role, RoomUse
 from grid.models import RoomVisitState
 from layers import tiles as map_tiles
@@ -263,6 +265,20 @@ def test_hexagons_line_up_across_tiles(data: CoverageData, admin: Any) -> None:
             corners = (shapely.get_coordinates(grid_cell) - [x0, y0]) * [scale, -scale]
             expected = shapely.Polygon(corners)
             assert drawn.symmetric_difference(expected).area < 0.01 * expected.area
+
+
+def test_gap_cells_are_shifted_as_features(data: CoverageData, admin: Any, settings: Any):
+    """On a GCJ-02 basemap a cell keeps its buildings and moves by the offset at its centre."""
+    z, x, y = tile_of(112.12, 32.02, 12)
+    plain = _cells(get_layers(client_of(admin), z, x, y, days=30))
+    settings.PLATEGRID_BASEMAP = {**settings.PLATEGRID_BASEMAP, "crs": "gcj02"}
+    shifted = _cells(get_layers(client_of(admin), z, x, y, days=30))
+    assert [p for _, p in shifted] == [p for _, p in plain] != []
+    lon, lat = coords.wgs84_to_gcj02(112.12, 32.02)
+    dx, dy = np.subtract(tile_units(lon, lat, z, x, y), tile_units(112.12, 32.02, z, x, y))
+    for (before, _), (after, _) in zip(plain, shifted, strict=True):
+        moved = np.subtract(after.centroid.coords[0], before.centroid.coords[0])
+        assert moved == pytest.approx([dx, dy], abs=1.5)
 
 
 # ---- building footprints -------------------------------------------------------------------
