@@ -37,6 +37,7 @@ from typing import Any
 import pytest
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from gis import services
@@ -191,6 +192,17 @@ SHEET_OF_ANOTHER: Grid = {ANY_SCOPE: (404, 404, 404, 404, 403)}
 SIGNED_IN: Grid = {ANY_SCOPE: (200, 200, 200, 200, 403)}
 PUBLIC: Grid = {ANY_SCOPE: (200, 200, 200, 200, 200)}
 
+#: Coverage routes (layers.coverage) → the query besides ``code``.
+COVERAGE_QUERIES: dict[str, dict[str, str]] = {
+    "coverage-map": {"days": "30"},
+    "coverage-gaps": {"kind": "never_visited_buildings"},
+    "coverage-dashboard-api": {},
+    "coverage-dashboard-xlsx": {},
+    # The month under way reads the live counts: no snapshot needed.
+    "coverage-report": {"month": timezone.localdate().strftime("%Y-%m"), "format": "pdf"},
+}
+
+
 #: route name → HTTP method → grid.
 MATRIX: dict[str, dict[str, Grid]] = {
     "district-list": {"GET": TERRITORY_LIST, "POST": DISTRICT_CREATE},
@@ -274,6 +286,8 @@ MATRIX: dict[str, dict[str, Grid]] = {
     "territory-coverage": {"GET": PROPERTY_READ},
     "sweep-coverage": {"GET": PROPERTY_READ},
     "sweep-gaps": {"GET": PROPERTY_READ},
+    # Coverage maps (layers.coverage): reads of a territory code (?code= the scope's community)
+    **{route: {"GET": PROPERTY_READ} for route in COVERAGE_QUERIES},
     # Field packs (map sheets): layers.api_urls
     "sheet-list": {"GET": SIGNED_IN, "POST": SHEET_SUBMIT},
     "sheet-detail": {"GET": SHEET_OF_ANOTHER},
@@ -998,6 +1012,9 @@ def _run_sheet_route(cell: Cell, world: World, client: APIClient) -> Any:
 
 def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
+    if cell.route in COVERAGE_QUERIES:
+        code = world.community(cell.scope or "inside").code
+        return client.get(reverse(cell.route), {"code": code, **COVERAGE_QUERIES[cell.route]})
     if cell.route.startswith("sheet-"):
         return _run_sheet_route(cell, world, client)
     if cell.route in VISIT_ROUTES:
