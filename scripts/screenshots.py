@@ -251,13 +251,19 @@ def coverage_pages(page: Page, out: Path, *, phone: bool = False) -> list[str]:
     page.wait_for_timeout(800)  # the map's fit animation
     page.screenshot(path=out / f"coverage-map{suffix}.png", full_page=phone)
     if phone:
-        return [f"coverage-map{suffix}.png"]
+        page.goto("/coverage/dashboard/?code=420602001")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=out / "coverage-dashboard-phone.png", full_page=True)
+        return [f"coverage-map{suffix}.png", "coverage-dashboard-phone.png"]
     page.goto("/coverage/?code=420602001&days=90&heat=1&gaps=never_visited_buildings")
     page.wait_for_selector("#children li", timeout=30_000)
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(1500)
     page.screenshot(path=out / "coverage-gaps.png")
-    return [f"coverage-map{suffix}.png", "coverage-gaps.png"]
+    page.goto("/coverage/dashboard/?code=420602001")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=out / "coverage-dashboard.png", full_page=True)
+    return [f"coverage-map{suffix}.png", "coverage-gaps.png", "coverage-dashboard.png"]
 
 
 def report(guards: list[OfflineGuard], out: Path, written: list[str]) -> int:
