@@ -84,7 +84,7 @@ MIN_ZOOM = {
 #: ``SIMPLIFY_BELOW_ZOOM``; from there on that is under a metre, not worth the time.
 SIMPLIFY_UNITS = 4
 SIMPLIFY_BELOW_ZOOM = 16
-#: From this zoom on, geometries go into the tile without ST_Transform (see ``_tile_geometry``).
+#: From this zoom on, geometries go into the tile without ST_Transform (see ``tile_geometry``).
 LINEAR_FROM_ZOOM = 12
 #: Largest change of the GCJ-02 offset (degrees) per degree of distance anywhere in China
 #: (``gis.coords``; 0.0069 measured on a 0.01° grid), and its largest size: the search boxes of a
@@ -220,7 +220,7 @@ SELECT
 """
 
 
-def _tile_geometry(column: str) -> str:
+def tile_geometry(column: str) -> str:
     """The SQL of ``column`` as an MVT geometry of the tile (``{column}`` in the template).
 
     From ``LINEAR_FROM_ZOOM`` on, the geometry goes into the tile straight from degrees: the
@@ -239,10 +239,10 @@ def _tile_geometry(column: str) -> str:
     )
 
 
-_MVT_SQL = re.sub(r"\{([a-z_.]+)\}", lambda m: _tile_geometry(m.group(1)), _MVT_SQL_TEMPLATE)
+_MVT_SQL = re.sub(r"\{([a-z_.]+)\}", lambda m: tile_geometry(m.group(1)), _MVT_SQL_TEMPLATE)
 
 
-def _tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """(west, south, east, north) of tile z/x/y in degrees (Web Mercator tiling)."""
     n = 2.0**z
 
@@ -274,7 +274,7 @@ def map_tile_query(
 ) -> tuple[str, dict[str, Any]]:
     """The statement and parameters of :func:`map_tile` (the benchmark runs them bare)."""
     buffer_share = MVT_BUFFER / MVT_EXTENT
-    west, south, east, north = _tile_bounds(z, x, y)
+    west, south, east, north = tile_bounds(z, x, y)
     # The buffer around the tile in degrees (an upper bound in latitude: Mercator stretches it).
     pad_x = (east - west) * buffer_share
     pad_y = (north - south) * buffer_share * 2

@@ -222,11 +222,8 @@ def scope_condition(user: Any, code: str, column: str = "area_code") -> Q:
     return condition
 
 
-#: The name the coverage helpers of issue 7 started with (same function).
-_scope_condition = scope_condition
-
-
-def _node_name(code: str) -> str:
+def node_name(code: str) -> str:
+    """The name of a district, street office, community or zone ("" when there is none)."""
     if len(code) == 6:
         model: Any = District
     elif len(code) == 9:
@@ -283,7 +280,7 @@ def territory_coverage(
     else:
         seen = Q(last_visited_on__isnull=False)
     child_length = {6: 9, 9: 12, 12: 15}.get(len(code))
-    name = _node_name(code)
+    name = node_name(code)
     if not name and not rows.exists():
         raise NotFoundError(_("No territory %(value)s in your scope."), value=code)
     seen_sum = Sum(Case(When(seen, then="rooms"), default=0, output_field=IntegerField()))

@@ -49,11 +49,11 @@ class Tile:
     etag: str  # quoted, as in the ETag header
 
 
-def _etag(body: bytes) -> str:
+def etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-EMPTY = Tile(b"", _etag(b""))
+EMPTY = Tile(b"", etag(b""))
 
 
 def tile_cache() -> BaseCache:
@@ -140,6 +140,6 @@ def tile_for(user: Any, z: int, x: int, y: int) -> Tile:
     tile = cache.get(key)
     if tile is None:
         body = map_tile(z, x, y, prefixes=prefixes, gcj02=shift == "gcj02")
-        tile = Tile(body, _etag(body))
+        tile = Tile(body, etag(body))
         cache.set(key, tile)
     return tile

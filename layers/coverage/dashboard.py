@@ -131,7 +131,7 @@ def window_key(days: int | None) -> str:
 def _scope_prefixes(user: Any, code: str) -> list[str]:
     """The code prefixes of ``code`` the user reads: ``[code]`` inside their territory, their own
     territory codes under it when ``code`` is above; NotFoundError beside it."""
-    grid_coverage._scope_condition(user, code)  # raises NotFoundError beside the territory
+    grid_coverage.scope_condition(user, code)  # raises NotFoundError beside the territory
     prefixes = territory_prefixes(user)
     if prefixes is None or any(code.startswith(p) for p in prefixes):
         return [code]
@@ -241,7 +241,7 @@ class _Collector:
 def _node(code: str) -> dict[str, Any]:
     return {
         "code": code,
-        "name": grid_coverage._node_name(code),
+        "name": grid_coverage.node_name(code),
         "level": LEVELS[len(code)],
         "level_label": level_label(LEVELS[len(code)]),
     }
@@ -318,7 +318,7 @@ def _staffing(user: Any, code: str, collector: _Collector) -> Any:
     responsible person, buildings with households and no building head."""
     report = grid_services.staffing_gaps(code[:12], user=user)
     zone_rows = Zone.objects.current().filter(
-        grid_coverage._scope_condition(user, code, "code"), code__startswith=code
+        grid_coverage.scope_condition(user, code, "code"), code__startswith=code
     )
     for zone_code in zone_rows.values_list("code", flat=True):
         collector.add(zone_code, zones=1)

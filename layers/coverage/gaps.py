@@ -16,7 +16,7 @@ Kinds (:data:`KINDS`):
 
 Building rows read the per-building figures kept by triggers (``layers.models.BuildingCoverage``);
 no query scans visits. A node above the user's territory gives the user's part of it, a node
-beside it is not found (``grid.coverage._scope_condition``). Rooms of the "rented rooms with no
+beside it is not found (``grid.coverage.scope_condition``). Rooms of the "rented rooms with no
 registered occupant" layer need the people register, which does not exist yet.
 """
 
@@ -53,7 +53,7 @@ from openpyxl import Workbook
 
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import Building, DoorPlate, Room
-from grid.coverage import _node_name, _scope_condition
+from grid.coverage import node_name, scope_condition
 from grid.models import Assignment, AssignmentRole, CoverageCount, Zone
 
 KINDS = (
@@ -201,7 +201,7 @@ def _in_node(code: str, community_path: str, centroid_path: str) -> Q:
 
 def _buildings(user: Any, code: str, bbox: Polygon | None) -> QuerySet[Building]:
     buildings = Building.objects.filter(
-        _scope_condition(user, code, "community__code"),
+        scope_condition(user, code, "community__code"),
         _in_node(code, "community__code", "centroid"),
         coverage__rooms__gt=0,
     )
@@ -263,7 +263,7 @@ def _zone_rows(user: Any, code: str, bbox: Polygon | None) -> QuerySet[Any]:
         .values("n")
     )
     zones = Zone.objects.current().filter(
-        _scope_condition(user, code, "community__code"),
+        scope_condition(user, code, "community__code"),
         community__code__startswith=code[:12],
         code__startswith=code,
     )
@@ -294,7 +294,7 @@ def _zone_rows(user: Any, code: str, bbox: Polygon | None) -> QuerySet[Any]:
 
 def _room_rows(user: Any, code: str, now: datetime.datetime, bbox: Polygon | None) -> QuerySet[Any]:
     rooms = Room.objects.filter(
-        _scope_condition(user, code, "building__community__code"),
+        scope_condition(user, code, "building__community__code"),
         _in_node(code, "building__community__code", "building__centroid"),
         Q(visit_state__revisit_after__lt=now) | Q(visit_state__flagged=True),
     )
@@ -362,10 +362,10 @@ def gap_list(
     _check_kind(kind)
     code = str(code)
     _check_code(code)
-    name = _node_name(code)
+    name = node_name(code)
     if not name:
         raise NotFoundError(_("No territory %(value)s in your scope."), value=code)
-    _scope_condition(user, code)  # a node beside the user's territory: NotFoundError
+    scope_condition(user, code)  # a node beside the user's territory: NotFoundError
     box = Polygon.from_bbox(bbox) if bbox else None
     if box is not None:
         box.srid = 4326

@@ -272,7 +272,7 @@ def _snapshot_rows(
     user: Any, code: str, snapshot: Any, report: MonthlyReport, rows: dict[str, ReportRow]
 ) -> None:
     """Rooms and rooms seen in 30 days at the snapshot's day, per child node."""
-    scoped = snapshot.filter(grid_coverage._scope_condition(user, code), area_code__startswith=code)
+    scoped = snapshot.filter(grid_coverage.scope_condition(user, code), area_code__startswith=code)
     child_length = dash.CHILD_LENGTH.get(len(code))
     for area, rooms, seen in (
         scoped.values("area_code")

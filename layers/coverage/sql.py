@@ -37,8 +37,8 @@ from gis.sql import (
     LINEAR_FROM_ZOOM,
     MVT_BUFFER,
     MVT_EXTENT,
-    _tile_bounds,
-    _tile_geometry,
+    tile_bounds,
+    tile_geometry,
 )
 
 #: From this zoom on the tiles hold building footprints, below it hexagon cells.
@@ -134,7 +134,7 @@ q AS (
          f.ever = 0 AS never_visited,
          EXISTS (SELECT 1 FROM geo_doorplate d
                   WHERE d.building_id = b.id AND d.population_plate) AS plate,
-         {_tile_geometry("b.footprint")} AS geom
+         {tile_geometry("b.footprint")} AS geom
     FROM geo_building b
     JOIN layers_buildingcoverage bc ON bc.building_id = b.id
     {_FIGURES}, tile
@@ -158,7 +158,7 @@ def search_box(
     """Where (WGS84 degrees) the features of tile z/x/y are looked for: the tile widened by
     ``pad_m`` Web Mercator metres (an upper bound in latitude) and, for a GCJ-02 display, moved
     back by the offset at its middle and widened by how much the offset may change there."""
-    west, south, east, north = _tile_bounds(z, x, y)
+    west, south, east, north = tile_bounds(z, x, y)
     pad_x = math.degrees(pad_m / EARTH_RADIUS_M)
     pad_y = pad_x * 2  # Mercator stretches latitude by 1/cos φ: ≤ 2 below 60°
     box = (west - pad_x, max(south - pad_y, -90.0), east + pad_x, min(north + pad_y, 90.0))

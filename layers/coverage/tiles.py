@@ -24,9 +24,9 @@ from grid.coverage import parse_days
 from layers.tiles import (
     EMPTY,
     Tile,
-    _etag,
     current_epoch,
     display_shift,
+    etag,
     scope_key,
     scope_of,
     tile_cache,
@@ -137,7 +137,7 @@ def coverage_tile_for(user: Any, z: int, x: int, y: int, window: Window) -> Tile
             min_rooms=min_rooms,
             gcj02=shift == "gcj02",
         )
-        tile = Tile(body, _etag(body))
+        tile = Tile(body, etag(body))
         # Kept no longer than its bucket lasts: a later request makes a new key anyway.
         cache.set(key, tile, int(settings.PLATEGRID_COVERAGE_TILE_BUCKET_S))
     return tile

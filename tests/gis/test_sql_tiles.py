@@ -11,7 +11,7 @@ import shapely
 from django.db import connection
 
 from gis import coords
-from gis.sql import _tile_bounds, map_tile, map_tile_query
+from gis.sql import map_tile, map_tile_query, tile_bounds
 
 from ..factories import box
 
@@ -43,7 +43,7 @@ def test_scope_prefixes_filter_property(territory):
 
 
 @pytest.mark.parametrize("z", [0, 5, 12, 16, 20])
-def test_tile_bounds_are_postgis_tile_envelope(db, z):
+def testtile_bounds_are_postgis_tile_envelope(db, z):
     tile = _tile(112.14, 32.04, z)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -52,7 +52,7 @@ def test_tile_bounds_are_postgis_tile_envelope(db, z):
             list(tile),
         )
         expected = cursor.fetchone()
-    assert _tile_bounds(*tile) == pytest.approx(expected, abs=1e-9)
+    assert tile_bounds(*tile) == pytest.approx(expected, abs=1e-9)
 
 
 @pytest.mark.parametrize("z", [12, 14, 17])
