@@ -158,8 +158,16 @@ def take_missing(
 
 def queue_missing(today: datetime.date | None = None) -> bool:
     """Queue the snapshot job when a day of the horizon is missing (at most once per
-    :data:`QUEUE_EVERY_S`); whether one was queued."""
-    if not missing_days(today) or not cache.add("grid:coverage-snapshots-queued", 1, QUEUE_EVERY_S):
+    :data:`QUEUE_EVERY_S`; a day found complete is remembered till the next); whether one was
+    queued."""
+    today = today or timezone.localdate()
+    complete = f"grid:coverage-snapshots-complete:{today.isoformat()}"
+    if cache.get(complete):
+        return False
+    if not missing_days(today):
+        cache.set(complete, 1, 24 * 3600)
+        return False
+    if not cache.add("grid:coverage-snapshots-queued", 1, QUEUE_EVERY_S):
         return False
     from .tasks import take_coverage_snapshots_task
 
