@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from gis.models import Role, RoomUse
-from grid import visits
+from grid import snapshots, visits
 
 from ..conftest import Territory
 from ..factories import BuildingFactory, RoomFactory
@@ -46,7 +46,10 @@ def city(territory: Territory, users: dict[str, Any]) -> dict[str, Any]:
         + [visit(room, "changed", now - datetime.timedelta(days=20)) for room in rooms[5:9]]
         + [visit(away, "registered", now - datetime.timedelta(days=1))],
     )
-    return {"zones": (west, east), "rooms": rooms}
+    # Two Sundays for the replay: the rooms seen 2 days ago were not seen yet a week ago.
+    sundays = [d for d in snapshots.due_days() if d.isoweekday() == 7][-2:]
+    snapshots.take_snapshots(sundays)
+    return {"zones": (west, east), "rooms": rooms, "sundays": sundays}
 
 
 def test_choropleth_window_drill_down_heatmap_and_exports(
@@ -64,6 +67,20 @@ def test_choropleth_window_drill_down_heatmap_and_exports(
     page.click("#windows button:first-child")
     page.wait_for_function("document.querySelector('#summary').innerText.includes('6 / 13')")
     assert "days=7" in page.url
+    # The replay: the last Sunday (the page queued the other missing ones), then back to now.
+    last = city["sundays"][-1].isoformat()
+    page.eval_on_selector(
+        "#slider", "el => { el.value = String(el.max - 1); el.dispatchEvent(new Event('input')); }"
+    )
+    page.wait_for_function("day => location.search.includes('at=' + day)", arg=last)
+    assert last in page.locator("#slider-label").inner_text()
+    # As of last Sunday no room had been seen in the 7 days before (visits 20, 2 and 1 days ago).
+    page.wait_for_function("document.querySelector('#summary').innerText.includes('0 / 13')")
+    page.eval_on_selector(
+        "#slider", "el => { el.value = el.max; el.dispatchEvent(new Event('input')); }"
+    )
+    page.wait_for_function("document.querySelector('#summary').innerText.includes('6 / 13')")
+    assert "at=" not in page.url
     # Drill down: the home community's zones (and its part in no zone).
     page.click(f"#children a[data-code='{territory.home.code}']")
     page.wait_for_function("n => document.querySelectorAll('#children li').length === n", arg=3)
