@@ -18,29 +18,35 @@ and reused, see ``_setup.scratch_city``): the demo city, then a visit history wr
   - visits generated with numpy and COPYed into ``grid_visit`` (its secondary indexes and foreign
     keys dropped for the COPY and made again after, in the same transaction); then
     ``grid_roomvisitstate`` derived in one ``INSERT … SELECT`` by the rules of ``grid.visits``
-    (checked against ``grid.visits.update_room_state`` on a sample of rooms), with the coverage
-    triggers off, and ``grid.coverage.rebuild_all()`` recounting ``CoverageCount``; the same rows
-    of a 2 % sample inserted with the triggers on give their cost per row for comparison; then the
-    weekly snapshots of the 90 days (``grid.snapshots.take_snapshots``).
+    (checked against ``grid.visits.update_room_state`` on a sample of rooms), with its triggers
+    (the coverage upkeep) off, then ``grid.coverage.rebuild_all()`` recounting ``CoverageCount``
+    and the per-building coverage of layers/0002 recounted; the same rows of a 2 % sample of rooms
+    inserted with the triggers on and off give the triggers' cost per row, for comparison; then
+    the snapshots (Sundays and month ends) of the horizon, ``grid.snapshots.take_missing``.
 
 Requests (``benchmarks._setup.wsgi_get``: the whole WSGI stack, DEBUG off, signed-in session),
 each ``--reps`` times per size after one warm-up, as a superuser and as a street supervisor of
 the street office with the most rooms (``_sup``): the choropleth of that office's communities for
-7/30/90 days and of the first district's communities; the office's dashboard; the gap-heatmap
-tile at z12 and a building tile at z14 over the densest z14 tile of the office, cold (the
-``tiles`` cache cleared before each request, outside the timing) and warm. Prints p50/p95 ms per
-size and ``<name>_ratio`` (city p95 / demo p95); a route not there yet prints ``n/a``.
-Targets (printed, not asserted): choropleth p95 ≤ 50 ms at city size and ≤ 2× the demo's.
+7/30/90 days and of its district's communities; the office's dashboard; the gap-heatmap tile at
+z12 and the building tile at z14 over the office's z14 tile with the most rooms, warm (served
+from the cache: fetched once, untimed, before each timing) and cold. The warm requests are timed
+round by round, interleaved; then the cold ones (``…_cold``: the ``tiles`` and default caches
+cleared before each timing, outside it — tiles, tile epoch, the choropleth's cached boundaries,
+which the epoch keys, and remembered grants). Prints p50/p95 ms per size and ``<name>_ratio``
+(city p95 / demo p95); a route not there yet prints ``n/a``. Targets (printed, not asserted):
+choropleth p95 ≤ 50 ms at city size and ≤ 2× the demo's.
 
 Recording visits (city database): ``grid.visits.record_visits`` (what ``POST /api/visits/``
 calls) for ``--visits`` visits of a sweep's target rooms, one visit per call and transaction, in
-blocks alternating with the coverage upkeep on (the triggers of ``grid/migrations/0004`` on
-``grid_roomvisitstate``, and the sweep's ``SweepCount`` moves of ``grid.visits``) and off (those
-triggers disabled, ``grid.visits._move_sweep_count`` a no-op); p50/p95 ms per visit and
-``visit_upkeep_ratio`` (p50 on / p50 off; target ≤ 2).
+blocks of 20 alternating with the coverage upkeep on — every trigger on ``grid_roomvisitstate``
+(CoverageCount: grid/0004; per-building coverage: layers/0002) and the sweep's ``SweepCount``
+moves of ``grid.visits`` — and off (those triggers disabled, ``grid.visits._move_sweep_count`` a
+no-op; what the off blocks left uncounted is recounted afterwards); p50/p95 ms per visit and
+``visit_upkeep_ratio`` (p50 on / p50 off; target ≤ 2). Each run adds these visits (of today) to
+the city's history.
 
     .venv/bin/python benchmarks/coverage.py            # demo and city (the city's first load
-                                                       # takes 15–25 min, its history ~10 min)
+                                                       # takes ~12 min, its history ~11 min)
     .venv/bin/python benchmarks/coverage.py --quick    # demo beside demo, under a minute
     .venv/bin/python benchmarks/coverage.py --prepare  # only load the databases and histories
 """
@@ -108,35 +114,35 @@ def main() -> None:
 
     from web.settings import base
 
+    # Before the cache is first used: the tiles' cache of the base settings (the test settings
+    # keep none), in a folder of its own; emptied whenever the database changes.
+    settings.CACHES["tiles"] = {
+        **base.CACHES["tiles"],
+        "LOCATION": str(ROOT / "var" / "cache" / "bench-coverage"),
+    }
     figure("sizes", "/".join(sizes))
     results: dict[str, dict[str, list[float] | str]] = {}
     # Figures are named by the role of the size ("demo", "city"), the same with --quick.
     for label, size in zip(("demo", "city"), sizes, strict=True):
         use_database(connection, size)
-        # The tiles' cache of the base settings (the test settings keep none), in a folder of the
-        # size's own; the default (local memory) cache emptied: nothing of the other size stays.
-        settings.CACHES["tiles"] = {
-            **base.CACHES["tiles"],
-            "LOCATION": str(ROOT / "var" / "cache" / f"bench-coverage-{size}"),
-        }
-        reset_caches()
+        reset_caches()  # nothing of the other size stays
         again = label == "city" and sizes[0] == sizes[1]  # --quick: the demo's database again
         started = time.perf_counter()
         loaded = scratch_city(
             connection,
             benchmark="coverage",
             size=size,
-            fresh=(args.fresh and label == "demo") or (args.fresh and sizes[0] != sizes[1]),
+            fresh=args.fresh and not again,
             hold_back=tuple(args.hold_back),
         )
-        figure(f"{label}_city_load_s", f"{loaded:.0f}" if loaded is not None else "kept")
+        figure(f"{label}_load_s", f"{loaded:.0f}" if loaded is not None else "kept")
         prepare_history(label, fresh=args.fresh_history and not again)
         figure(f"{label}_prepare_s", f"{time.perf_counter() - started:.0f}")
         if args.prepare:
             continue
         results[label] = time_requests(label, reps)
         if label == "city":
-            time_recording(label, visits)
+            time_recording(visits)
     if not args.prepare:
         print_requests(results)
 
@@ -987,9 +993,9 @@ def print_requests(results: dict[str, dict[str, list[float] | str]]) -> None:
 
 @contextlib.contextmanager
 def upkeep(on: bool) -> Iterator[None]:
-    """The coverage upkeep of visits on (as always) or off: the triggers of migration 0004 on
-    ``grid_roomvisitstate`` (CoverageCount) disabled, the SweepCount moves of ``grid.visits``
-    skipped. Committed switches (each visit commits, as in the API)."""
+    """The coverage upkeep of visits on (as always) or off: every trigger on
+    ``grid_roomvisitstate`` disabled (:func:`state_triggers`), the SweepCount moves of
+    ``grid.visits`` skipped. Committed switches (each visit commits, as in the API)."""
     from django.db import connection
 
     from grid import visits
@@ -1009,7 +1015,7 @@ def upkeep(on: bool) -> Iterator[None]:
             cursor.execute("ALTER TABLE grid_roomvisitstate ENABLE TRIGGER USER")
 
 
-def time_recording(label: str, count: int) -> None:
+def time_recording(count: int) -> None:
     """Record ``count`` visits (plus 10 to warm up) of a sweep's target rooms with
     ``grid.visits.record_visits``, in blocks of 20 alternating upkeep on and off."""
     import datetime as dt_
