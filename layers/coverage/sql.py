@@ -12,7 +12,11 @@ seen)`` (a binary search); a room is a gap when it was never seen or last seen b
   hexagon centres of its column pair), not by a point-in-polygon join; the hexagon drawn is
   ``ST_Hexagon`` of that cell, so cells line up across tiles. Cells with fewer rooms than the
   threshold are left out.
-* from :data:`BUILDINGS_FROM_ZOOM`: layer ``buildings``, each footprint with its figures.
+* from :data:`BUILDINGS_FROM_ZOOM`: layer ``buildings``, each footprint with its figures; a
+  building with fewer rooms (of the window's kind: rented rooms with ``rented``) than the
+  threshold is sent as its footprint alone (``rooms``, ``seen``, ``gaps``, ``share`` and
+  ``never_visited`` NULL, so not in the feature), as a cell that small is left out: a building of
+  one or two households would tell whether they were seen.
 
 With ``gcj02`` every footprint and every cell is shifted as one feature
 (``plategrid_gcj02_shift``) as the map's tiles shift theirs, and the search box is moved back
@@ -128,16 +132,20 @@ tile AS (
   SELECT env, ST_Transform(env, 4326)::box2d AS bounds
     FROM ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env
 ),
-q AS (
-  SELECT b.id AS fid, b.id, f.rooms, f.seen, f.rooms - f.seen AS gaps,
-         round(f.seen::numeric / f.rooms, 4)::float8 AS share,
-         f.ever = 0 AS never_visited,
+q AS (  -- figures NULL (not in the feature) below the threshold: the footprint alone
+  SELECT b.id AS fid, b.id,
+         CASE WHEN s.shown THEN f.rooms END AS rooms,
+         CASE WHEN s.shown THEN f.seen END AS seen,
+         CASE WHEN s.shown THEN f.rooms - f.seen END AS gaps,
+         CASE WHEN s.shown THEN round(f.seen::numeric / f.rooms, 4)::float8 END AS share,
+         CASE WHEN s.shown THEN f.ever = 0 END AS never_visited,
          EXISTS (SELECT 1 FROM geo_doorplate d
                   WHERE d.building_id = b.id AND d.population_plate) AS plate,
          {tile_geometry("b.footprint")} AS geom
     FROM geo_building b
     JOIN layers_buildingcoverage bc ON bc.building_id = b.id
-    {_FIGURES}, tile
+    {_FIGURES}
+    CROSS JOIN LATERAL (SELECT f.rooms >= %(min_rooms)s AS shown) s, tile
    WHERE b.footprint && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)
      AND {_SCOPE}
      AND f.rooms > 0
@@ -230,7 +238,8 @@ def coverage_tile(
     """The coverage tile z/x/y (Mapbox Vector Tile bytes; ``b""`` when nothing is in it) of the
     buildings whose community code starts with one of ``prefixes`` (``None``: all; ``[]``:
     none): rooms seen on or after ``since`` (``None``: ever), of rented rooms only with
-    ``rented``; hexagon cells with fewer than ``min_rooms`` rooms are left out."""
+    ``rented``; hexagon cells with fewer than ``min_rooms`` rooms are left out, buildings with
+    fewer are sent without their figures."""
     if prefixes is not None and not prefixes:
         return b""
     sql, params = coverage_tile_query(

@@ -5,7 +5,8 @@ A coverage tile depends on what a map tile depends on (``layers.tiles``: the use
 the display shift, the map epoch) and on the window (``days``, ``rented``, the day it ends). It
 also changes with every visit, which bumps no epoch: its cache key holds a time bucket of
 ``settings.PLATEGRID_COVERAGE_TILE_BUCKET_S`` seconds, so a visit shows on the map within that
-time. Cells with fewer rooms than ``settings.PLATEGRID_GAP_MIN_CELL`` are never in a tile.
+time. Cells with fewer rooms than ``settings.PLATEGRID_GAP_MIN_CELL`` are never in a tile, and
+buildings with fewer are sent as their footprints without figures.
 """
 
 from __future__ import annotations

@@ -284,32 +284,70 @@ def test_gap_cells_are_shifted_as_features(data: CoverageData, admin: Any, setti
 # ---- building footprints -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("days", "rented"), [(7, False), (30, True), (None, False)])
-def test_buildings_layer(data: CoverageData, admin: Any, days: int | None, rented: bool):
-    z, x, y = tile_of(112.1205, 32.0201, 14)
-    params = {"days": days or "all", "rented": int(rented)}
-    layers = get_layers(client_of(admin), z, x, y, **params)
-    assert set(layers) == {"buildings"}
-    got = {f["id"]: f["properties"] for f in layers["buildings"]}
+def expected_buildings(
+    data: CoverageData, *, days: int | None, rented: bool, min_rooms: int
+) -> dict[int, dict[str, Any]]:
+    """The home cluster's features as the tile should hold them: a building with fewer rooms
+    (of the window's kind) than ``min_rooms`` has its id and plate only."""
     since = since_of(data.today, days)
-    expected = {}
+    expected: dict[int, dict[str, Any]] = {}
     for name in ("a1", "a2", "a3"):
         building = data.buildings[name]
         figures = building_figures(building, since=since, rented=rented)
         if not figures["rooms"]:
             continue
         plate = DoorPlate.objects.filter(building=building, population_plate=True).exists()
-        expected[building.pk] = {
-            "id": building.pk,
-            "rooms": figures["rooms"],
-            "seen": figures["seen"],
-            "gaps": figures["gaps"],
-            "share": round(figures["seen"] / figures["rooms"], 4),
-            "never_visited": figures["ever"] == 0,
-            "plate": plate,
-        }
-    assert got == expected
+        expected[building.pk] = {"id": building.pk, "plate": plate}
+        if figures["rooms"] >= min_rooms:
+            expected[building.pk] |= {
+                "rooms": figures["rooms"],
+                "seen": figures["seen"],
+                "gaps": figures["gaps"],
+                "share": round(figures["seen"] / figures["rooms"], 4),
+                "never_visited": figures["ever"] == 0,
+            }
+    return expected
+
+
+def buildings_of(client: Client, **params: Any) -> dict[int, dict[str, Any]]:
+    layers = get_layers(client, *tile_of(112.1205, 32.0201, 14), **params)
+    assert set(layers) == {"buildings"}
+    return {f["id"]: f["properties"] for f in layers["buildings"]}
+
+
+@pytest.mark.parametrize(("days", "rented"), [(7, False), (30, True), (None, False)])
+def test_buildings_layer(
+    data: CoverageData, admin: Any, settings: Any, days: int | None, rented: bool
+) -> None:
+    settings.PLATEGRID_GAP_MIN_CELL = 1  # every building's figures
+    got = buildings_of(client_of(admin), days=days or "all", rented=int(rented))
+    assert got == expected_buildings(data, days=days, rented=rented, min_rooms=1)
+    assert all("rooms" in props for props in got.values())
     assert data.territory.home_building.pk not in got  # no rooms
+
+
+def test_small_buildings_are_footprints_only(data: CoverageData, admin: Any, settings: Any):
+    """A building with fewer rooms than PLATEGRID_GAP_MIN_CELL is drawn without its figures, as
+    a cell that small is left out: a1 (6 rooms, 2 rented), a2 (4, 1), a3 (3, 1)."""
+    a1, a2, a3 = (data.buildings[n].pk for n in ("a1", "a2", "a3"))
+    client = client_of(admin)
+    got = buildings_of(client, days=30)
+    assert got == expected_buildings(data, days=30, rented=False, min_rooms=5)
+    assert set(got[a1]) == {"id", "plate", "rooms", "seen", "gaps", "share", "never_visited"}
+    assert set(got[a2]) == set(got[a3]) == {"id", "plate"}
+    # Rented rooms only: a1's 2 rented rooms are below 5 too; a3's one rented room was never
+    # seen, which a footprint with figures would tell.
+    got = buildings_of(client, days=30, rented=1)
+    assert got == expected_buildings(data, days=30, rented=True, min_rooms=5)
+    assert {pk: set(props) for pk, props in got.items()} == {
+        a1: {"id", "plate"},
+        a2: {"id", "plate"},
+        a3: {"id", "plate"},
+    }
+    settings.PLATEGRID_GAP_MIN_CELL = 2
+    got = buildings_of(client, days="all", rented=1)
+    assert got == expected_buildings(data, days=None, rented=True, min_rooms=2)
+    assert "rooms" in got[a1] and set(got[a2]) == set(got[a3]) == {"id", "plate"}
 
 
 def test_buildings_layer_is_shifted_like_the_map(
