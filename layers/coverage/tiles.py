@@ -1,8 +1,9 @@
-"""Coverage vector tiles for a user: the window, scope, shared cache, epoch and ETag around one
+"""Coverage vector tiles for a user: the window, scope, cache, epoch and ETag around one
 statement of ``layers.coverage.sql`` (docs/coverage.md).
 
 A coverage tile depends on what a map tile depends on (``layers.tiles``: the user's scope, z/x/y,
-the display shift, the map epoch) and on the window (``days``, ``rented``, the day it ends). It
+the display shift, the map epoch kept in the map's cache) and on the window (``days``,
+``rented``, the day it ends); a tile is kept in a cache of its own (:data:`CACHE_ALIAS`). It
 also changes with every visit, which bumps no epoch: its cache key holds a time bucket of
 ``settings.PLATEGRID_COVERAGE_TILE_BUCKET_S`` seconds, so a visit shows on the map within that
 time. Cells with fewer rooms than ``settings.PLATEGRID_GAP_MIN_CELL`` are never in a tile, and
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import BaseCache, caches
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +32,6 @@ from layers.tiles import (
     etag,
     scope_key,
     scope_of,
-    tile_cache,
 )
 
 from . import sql
@@ -38,6 +39,9 @@ from . import sql
 #: Bumped when the layers or properties of coverage tiles change: older cached tiles are not
 #: served.
 TILE_FORMAT = 1
+#: The cache of coverage tiles (``settings.CACHES``): not the map's ``tiles``, whose tiles the
+#: culling of a new set of coverage tiles every bucket would evict.
+CACHE_ALIAS = "coverage_tiles"
 
 
 @dataclass(frozen=True)
@@ -105,10 +109,14 @@ def cache_key(
     )
 
 
+def coverage_cache() -> BaseCache:
+    return caches[CACHE_ALIAS]
+
+
 def coverage_tile_for(user: Any, z: int, x: int, y: int, window: Window) -> Tile:
     """Coverage tile z/x/y of ``window`` as ``user`` may see it (only buildings of their
-    territory), from the shared cache or made and stored there. A user without grants gets the
-    empty tile without a query. z/x/y must be in range (``layers.tiles.in_range``)."""
+    territory), from the coverage tiles' cache or made and stored there. A user without grants
+    gets the empty tile without a query. z/x/y must be in range (``layers.tiles.in_range``)."""
     prefixes = scope_of(user)
     if prefixes is not None and not prefixes:
         return EMPTY
@@ -125,7 +133,7 @@ def coverage_tile_for(user: Any, z: int, x: int, y: int, window: Window) -> Tile
         bucket=time_bucket(),
         min_rooms=min_rooms,
     )
-    cache = tile_cache()
+    cache = coverage_cache()
     tile = cache.get(key)
     if tile is None:
         body = sql.coverage_tile(

@@ -1,4 +1,5 @@
-"""Layers tests: the tile cache switched on, in a folder of each test's own, and tile helpers;
+"""Layers tests: the tile cache switched on, in a folder of each test's own (the coverage tiles'
+one on request), and tile helpers;
 a planned sweep for the field-pack tests."""
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ def tile_cache(settings: Any, tmp_path: Path) -> BaseCache:
         "tiles": {**base.CACHES["tiles"], "LOCATION": str(tmp_path / "tiles")},
     }
     return caches["tiles"]
+
+
+@pytest.fixture
+def coverage_tile_cache(settings: Any, tmp_path: Path) -> BaseCache:
+    """The coverage tiles' cache of the base settings, in ``tmp_path`` (the test settings keep
+    none)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "coverage_tiles": {
+            **base.CACHES["coverage_tiles"],
+            "LOCATION": str(tmp_path / "coverage_tiles"),
+        },
+    }
+    return caches["coverage_tiles"]
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:

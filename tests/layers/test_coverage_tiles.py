@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
+from django.core.cache import BaseCache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -392,12 +393,31 @@ def test_user_without_grants_gets_an_empty_tile(data: CoverageData) -> None:
 
 
 def test_cache_keys_by_scope_window_and_time_bucket(
-    data: CoverageData, users: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    data: CoverageData,
+    users: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    coverage_tile_cache: BaseCache,
+    tile_cache: BaseCache,
 ) -> None:
     worker = users[Role.COMMUNITY_WORKER]
     z, x, y = tile_of(112.12, 32.02, 12)
     monkeypatch.setattr(tiles, "time_bucket", lambda: 100)
     first = client_of(worker).get(url(z, x, y, days=7)).content
+    # In the coverage tiles' own cache, not the map's (whose culling it would feed).
+    window = tiles.Window(7, False, timezone.localdate())
+    key = tiles.cache_key(
+        map_tiles.scope_of(worker),
+        z,
+        x,
+        y,
+        window=window,
+        shift="wgs84",
+        epoch=map_tiles.current_epoch(),
+        bucket=100,
+        min_rooms=5,
+    )
+    assert coverage_tile_cache.get(key).body == first
+    assert tile_cache.get(key) is None
     assert client_of(worker).get(url(z, x, y, days=30)).content != first
     # A visit: the tile of this bucket is served from the cache, the next bucket's is new.
     RoomVisitState.objects.filter(room__building=data.buildings["a3"]).delete()

@@ -126,6 +126,14 @@ CACHES: dict[str, dict[str, Any]] = {
         "TIMEOUT": 3600,
         "OPTIONS": {"MAX_ENTRIES": 50_000},
     },
+    # The coverage tiles (layers.coverage.tiles): a folder of their own, as they are made anew
+    # every PLATEGRID_COVERAGE_TILE_BUCKET_S seconds and culling them must not evict the map's.
+    "coverage_tiles": {
+        "BACKEND": "layers.cache.TileFileCache",
+        "LOCATION": str(VAR_DIR / "cache" / "coverage_tiles"),
+        "TIMEOUT": 300,
+        "OPTIONS": {"MAX_ENTRIES": 5_000},
+    },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -22,5 +22,9 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 # Nothing of the map is kept between tests: the database is rolled back after each test, a
 # file cache would not be (with a TIMEOUT of 0 it still kept the epoch and users' remembered
 # grants, which a later run's users, with the same ids, would be served). tests/layers turns the
-# base settings' file cache on in a folder of each test's own.
-CACHES = {**CACHES, "tiles": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+# base settings' file caches on in a folder of each test's own.
+CACHES = {
+    **CACHES,
+    "tiles": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    "coverage_tiles": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
