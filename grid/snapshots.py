@@ -34,7 +34,7 @@ WINDOWS = (7, 30, 90)
 #: How far back missing days are taken: the replay's 13 weeks and a year of month ends.
 HORIZON_DAYS = 366
 #: A transaction-level advisory lock: one snapshot job at a time.
-SNAPSHOT_LOCK = 73013
+SNAPSHOT_LOCK = 73014
 #: Queue at most one job per this many seconds (:func:`queue_missing`).
 QUEUE_EVERY_S = 600
 
@@ -111,8 +111,11 @@ def take_snapshots(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[datetime.date]:
     """Take the snapshots of ``days`` not taken yet, in one transaction; returns the days taken
-    (none when another job holds the lock: it is taking them)."""
+    (none when another job holds the lock: it is taking them). Only days that have ended: a
+    snapshot is never changed, so one of a day still running would stay incomplete."""
     wanted = sorted(set(days))
+    if wanted and wanted[-1] >= timezone.localdate():
+        raise ValueError(f"{wanted[-1]} has not ended: snapshots are taken of past days only")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SNAPSHOT_LOCK])
         if not cursor.fetchone()[0]:

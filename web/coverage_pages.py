@@ -22,6 +22,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -111,6 +112,11 @@ def _words() -> dict[str, str]:
         "gap_rooms": _("rooms not seen"),
         "level": _("Show"),
     }
+
+
+def _no_territory(language: str) -> str:
+    with translation.override(language):
+        return str(_("Your account has no territory."))
 
 
 @login_required

@@ -193,7 +193,11 @@ _STATE_SQL = """
            ELSE '' END,
            COALESCE(x.n, 0) >= %(attempts)s
       FROM agg a LEFT JOIN next x USING (room_id)
-    ON CONFLICT (room_id) DO NOTHING
+    ON CONFLICT (room_id) DO UPDATE SET
+        last_visited_at = EXCLUDED.last_visited_at, last_visited_on = EXCLUDED.last_visited_on,
+        last_outcome = EXCLUDED.last_outcome, last_seen_on = EXCLUDED.last_seen_on,
+        failed_attempts = EXCLUDED.failed_attempts, revisit_after = EXCLUDED.revisit_after,
+        revisit_part = EXCLUDED.revisit_part, flagged = EXCLUDED.flagged
 """
 
 
@@ -206,7 +210,8 @@ def load_history(
 ) -> History:
     """Write ``days`` days of visits up to yesterday for the communities ``codes`` (all by
     default), with their rooms' visit states, coverage counts and snapshots; one transaction.
-    Rooms that already have a visit state (visited through the services) keep it."""
+    Rooms that already have a visit state (visited through the services) get it recomputed from
+    all their visits, the history's and theirs."""
     started = timezone.now()
     today = today or timezone.localdate()
     first_day, last_day = today - datetime.timedelta(days=days), today - datetime.timedelta(days=1)
@@ -236,6 +241,8 @@ def load_history(
         )
     visited = sorted(set(columns["room"]))
     with transaction.atomic(), connection.cursor() as cursor:
+        # Foreign keys are checked as rows come, not at commit: ALTER TABLE wants no check pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE grid_roomvisitstate DISABLE TRIGGER USER")
         with cursor.copy(
             "COPY grid_visit (id, community_code, address, visited_at, received_at, outcome,"
@@ -251,7 +258,6 @@ def load_history(
                 "attempts": int(settings.VISIT_REVISIT_ATTEMPTS),
             },
         )
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign keys, checked now
         cursor.execute("ALTER TABLE grid_roomvisitstate ENABLE TRIGGER USER")
         # What those triggers keep: the coverage counts and the buildings' coverage (layers).
         coverage.rebuild_communities(code for code, _, _ in communities)

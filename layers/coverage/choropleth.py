@@ -8,13 +8,15 @@ territory; and the snapshot days the week-by-week replay can show.
 The figures are sums over a few rows found by code prefix, never a scan of visits or rooms:
 ``CoverageCount`` for the last 7/30/90 days or ever, ``CoverageSnapshot`` for a past day (``at``),
 ``SweepCount`` for one sweep. The boundaries (simplified in PostGIS) are cached per level, node
-and version of the map data and of the node's zones, so a request reads them once.
+and version of the territory and of the node's zones, so a request reads them once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -33,9 +35,7 @@ from gis.models import Community, District, StreetOffice
 from gis.querysets import territory_prefixes
 from grid import snapshots
 from grid.coverage import DAY_WINDOWS, check_code, scope_condition
-from grid.models import CoverageCount, Sweep, SweepCount, Zone
-
-from .. import tiles
+from grid.models import CoverageCount, CoverageSnapshotDay, Sweep, SweepCount, Zone
 
 #: Territory levels by the length of their codes.
 LEVELS = {"district": 6, "street_office": 9, "community": 12, "zone": 15}
@@ -49,6 +49,8 @@ NO_DATA_COLOUR = "#bdbdbd"
 SCHEMES = ("targets", "natural")
 #: Douglas-Peucker tolerance (degrees) of the boundaries drawn per level.
 TOLERANCE = {"district": 0.0004, "street_office": 0.0002, "community": 0.00005, "zone": 0.00002}
+#: ``?at=``: ASCII digits only (``fromisoformat`` also takes 20261101 and week dates).
+DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 #: How many weeks back the replay reaches.
 REPLAY_WEEKS = 13
 GEOMETRY_TIMEOUT_S = 24 * 3600
@@ -107,25 +109,38 @@ def parse_scheme(value: Any) -> str:
 
 
 def parse_at(value: Any, today: datetime.date | None = None) -> datetime.date | None:
-    """``?at=YYYY-MM-DD``: a past day to show coverage as it was then (its snapshot)."""
+    """``?at=YYYY-MM-DD``: a past day whose snapshot is taken, to show coverage as it was then."""
     if value in (None, ""):
         return None
     today = today or timezone.localdate()
-    try:
-        day = datetime.date.fromisoformat(str(value))
-    except ValueError:
+    day = None
+    if isinstance(value, str) and DAY_RE.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            day = datetime.date.fromisoformat(value)
+    if day is None:
         raise InvalidInputError(
             gettext_lazy("at is a date as YYYY-MM-DD, not %(value)s."),
             code="bad_at",
             field="at",
             value=repr(value)[:30],
-        ) from None
+        )
     if day >= today:
         raise InvalidInputError(
             gettext_lazy("at is a day before today (%(today)s): today's coverage is the live one."),
             code="bad_at",
             field="at",
             today=today.isoformat(),
+        )
+    if not CoverageSnapshotDay.objects.filter(day=day).exists():
+        snapshots.queue_missing(today)
+        raise InvalidInputError(
+            gettext_lazy(
+                "There is no snapshot of %(value)s: coverage as it was is kept for Sundays and "
+                "months' last days (a missing one is being taken: try again in a few minutes)."
+            ),
+            code="no_snapshot",
+            field="at",
+            value=day.isoformat(),
         )
     return day
 
@@ -147,14 +162,22 @@ def visible_sweep(user: Any, value: Any) -> Sweep | None:
 # Boundaries
 
 
-def _zones_version(code: str) -> str:
-    """Changes whenever a zone under ``code`` is added, replaced or retired."""
+_AREAS_VERSION_SQL = """
+    SELECT (SELECT max(pgh_id) FROM geo_districtevent),
+           (SELECT max(pgh_id) FROM geo_streetofficeevent),
+           (SELECT max(pgh_id) FROM geo_communityevent),
+           (SELECT count(*) FROM geo_community WHERE code LIKE %(community)s),
+           count(*) FILTER (WHERE valid_to IS NULL), max(id), max(valid_to)
+      FROM grid_zone WHERE community_code LIKE %(community)s
+"""
+
+
+def _areas_version(code: str) -> str:
+    """Changes whenever a territory node is added or changed (their history events, written by
+    triggers whatever wrote the row), a community under ``code`` goes, or a zone under it is
+    added, replaced or retired. Edits of buildings, plates or streets leave it as it is."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FILTER (WHERE valid_to IS NULL), max(id), max(valid_to)"
-            " FROM grid_zone WHERE community_code LIKE %s",
-            [code[:12] + "%"],
-        )
+        cursor.execute(_AREAS_VERSION_SQL, {"community": code[:12] + "%"})
         return ":".join(str(v) for v in cursor.fetchone())
 
 
@@ -182,7 +205,7 @@ def _areas(level: str, code: str) -> list[Area]:
     key = (
         "coverage-areas:"
         + hashlib.blake2b(
-            f"{level}:{code}:{tiles.current_epoch()}:{_zones_version(code)}".encode(),
+            f"{level}:{code}:{_areas_version(code)}".encode(),
             digest_size=12,
         ).hexdigest()
     )
@@ -382,6 +405,12 @@ def choropleth(
     if sweep is not None and at is not None:
         raise InvalidInputError(
             gettext_lazy("Choose a sweep or a past day, not both."), code="sweep_and_at", field="at"
+        )
+    if sweep is not None and rented:
+        raise InvalidInputError(
+            gettext_lazy("A sweep counts its own target rooms: rented=1 does not apply to it."),
+            code="sweep_and_rented",
+            field="rented",
         )
     scope = scope_condition(user, code)
     name, path = _node(code)

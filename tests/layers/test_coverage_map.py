@@ -143,6 +143,9 @@ def test_a_worker_sees_their_part_and_bad_queries_are_refused(
         ({"code": territory.home.code, "scheme": "quantiles"}, "scheme"),
         ({"code": territory.home.code, "rented": "yes"}, "rented"),
         ({"code": territory.home.code, "at": "2026-13-01"}, "at"),
+        ({"code": territory.home.code, "at": "20261101"}, "at"),
+        ({"code": territory.home.code, "at": "0001-01-01"}, "at"),
+        ({"code": territory.home.code, "at": "2026-11-01"}, "at"),  # no snapshot of it
         ({"code": territory.home.code, "at": timezone.localdate().isoformat()}, "at"),
         ({"code": territory.home.code, "sweep": "x"}, None),
     ):
@@ -191,6 +194,8 @@ def test_a_sweep_window_reads_its_sweep_counts(
     assert result["window"]["days"] is None
     with pytest.raises(InvalidInputError):
         ch.choropleth(admin, territory.office.code, sweep=sweep, at=datetime.date(2026, 1, 4))
+    with pytest.raises(InvalidInputError):
+        ch.choropleth(admin, territory.office.code, sweep=sweep, rented=True)
 
 
 BRUTE_SNAPSHOT = """
@@ -215,6 +220,12 @@ def test_snapshots_are_coverage_as_it_was_that_day(
     admin = walked["admin"]
     today = timezone.localdate()
     days = [today - datetime.timedelta(days=n) for n in (1, 5, 25, 45)]
+    # Just after local midnight the day after a snapshot day: still the day before in UTC, but
+    # not seen by that day's snapshot (days are local).
+    after_midnight = datetime.datetime.combine(
+        days[1] + datetime.timedelta(days=1), datetime.time(0, 30), timezone.get_current_timezone()
+    )
+    visits.record_visits(admin, [visit(walked["rooms"]["west"][3], "registered", after_midnight)])
     assert snapshots.take_snapshots(days) == sorted(days)
     assert snapshots.take_snapshots(days) == []  # taken once, never again
     for day in days:
@@ -238,7 +249,15 @@ def test_snapshots_are_coverage_as_it_was_that_day(
             day=days[2], area_code__startswith=territory.home.code
         )
     )
-    assert ch.choropleth(admin, territory.home.code, days=7, at=days[0])["node"]["seen"] == 1
+    assert ch.choropleth(admin, territory.home.code, days=7, at=days[0])["node"]["seen"] == 2
+    # The visit at 00:30 the next day (16:30 UTC that day) is not in that day's snapshot.
+    assert ch.choropleth(admin, territory.home.code, days=7, at=days[1])["node"]["seen"] == 0
+    # Only days that have ended, and only days taken.
+    with pytest.raises(ValueError):
+        snapshots.take_snapshots([today])
+    with pytest.raises(InvalidInputError):
+        ch.parse_at((today - datetime.timedelta(days=2)).isoformat())
+    assert ch.parse_at(days[2].isoformat()) == days[2]
 
 
 def test_snapshot_days_are_sundays_and_month_ends() -> None:
@@ -271,8 +290,15 @@ def test_the_visit_history_follows_the_rules_of_the_services(
         for floor in (1, 2):
             RoomFactory(building=building, floor=floor, number=f"{floor}01")
     today = timezone.localdate()
+    # A room visited through the services already: its state is recomputed with the history.
+    first = Room.objects.order_by("pk").first()
+    assert first is not None
+    visits.record_visits(
+        users[Role.DISTRICT_ADMIN],
+        [visit(first, "not_at_home", timezone.localtime() - datetime.timedelta(days=1))],
+    )
     done = visit_history.load_history(today=today, days=40, seed=3)
-    assert done.visits == Visit.objects.count() and done.rooms_visited > 0
+    assert done.visits == Visit.objects.count() - 1 and done.rooms_visited > 0
     assert visit_history.has_history()
     assert max(timezone.localtime(v.visited_at).date() for v in Visit.objects.all()) < today
     # Each room's state is what the services would compute from its visits.

@@ -10,6 +10,7 @@ import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from grid import snapshots
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
             if options["verbosity"] > 1:
                 self.stdout.write(f"  {done}/{total}")
 
+        if options["day"] and max(options["day"]) >= timezone.localdate():
+            raise CommandError("--day takes days that have ended (before today)")
         if options["day"]:
             taken = snapshots.take_snapshots(options["day"], progress=progress)
         else:
