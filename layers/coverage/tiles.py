@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gis.exceptions import InvalidInputError
+from gis.models import Building
 from grid.coverage import parse_days
 from layers.tiles import (
     EMPTY,
@@ -150,3 +153,20 @@ def coverage_tile_for(user: Any, z: int, x: int, y: int, window: Window) -> Tile
         # Kept no longer than its bucket lasts: a later request makes a new key anyway.
         cache.set(key, tile, int(settings.PLATEGRID_COVERAGE_TILE_BUCKET_S))
     return tile
+
+
+def recount_buildings(ids: Iterable[int] | None = None) -> int:
+    """Recount the per-building coverage (``layers.models.BuildingCoverage``) of the buildings
+    ``ids`` (``None``: every building) from their rooms and visit states, making the rows that
+    are missing (``layers_coverage_recount`` of migration layers/0002); returns how many
+    buildings. The triggers keep the rows exact; this is for after a restore or a bulk change
+    made with them disabled (``manage.py rebuild_coverage`` calls it). Rows are locked in the
+    order of their ids: run it inside a transaction."""
+    if ids is None:
+        found = list(Building.objects.order_by("pk").values_list("pk", flat=True))
+    else:
+        found = sorted({int(pk) for pk in ids})
+    if found:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT layers_coverage_recount(%s::bigint[], true)", [found])
+    return len(found)

@@ -5,6 +5,7 @@ computed from the rows, suppression, windows, scope and cache, ETag, bad paramet
 from __future__ import annotations
 
 import datetime
+import io
 import math
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 import shapely
 from django.core.cache import BaseCache
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -520,3 +522,28 @@ def test_no_grants_no_query(db: None, django_assert_num_queries: Any) -> None:
         )
     assert body == b""
     assert map_tiles.EMPTY.body == b""
+
+
+# ---- recount ---------------------------------------------------------------------------------
+
+
+def test_rebuild_coverage_recounts_buildings(data: CoverageData) -> None:
+    """``manage.py rebuild_coverage`` fixes rows broken by hand (no trigger fires on
+    layers_buildingcoverage itself) and makes the missing ones; with community codes, only
+    theirs."""
+    a1, b, c = (data.buildings[n] for n in ("a1", "b", "c"))
+    expected = {pk: kept(building) for pk, building in [(a1.pk, a1), (b.pk, b), (c.pk, c)]}
+    BuildingCoverage.objects.filter(building__in=[a1, c]).update(rooms=99, seen=[], rented_seen=[])
+    BuildingCoverage.objects.filter(building=b).delete()
+    out = io.StringIO()
+    call_command("rebuild_coverage", data.territory.home.code, stdout=out)
+    assert kept(a1) == expected[a1.pk] == recounted(a1)
+    assert kept(b) == expected[b.pk] == recounted(b)
+    assert kept(c)[0] == 99  # the away community: not asked for
+    home_buildings = Building.objects.filter(community=data.territory.home).count()
+    assert f"1 communities, {home_buildings} buildings" in out.getvalue()
+    call_command("rebuild_coverage", stdout=io.StringIO())
+    assert kept(c) == expected[c.pk] == recounted(c)
+    assert tiles.recount_buildings([]) == 0
+    for building in data.buildings.values():
+        assert kept(building) == recounted(building)

@@ -1,7 +1,9 @@
-"""Recount the coverage counts from scratch: ``manage.py rebuild_coverage [CODE...] [--sweeps]``.
+"""Recount the coverage counts from scratch: ``manage.py rebuild_coverage [CODE...] [--sweeps]``:
+the areas' ``CoverageCount`` (grid 0004) and the buildings' ``BuildingCoverage`` (layers 0002).
 
-The triggers of migration 0004 keep them exact; this is for after a restore or a bulk change
-made with the triggers disabled, and it is what the error "coverage count … missing" asks for."""
+The triggers of those migrations keep them exact; this is for after a restore or a bulk change
+made with the triggers disabled, and it is what the error "coverage count … missing" asks for.
+It lives in ``layers``, which reads ``grid`` (``grid`` imports no ``layers``)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from gis.models import Building
 from grid import coverage
 from grid.models import Sweep
+from layers.coverage.tiles import recount_buildings
 
 
 class Command(BaseCommand):
-    help = "Recount CoverageCount (all communities, or those given) and, with --sweeps, the open sweeps' SweepCount."
+    help = (
+        "Recount CoverageCount and BuildingCoverage (all communities, or those given) and, with "
+        "--sweeps, the open sweeps' SweepCount."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("codes", nargs="*", help="community codes (default: every community)")
@@ -28,9 +35,12 @@ class Command(BaseCommand):
             if options["codes"]:
                 coverage.rebuild_communities(options["codes"])
                 done = len(set(options["codes"]))
+                in_codes = Building.objects.filter(community__code__in=options["codes"])
+                buildings = recount_buildings(in_codes.values_list("pk", flat=True))
             else:
                 done = coverage.rebuild_all()
-        self.stdout.write(f"coverage recounted: {done} communities")
+                buildings = recount_buildings()
+        self.stdout.write(f"coverage recounted: {done} communities, {buildings} buildings")
         if options["sweeps"]:
             sweeps = Sweep.objects.filter(closed_at__isnull=True).order_by("pk")
             for sweep in sweeps:
