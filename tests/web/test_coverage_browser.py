@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime
 import io
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from django.utils import timezone
 
@@ -93,16 +93,22 @@ def test_choropleth_window_drill_down_heatmap_and_exports(
     page.wait_for_function("document.querySelectorAll('#children li').length === 1")
     # The gap heatmap's tiles and a gap layer come from this server.
     page.check("#heat")
-    page.check("#gap-kinds input[value=never_visited_buildings]")
-    page.locator("#gap-lists .gap-row").first.wait_for()
+    page.check("#gap-kinds input[value=unseen_buildings]")
+    row = page.locator("#gap-lists .gap-row").first
+    row.wait_for()
     page.wait_for_load_state("networkidle")
     assert any(p.startswith("/tiles/coverage/") for p in requested_paths(guard))
-    assert "heat=1" in page.url and "gaps=never_visited_buildings" in page.url
-    # Exports: the gap list as XLSX, the view as a standalone HTML map.
+    assert "heat=1" in page.url and "gaps=unseen_buildings" in page.url
+    # In the west zone one building has a room not seen in the 7 days: one row, in the list
+    # and in its workbook (title, node and window, Chinese headers, then the rows).
+    assert re.search(r":\s*1\b", row.inner_text())
     with page.expect_download() as download:
-        page.locator("#gap-lists .gap-row a").first.click()
+        row.locator("a").click()
     xlsx = Path(download.value.path()).read_bytes()
-    assert zipfile.ZipFile(io.BytesIO(xlsx)).namelist()
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    lines = [r for r in sheet.iter_rows(values_only=True) if any(v is not None for v in r)]
+    assert west.code in str(lines[1][0]) and "近7天" in str(lines[1][1])
+    assert len(lines) == 3 + 1
     with page.expect_download() as download:
         page.click("#export-html")
     html = Path(download.value.path()).read_text(encoding="utf-8")
