@@ -53,7 +53,7 @@ from openpyxl import Workbook
 
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import Building, DoorPlate, Room
-from grid.coverage import node_name, scope_condition
+from grid.coverage import check_code, node_name, scope_condition
 from grid.models import Assignment, AssignmentRole, CoverageCount, Zone
 
 KINDS = (
@@ -176,16 +176,6 @@ def _check_kind(kind: str) -> None:
             field="kind",
             choices=", ".join(KINDS),
             value=repr(kind)[:40],
-        )
-
-
-def _check_code(code: str) -> None:
-    if not (code.isascii() and code.isdigit() and len(code) in (6, 9, 12, 15)):
-        raise InvalidInputError(
-            _("%(value)s is not a district, street office, community or zone code."),
-            code="bad_code",
-            field="code",
-            value=repr(code)[:30],
         )
 
 
@@ -361,7 +351,7 @@ def gap_list(
     does not exist or lies beside the user's territory."""
     _check_kind(kind)
     code = str(code)
-    _check_code(code)
+    check_code(code)
     name = node_name(code)
     if not name:
         raise NotFoundError(_("No territory %(value)s in your scope."), value=code)

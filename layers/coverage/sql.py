@@ -52,7 +52,6 @@ CELLS_ACROSS = 24
 #: Web Mercator's sphere radius (m) and the width of the world in its metres.
 EARTH_RADIUS_M = 6378137.0
 WORLD_WIDTH_M = 2 * math.pi * EARTH_RADIUS_M
-RENTED_USES = ("rented_whole", "rented_shared")  # gis.models.RENTED_USES
 
 # The per-building figures of the window (%(rented)s, %(before)s = the window's first day - 1,
 # NULL for all time), as columns rooms, seen of the lateral subquery ``f``.
