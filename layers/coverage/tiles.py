@@ -68,12 +68,16 @@ class Window:
         return f"{self.days or 'all'}:{int(self.rented)}:{self.today.isoformat()}"
 
 
+#: The spellings of ``?rented=`` of the coverage routes (tiles, choropleth, page, exports).
+RENTED_VALUES = {None: False, "": False, "0": False, "false": False, "1": True, "true": True}
+
+
 def parse_rented(value: Any) -> bool:
-    """``?rented=`` 1 (rented rooms only) or 0 / empty (all rooms)."""
-    if value in (None, "", "0"):
-        return False
-    if value == "1":
-        return True
+    """``?rented=`` of every coverage route: ``1`` or ``true`` (rented rooms only), ``0``,
+    ``false``, empty or absent (all rooms); anything else is an InvalidInputError on
+    ``rented``."""
+    if isinstance(value, str | None) and value in RENTED_VALUES:
+        return RENTED_VALUES[value]
     raise InvalidInputError(
         _("rented is 0 (all rooms) or 1 (rented rooms only), not %(value)s."),
         code="bad_rented",

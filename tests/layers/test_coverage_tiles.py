@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gis import coords
+from gis.exceptions import InvalidInputError
 from gis.models import Building, DoorPlate, Role, RoomUse
 from grid.models import RoomVisitState
 from layers import tiles as map_tiles
@@ -501,6 +502,29 @@ def test_bad_parameters(admin: Any, params: dict[str, Any], code: str, word: str
     body = response.json()
     assert body["code"] == code and body["field"] == word
     assert word in body["detail_en"] and body["detail_zh"]
+
+
+@pytest.mark.parametrize(
+    ("value", "rented"),
+    [(None, False), ("", False), ("0", False), ("false", False), ("1", True), ("true", True)],
+)
+def test_parse_rented(value: str | None, rented: bool) -> None:
+    assert tiles.parse_rented(value) is rented
+
+
+@pytest.mark.parametrize("value", ["2", "yes", "True", "01", " 1", 1, ["1"]])
+def test_parse_rented_refuses(value: Any) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        tiles.parse_rented(value)
+    assert refused.value.code == "bad_rented" and refused.value.field == "rented"
+
+
+def test_rented_true_is_rented_one(data: CoverageData, admin: Any, settings: Any) -> None:
+    settings.PLATEGRID_GAP_MIN_CELL = 1
+    z, x, y = tile_of(112.12, 32.02, 12)
+    client = client_of(admin)
+    assert get_layers(client, z, x, y, rented="true") == get_layers(client, z, x, y, rented=1)
+    assert get_layers(client, z, x, y, rented="false") == get_layers(client, z, x, y)
 
 
 @pytest.mark.parametrize(("z", "x", "y"), [(21, 0, 0), (12, 4096, 0), (3, 1, 8)])
