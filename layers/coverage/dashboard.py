@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from django.db import connection
@@ -128,7 +128,7 @@ def window_key(days: int | None) -> str:
     return str(days) if days else "all"
 
 
-def _scope_prefixes(user: Any, code: str) -> list[str]:
+def scope_prefixes(user: Any, code: str) -> list[str]:
     """The code prefixes of ``code`` the user reads: ``[code]`` inside their territory, their own
     territory codes under it when ``code`` is above; NotFoundError beside it."""
     grid_coverage.scope_condition(user, code)  # raises NotFoundError beside the territory
@@ -156,7 +156,7 @@ def _week_bounds(today: datetime.date) -> tuple[datetime.datetime, ...]:
 #: The buildings of the node (community codes matching the scope's patterns), each with its area:
 #: the current zone holding its representative point (the coverage counts' rule), else its
 #: community, when the node is a community or a zone; its community otherwise.
-_BUILDINGS = """
+BUILDINGS_SQL = """
     SELECT b.id, CASE WHEN %(zones)s THEN grid_area_code(b.community_id, b.centroid)
                       ELSE c.code END::text AS area
       FROM geo_building b JOIN geo_community c ON c.id = b.community_id
@@ -164,7 +164,7 @@ _BUILDINGS = """
 """
 
 _PLATES_SQL = f"""
-    WITH b AS ({_BUILDINGS})
+    WITH b AS ({BUILDINGS_SQL})
     SELECT b.area, count(*),
            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM geo_doorplate d
                                            WHERE d.building_id = b.id AND d.population_plate))
@@ -172,10 +172,10 @@ _PLATES_SQL = f"""
      WHERE EXISTS (SELECT 1 FROM geo_room r
                     WHERE r.building_id = b.id AND r.use = ANY (%(rented)s::text[]))
      GROUP BY b.area
-"""  # noqa: S608 - _BUILDINGS is a constant
+"""  # noqa: S608 - BUILDINGS_SQL is a constant
 
-_ROOM_STATE_SQL = f"""
-    WITH b AS ({_BUILDINGS})
+ROOM_STATE_SQL = f"""
+    WITH b AS ({BUILDINGS_SQL})
     SELECT b.area, count(*) FILTER (WHERE s.revisit_after < %(now)s),
            count(*) FILTER (WHERE s.flagged)
       FROM (SELECT room_id, revisit_after, flagged FROM grid_roomvisitstate
@@ -185,7 +185,7 @@ _ROOM_STATE_SQL = f"""
       JOIN geo_room r ON r.id = s.room_id
       JOIN b ON b.id = r.building_id
      GROUP BY b.area
-"""  # noqa: S608 - _BUILDINGS is a constant
+"""  # noqa: S608 - BUILDINGS_SQL is a constant
 
 #: Visits of the two weeks, by community (the index (community_code, visited_at)) and, for a
 #: community or zone, by the area of their building (none: the building is gone).
@@ -202,23 +202,34 @@ _VISITS_SQL = """
 """
 
 
-def _rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def fetch_rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-class _Collector:
+class Row(Protocol):
+    """What the collector sums into: the dashboard's :class:`Figures` or the monthly report's
+    rows, each with its node's code and the staff missing (None: not counted at that level)."""
+
+    code: str
+    staff_missing: int | None
+
+
+RowT = TypeVar("RowT", bound=Row)
+
+
+class Collector(Generic[RowT]):
     """Sums figures by area code into the node's total and its children (by code prefix; areas
     of no zone into the community's own row, as ``territory_coverage`` does)."""
 
-    def __init__(self, code: str, total: Figures, children: list[Figures]) -> None:
+    def __init__(self, code: str, total: RowT, children: list[RowT]) -> None:
         self.code = code
         self.total = total
         self.children = {c.code: c for c in children}
         self.child_length = CHILD_LENGTH.get(len(code))
 
-    def targets(self, area: str) -> list[Figures]:
+    def targets(self, area: str) -> list[RowT]:
         if not area.startswith(self.code):
             return []
         found = [self.total]
@@ -270,9 +281,9 @@ def breadcrumb(code: str) -> list[dict[str, Any]]:
 
 def node_figures(
     user: Any, code: str, *, today: datetime.date | None = None
-) -> tuple[Figures, list[Figures], dict[str, Any]]:
-    """The node's figures, its children's (street offices, communities or zones; "no zone"
-    last) and what the measures need besides (the staffing report, the coverage windows)."""
+) -> tuple[Figures, list[Figures]]:
+    """The node's figures and its children's (street offices, communities or zones; "no zone"
+    last)."""
     today = today or timezone.localdate()
     # Validates the code (400) and the scope (404) first.
     by_window = {
@@ -288,31 +299,30 @@ def node_figures(
         for row in result.children:
             if row.code in child_by_code:
                 child_by_code[row.code].seen[key] = row.seen
-    collector = _Collector(code, total, children)
-    prefixes = _scope_prefixes(user, code)
+    collector = Collector(code, total, children)
+    prefixes = scope_prefixes(user, code)
     zones = len(code) >= 12
     # The node's communities: a zone's is its community, filtered by the zone's area below.
     patterns = [p[:12] + "%" for p in prefixes]
     base = {"patterns": patterns, "zones": zones}
 
-    for area, rented, plated in _rows(_PLATES_SQL, {**base, "rented": list(RENTED_USES)}):
+    for area, rented, plated in fetch_rows(_PLATES_SQL, {**base, "rented": list(RENTED_USES)}):
         collector.add(area, rented_buildings=rented, plated_buildings=plated)
-    for area, overdue, flagged in _rows(_ROOM_STATE_SQL, {**base, "now": timezone.now()}):
+    for area, overdue, flagged in fetch_rows(ROOM_STATE_SQL, {**base, "now": timezone.now()}):
         collector.add(area, overdue=overdue, flagged=flagged)
     last_monday, monday, tomorrow = _week_bounds(today)
-    visit_rows = _rows(
+    visit_rows = fetch_rows(
         _VISITS_SQL,
         {**base, "last_monday": last_monday, "monday": monday, "tomorrow": tomorrow},
     )
     for area, week, last_week in visit_rows:
         collector.add(area, visits_week=week, visits_last_week=last_week)
 
-    staffing = _staffing(user, code, collector)
-    extra = {"windows": by_window, "staffing": staffing}
-    return total, children, extra
+    _staffing(user, code, collector)
+    return total, children
 
 
-def _staffing(user: Any, code: str, collector: _Collector) -> Any:
+def _staffing(user: Any, code: str, collector: Collector[Figures]) -> None:
     """The staffing report of the node's communities, summed into the figures: staff missing by
     the seeds' ratios (per community: none for a zone), zones (current) and those without a
     responsible person, buildings with households and no building head."""
@@ -335,7 +345,7 @@ def _staffing(user: Any, code: str, collector: _Collector) -> Any:
     if len(code) == 15:
         collector.total.staff_missing = None
     if heads and len(code) >= 12:
-        areas = _rows(
+        areas = fetch_rows(
             "SELECT grid_area_code(community_id, centroid)::text FROM geo_building"
             " WHERE id = ANY (%(ids)s)",
             {"ids": heads},
@@ -350,7 +360,6 @@ def _staffing(user: Any, code: str, collector: _Collector) -> Any:
     if len(code) == 12:  # the ratios are a community's: not split by zone
         for child in collector.children.values():
             child.staff_missing = None
-    return report
 
 
 def _sweeps(user: Any, code: str, today: datetime.date) -> list[dict[str, Any]]:
@@ -443,7 +452,7 @@ def coverage_label(days: int | None) -> str:
     return _("Information coverage rate (%(days)s days)") % {"days": days}
 
 
-def measures(code: str, total: Figures, staffing: Any) -> list[dict[str, Any]]:
+def measures(code: str, total: Figures) -> list[dict[str, Any]]:
     """The measures of the node from its figures."""
     rows = []
     for days in WINDOWS:
@@ -590,7 +599,7 @@ def dashboard(user: Any, code: str, *, today: datetime.date | None = None) -> di
     """The dashboard of the node ``code`` for ``user``: its measures, the sweeps in progress
     and the core figures per child node. ``today`` sets the weeks and the sweeps in progress."""
     today = today or timezone.localdate()
-    total, children, extra = node_figures(user, code, today=today)
+    total, children = node_figures(user, code, today=today)
     prefixes = territory_prefixes(user)
     partial = prefixes is not None and not any(code.startswith(p) for p in prefixes)
     node = _node(code)
@@ -601,7 +610,7 @@ def dashboard(user: Any, code: str, *, today: datetime.date | None = None) -> di
         "partial": partial,
         "today": today.isoformat(),
         "breadcrumb": breadcrumb(code),
-        "measures": measures(code, total, extra["staffing"]),
+        "measures": measures(code, total),
         "sweeps": _sweeps(user, code, today),
         "children_level": LEVELS.get(CHILD_LENGTH.get(len(code), 0)),
         "children": [child_body(c, code) for c in children],

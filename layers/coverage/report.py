@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from gis.exceptions import InvalidInputError
 from grid import coverage as grid_coverage
+from grid import services as grid_services
 from grid import snapshots
 from grid.models import CoverageSnapshotDay, Zone
 from layers.sheets import pdf as sheet_pdf
@@ -196,12 +197,12 @@ def _no_snapshot(value: str, last: datetime.date) -> InvalidInputError:
 
 
 _MONTH_PLATES_SQL = f"""
-    WITH b AS ({dash._BUILDINGS})
+    WITH b AS ({dash.BUILDINGS_SQL})
     SELECT b.area, count(*)
       FROM geo_doorplate d JOIN b ON b.id = d.building_id
      WHERE d.population_plate AND d.population_plate_on BETWEEN %(first)s AND %(last)s
      GROUP BY b.area
-"""  # noqa: S608 - _BUILDINGS is a constant
+"""  # noqa: S608 - BUILDINGS_SQL is a constant
 
 _MONTH_VISITS_SQL = """
     SELECT CASE WHEN %(zones)s THEN coalesce(grid_area_code(b.community_id, b.centroid),
@@ -212,10 +213,6 @@ _MONTH_VISITS_SQL = """
        AND v.visited_at >= %(start)s AND v.visited_at < %(end)s
      GROUP BY 1
 """
-
-
-class _RowCollector(dash._Collector):
-    """The collector of the dashboard over report rows."""
 
 
 def monthly_report(
@@ -251,18 +248,18 @@ def monthly_report(
         report.as_of = taken
         _snapshot_rows(user, code, snapshot, report, rows)
     report.rows = list(rows.values())
-    collector = _RowCollector(code, report.total, report.rows)  # type: ignore[arg-type]
-    prefixes = dash._scope_prefixes(user, code)
+    collector = dash.Collector(code, report.total, report.rows)
+    prefixes = dash.scope_prefixes(user, code)
     base = {"patterns": [p[:12] + "%" for p in prefixes], "zones": len(code) >= 12}
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(first, datetime.time(), tz)
     end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(), tz)
-    for area, n in dash._rows(_MONTH_VISITS_SQL, {**base, "start": start, "end": end}):
+    for area, n in dash.fetch_rows(_MONTH_VISITS_SQL, {**base, "start": start, "end": end}):
         collector.add(area, visits=n)
-    for area, n in dash._rows(_MONTH_PLATES_SQL, {**base, "first": first, "last": last}):
+    for area, n in dash.fetch_rows(_MONTH_PLATES_SQL, {**base, "first": first, "last": last}):
         collector.add(area, plates=n)
     now = {**base, "now": timezone.now()}
-    for area, _overdue, flagged in dash._rows(dash._ROOM_STATE_SQL, now):
+    for area, _overdue, flagged in dash.fetch_rows(dash.ROOM_STATE_SQL, now):
         collector.add(area, flagged=flagged)
     _report_staffing(user, code, collector)
     return report
@@ -295,8 +292,8 @@ def _snapshot_rows(
         del rows[key]
 
 
-def _report_staffing(user: Any, code: str, collector: dash._Collector) -> None:
-    report = dash.grid_services.staffing_gaps(code[:12], user=user)
+def _report_staffing(user: Any, code: str, collector: dash.Collector[ReportRow]) -> None:
+    report = grid_services.staffing_gaps(code[:12], user=user)
     for community in report.communities:
         missing = sum(s.missing for s in community.shortages)
         if len(code) < 12:
