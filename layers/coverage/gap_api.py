@@ -33,14 +33,17 @@ from grid.coverage import parse_days
 from . import gaps
 
 FORMATS = ("json", "geojson", "xlsx")
+#: The media type of an XLSX workbook (every coverage download of one).
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Rows of one workbook at most (a district's overdue rooms can be many): a larger list is
 #: refused with what to narrow.
 MAX_XLSX_ROWS = 50_000
 
 
-class _FormatIsOurs(DefaultContentNegotiation):
-    """``?format=`` names the list's format here, not a DRF renderer: errors are JSON."""
+class FormatIsOurs(DefaultContentNegotiation):
+    """Content negotiation of a coverage view whose ``?format=`` names the file it sends (the gap
+    lists, the dashboard's workbook, the monthly report), not a DRF renderer: the view's first
+    renderer is taken whatever ``?format=`` or ``Accept`` say, so its errors are JSON."""
 
     def select_renderer(
         self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
@@ -68,7 +71,7 @@ class GapListView(APIView):
     without a responsible person, rooms overdue for a revisit or flagged."""
 
     renderer_classes = [FastJSONRenderer]
-    content_negotiation_class = _FormatIsOurs
+    content_negotiation_class = FormatIsOurs
 
     @extend_schema(
         parameters=[

@@ -347,6 +347,17 @@ def test_bad_parameters(
     assert body["detail_zh"] and body["detail_en"]
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "geojson"])
+def test_refusal_of_a_file_format_is_json(
+    data: CoverageData, users: dict[str, Any], fmt: str
+) -> None:
+    """``?format=`` names the file (gap_api.FormatIsOurs), not a renderer: a refusal is JSON."""
+    response = get(users[Role.DISTRICT_ADMIN], code="4206", kind="unseen_buildings", format=fmt)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "bad_code"
+
+
 def test_bad_page(data: CoverageData, users: dict[str, Any]) -> None:
     response = get(users[Role.DISTRICT_ADMIN], code=HOME, kind="unseen_buildings", page=99)
     assert response.status_code == 404
