@@ -138,6 +138,37 @@ def scope_prefixes(user: Any, code: str) -> list[str]:
     return [p for p in prefixes if p.startswith(code)]
 
 
+@dataclass(frozen=True)
+class NodeScope:
+    """The communities of a node the user reads (their ids for buildings, their codes for
+    visits) and whether figures are split by zone (a community or zone node)."""
+
+    code: str
+    community_ids: list[int]
+    community_codes: list[str]
+
+    @property
+    def zones(self) -> bool:
+        return len(self.code) >= 12
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "communities": self.community_ids,
+            "community_codes": self.community_codes,
+            "zones": self.zones,
+        }
+
+
+def node_scope(user: Any, code: str) -> NodeScope:
+    """The node's communities in the user's scope (a zone's: its community); NotFoundError beside
+    the user's territory."""
+    condition = Q()
+    for prefix in scope_prefixes(user, code):
+        condition |= Q(code__startswith=prefix[:12])
+    rows = list(Community.objects.filter(condition).order_by("code").values_list("id", "code"))
+    return NodeScope(code, [pk for pk, _code in rows], [c for _pk, c in rows])
+
+
 def _week_bounds(today: datetime.date) -> tuple[datetime.datetime, ...]:
     """Last Monday 00:00, this Monday 00:00 and tomorrow 00:00 (local time)."""
     tz = timezone.get_current_timezone()
@@ -187,19 +218,32 @@ ROOM_STATE_SQL = f"""
      GROUP BY b.area
 """  # noqa: S608 - BUILDINGS_SQL is a constant
 
-#: Visits of the two weeks, by community (the index (community_code, visited_at)) and, for a
-#: community or zone, by the area of their building (none: the building is gone).
+#: Visits from ``start`` to ``end``, those from ``split`` on and those before, by community (the
+#: index (community_code, visited_at): one range of it per community) and, for a community or
+#: zone, by the area of their building (none: the building is gone).
 _VISITS_SQL = """
     SELECT CASE WHEN %(zones)s THEN coalesce(grid_area_code(b.community_id, b.centroid),
                                              v.community_code)
                 ELSE v.community_code END::text AS area,
-           count(*) FILTER (WHERE v.visited_at >= %(monday)s),
-           count(*) FILTER (WHERE v.visited_at < %(monday)s)
+           count(*) FILTER (WHERE v.visited_at >= %(split)s),
+           count(*) FILTER (WHERE v.visited_at < %(split)s)
       FROM grid_visit v LEFT JOIN geo_building b ON %(zones)s AND b.id = v.building_id
-     WHERE v.community_code LIKE ANY (%(patterns)s::text[])
-       AND v.visited_at >= %(last_monday)s AND v.visited_at < %(tomorrow)s
+     WHERE v.community_code = ANY (%(community_codes)s::text[])
+       AND v.visited_at >= %(start)s AND v.visited_at < %(end)s
      GROUP BY 1
 """
+
+
+def visit_counts(
+    scope: NodeScope,
+    start: datetime.datetime,
+    end: datetime.datetime,
+    split: datetime.datetime | None = None,
+) -> list[tuple[str, int, int]]:
+    """Visits recorded in [start, end) in the node, per area: (area, from ``split`` on, before
+    ``split``); without ``split`` all of them are in the first count."""
+    params = {**scope.params(), "start": start, "end": end, "split": split or start}
+    return [(area, int(a), int(b)) for area, a, b in fetch_rows(_VISITS_SQL, params)]
 
 
 def fetch_rows(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -300,6 +344,7 @@ def node_figures(
             if row.code in child_by_code:
                 child_by_code[row.code].seen[key] = row.seen
     collector = Collector(code, total, children)
+    scope = node_scope(user, code)
     prefixes = scope_prefixes(user, code)
     zones = len(code) >= 12
     # The node's communities: a zone's is its community, filtered by the zone's area below.
@@ -311,11 +356,7 @@ def node_figures(
     for area, overdue, flagged in fetch_rows(ROOM_STATE_SQL, {**base, "now": timezone.now()}):
         collector.add(area, overdue=overdue, flagged=flagged)
     last_monday, monday, tomorrow = _week_bounds(today)
-    visit_rows = fetch_rows(
-        _VISITS_SQL,
-        {**base, "last_monday": last_monday, "monday": monday, "tomorrow": tomorrow},
-    )
-    for area, week, last_week in visit_rows:
+    for area, week, last_week in visit_counts(scope, last_monday, tomorrow, monday):
         collector.add(area, visits_week=week, visits_last_week=last_week)
 
     _staffing(user, code, collector)

@@ -204,16 +204,6 @@ _MONTH_PLATES_SQL = f"""
      GROUP BY b.area
 """  # noqa: S608 - BUILDINGS_SQL is a constant
 
-_MONTH_VISITS_SQL = """
-    SELECT CASE WHEN %(zones)s THEN coalesce(grid_area_code(b.community_id, b.centroid),
-                                             v.community_code)
-                ELSE v.community_code END::text AS area, count(*)
-      FROM grid_visit v LEFT JOIN geo_building b ON %(zones)s AND b.id = v.building_id
-     WHERE v.community_code LIKE ANY (%(patterns)s::text[])
-       AND v.visited_at >= %(start)s AND v.visited_at < %(end)s
-     GROUP BY 1
-"""
-
 
 def monthly_report(
     user: Any, code: str, month: Any, *, today: datetime.date | None = None
@@ -254,7 +244,7 @@ def monthly_report(
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(first, datetime.time(), tz)
     end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(), tz)
-    for area, n in dash.fetch_rows(_MONTH_VISITS_SQL, {**base, "start": start, "end": end}):
+    for area, n, _before in dash.visit_counts(dash.node_scope(user, code), start, end):
         collector.add(area, visits=n)
     for area, n in dash.fetch_rows(_MONTH_PLATES_SQL, {**base, "first": first, "last": last}):
         collector.add(area, plates=n)
