@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import FileResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -27,7 +30,7 @@ from rest_framework.views import APIView
 from gis.api.pagination import PagePagination
 from gis.api.renderers import FastJSONRenderer
 from gis.api.views import bbox_values
-from gis.exceptions import InvalidInputError
+from gis.exceptions import InvalidInputError, NotFoundError
 from grid.coverage import parse_days
 
 from . import gaps
@@ -50,6 +53,35 @@ class FormatIsOurs(DefaultContentNegotiation):
     ) -> tuple[BaseRenderer, str]:
         renderer = next(iter(renderers))
         return renderer, str(renderer.media_type)
+
+
+class GapPagination(PagePagination):
+    """The lists' pages, refusing a bad ``?page=`` in both languages: not a page number (400
+    ``bad_page``), past the last page (404 ``no_page``, naming the last one)."""
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        text = request.query_params.get(self.page_query_param) or "1"
+        if text not in self.last_page_strings and not (text.isascii() and text.isdigit()):
+            raise InvalidInputError(
+                _("page is a page number (1, 2, …), not %(value)s."),
+                code="bad_page",
+                field="page",
+                value=repr(text)[:20],
+            )
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            size = self.get_page_size(request) or self.page_size
+            last = self.django_paginator_class(queryset, size).num_pages
+            raise NotFoundError(
+                _("There is no page %(page)s: the last page of this list is %(last)s."),
+                code="no_page",
+                field="page",
+                page=text[:20],
+                last=last,
+            ) from None
 
 
 def _format(value: str | None) -> str:
@@ -98,7 +130,7 @@ class GapListView(APIView):
         )
         if fmt == "xlsx":
             return self._workbook(found)
-        paginator = PagePagination()
+        paginator = GapPagination()
         page = paginator.paginate_queryset(found.rows, request, view=self) or []
         if fmt == "geojson":
             key = gaps.id_key(found.kind)

@@ -358,9 +358,35 @@ def test_refusal_of_a_file_format_is_json(
     assert response.json()["code"] == "bad_code"
 
 
-def test_bad_page(data: CoverageData, users: dict[str, Any]) -> None:
-    response = get(users[Role.DISTRICT_ADMIN], code=HOME, kind="unseen_buildings", page=99)
-    assert response.status_code == 404
+@pytest.mark.parametrize(
+    ("page", "status", "code"),
+    [
+        ("abc", 400, "bad_page"),
+        ("-1", 400, "bad_page"),
+        ("0", 404, "no_page"),
+        ("99", 404, "no_page"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "geojson"])
+def test_bad_page(
+    data: CoverageData, users: dict[str, Any], page: str, status: int, code: str, fmt: str
+) -> None:
+    admin = users[Role.DISTRICT_ADMIN]
+    response = get(admin, code=OFFICE, kind="unseen_buildings", page=page, format=fmt)
+    assert response.status_code == status
+    body = response.json()
+    assert body["code"] == code and body["field"] == "page"
+    assert page in body["detail_en"] and page in body["detail_zh"]
+    if code == "no_page":  # 4 rows, 100 a page
+        assert "last page of this list is 1" in body["detail_en"]
+        response = get(admin, code=OFFICE, kind="unseen_buildings", page=page, page_size=3)
+        assert "last page of this list is 2" in response.json()["detail_en"]
+
+
+def test_last_page(data: CoverageData, users: dict[str, Any]) -> None:
+    admin = users[Role.DISTRICT_ADMIN]
+    body = get(admin, code=OFFICE, kind="unseen_buildings", page="last", page_size=3).json()
+    assert len(body["results"]) == 1 and body["next"] is None
 
 
 def test_anonymous_is_refused(data: CoverageData) -> None:
