@@ -10,7 +10,7 @@ WGS84); ``format=xlsx``: every row as a workbook with Chinese headers. A thin vi
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -60,7 +60,10 @@ class GapPagination(PagePagination):
     ``bad_page``), past the last page (404 ``no_page``, naming the last one)."""
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+        self,
+        queryset: QuerySet[Any, Any] | Sequence[Any],
+        request: Request,
+        view: APIView | None = None,
     ) -> list[Any] | None:
         text = request.query_params.get(self.page_query_param) or "1"
         if text not in self.last_page_strings and not (text.isascii() and text.isdigit()):
