@@ -184,14 +184,14 @@ def _week_bounds(today: datetime.date) -> tuple[datetime.datetime, ...]:
     )
 
 
-#: The buildings of the node (community codes matching the scope's patterns), each with its area:
-#: the current zone holding its representative point (the coverage counts' rule), else its
-#: community, when the node is a community or a zone; its community otherwise.
+#: The buildings of the node (those of its communities), each with its area: the current zone
+#: holding its representative point (the coverage counts' rule), else its community, when the
+#: node is a community or a zone; its community otherwise. Parameters: ``NodeScope.params()``.
 BUILDINGS_SQL = """
     SELECT b.id, CASE WHEN %(zones)s THEN grid_area_code(b.community_id, b.centroid)
                       ELSE c.code END::text AS area
       FROM geo_building b JOIN geo_community c ON c.id = b.community_id
-     WHERE c.code LIKE ANY (%(patterns)s::text[])
+     WHERE b.community_id = ANY (%(communities)s::bigint[])
 """
 
 _PLATES_SQL = f"""
@@ -205,18 +205,25 @@ _PLATES_SQL = f"""
      GROUP BY b.area
 """  # noqa: S608 - BUILDINGS_SQL is a constant
 
-ROOM_STATE_SQL = f"""
+#: Rooms overdue for a revisit and rooms flagged, per area: read from the node's buildings and
+#: their rooms (the room's visit state by its key), not from every such state of the city.
+_ROOM_STATE_SQL = f"""
     WITH b AS ({BUILDINGS_SQL})
     SELECT b.area, count(*) FILTER (WHERE s.revisit_after < %(now)s),
            count(*) FILTER (WHERE s.flagged)
-      FROM (SELECT room_id, revisit_after, flagged FROM grid_roomvisitstate
-             WHERE revisit_after < %(now)s
-            UNION
-            SELECT room_id, revisit_after, flagged FROM grid_roomvisitstate WHERE flagged) s
-      JOIN geo_room r ON r.id = s.room_id
-      JOIN b ON b.id = r.building_id
+      FROM b JOIN geo_room r ON r.building_id = b.id
+      JOIN grid_roomvisitstate s ON s.room_id = r.id
+     WHERE s.revisit_after < %(now)s OR s.flagged
      GROUP BY b.area
 """  # noqa: S608 - BUILDINGS_SQL is a constant
+
+
+def room_states(scope: NodeScope, now: datetime.datetime) -> list[tuple[str, int, int]]:
+    """Rooms of the node overdue for a revisit at ``now`` and rooms flagged, per area: (area,
+    overdue, flagged)."""
+    rows = fetch_rows(_ROOM_STATE_SQL, {**scope.params(), "now": now})
+    return [(area, int(overdue), int(flagged)) for area, overdue, flagged in rows]
+
 
 #: Visits from ``start`` to ``end``, those from ``split`` on and those before, by community (the
 #: index (community_code, visited_at): one range of it per community) and, for a community or
@@ -344,16 +351,12 @@ def node_figures(
             if row.code in child_by_code:
                 child_by_code[row.code].seen[key] = row.seen
     collector = Collector(code, total, children)
-    scope = node_scope(user, code)
-    prefixes = scope_prefixes(user, code)
-    zones = len(code) >= 12
     # The node's communities: a zone's is its community, filtered by the zone's area below.
-    patterns = [p[:12] + "%" for p in prefixes]
-    base = {"patterns": patterns, "zones": zones}
-
-    for area, rented, plated in fetch_rows(_PLATES_SQL, {**base, "rented": list(RENTED_USES)}):
+    scope = node_scope(user, code)
+    plate_params = {**scope.params(), "rented": list(RENTED_USES)}
+    for area, rented, plated in fetch_rows(_PLATES_SQL, plate_params):
         collector.add(area, rented_buildings=rented, plated_buildings=plated)
-    for area, overdue, flagged in fetch_rows(ROOM_STATE_SQL, {**base, "now": timezone.now()}):
+    for area, overdue, flagged in room_states(scope, timezone.now()):
         collector.add(area, overdue=overdue, flagged=flagged)
     last_monday, monday, tomorrow = _week_bounds(today)
     for area, week, last_week in visit_counts(scope, last_monday, tomorrow, monday):

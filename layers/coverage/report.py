@@ -239,17 +239,16 @@ def monthly_report(
         _snapshot_rows(user, code, snapshot, report, rows)
     report.rows = list(rows.values())
     collector = dash.Collector(code, report.total, report.rows)
-    prefixes = dash.scope_prefixes(user, code)
-    base = {"patterns": [p[:12] + "%" for p in prefixes], "zones": len(code) >= 12}
+    scope = dash.node_scope(user, code)
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(first, datetime.time(), tz)
     end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time(), tz)
-    for area, n, _before in dash.visit_counts(dash.node_scope(user, code), start, end):
+    for area, n, _before in dash.visit_counts(scope, start, end):
         collector.add(area, visits=n)
-    for area, n in dash.fetch_rows(_MONTH_PLATES_SQL, {**base, "first": first, "last": last}):
+    plate_params = {**scope.params(), "first": first, "last": last}
+    for area, n in dash.fetch_rows(_MONTH_PLATES_SQL, plate_params):
         collector.add(area, plates=n)
-    now = {**base, "now": timezone.now()}
-    for area, _overdue, flagged in dash.fetch_rows(dash.ROOM_STATE_SQL, now):
+    for area, _overdue, flagged in dash.room_states(scope, timezone.now()):
         collector.add(area, flagged=flagged)
     _report_staffing(user, code, collector)
     return report
