@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gis.models import RENTED_USES, Community, District, StreetOffice
+from gis.models import Community, District, StreetOffice
 from gis.querysets import territory_prefixes
 from grid import coverage as grid_coverage
 from grid import services as grid_services
@@ -194,14 +194,16 @@ BUILDINGS_SQL = """
      WHERE b.community_id = ANY (%(communities)s::bigint[])
 """
 
+#: Buildings with rented rooms (``layers.models.BuildingCoverage.rented_rooms``, kept by triggers:
+#: the gap list ``no_plate_buildings`` counts the same buildings) and those of them with the
+#: "人口" plate put up, per area.
 _PLATES_SQL = f"""
     WITH b AS ({BUILDINGS_SQL})
     SELECT b.area, count(*),
            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM geo_doorplate d
                                            WHERE d.building_id = b.id AND d.population_plate))
-      FROM b
-     WHERE EXISTS (SELECT 1 FROM geo_room r
-                    WHERE r.building_id = b.id AND r.use = ANY (%(rented)s::text[]))
+      FROM b JOIN layers_buildingcoverage bc ON bc.building_id = b.id
+     WHERE bc.rented_rooms > 0
      GROUP BY b.area
 """  # noqa: S608 - BUILDINGS_SQL is a constant
 
@@ -353,8 +355,7 @@ def node_figures(
     collector = Collector(code, total, children)
     # The node's communities: a zone's is its community, filtered by the zone's area below.
     scope = node_scope(user, code)
-    plate_params = {**scope.params(), "rented": list(RENTED_USES)}
-    for area, rented, plated in fetch_rows(_PLATES_SQL, plate_params):
+    for area, rented, plated in fetch_rows(_PLATES_SQL, scope.params()):
         collector.add(area, rented_buildings=rented, plated_buildings=plated)
     for area, overdue, flagged in room_states(scope, timezone.now()):
         collector.add(area, overdue=overdue, flagged=flagged)
