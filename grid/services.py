@@ -807,13 +807,28 @@ def _count(queryset: models.QuerySet[Any], outer: str) -> Any:
     return Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")[:1]), 0)
 
 
-def staffing_gaps(code: str, *, user: Any = None) -> StaffingReport:
+def buildings_without_head(community_codes: list[str]) -> models.QuerySet[Building]:
+    """Buildings of the communities with households and no current building head."""
+    head = Assignment.objects.current().filter(
+        role=AssignmentRole.BUILDING_HEAD, building=OuterRef("pk")
+    )
+    lived_in = Room.objects.filter(use__in=HOUSEHOLD_USES, building=OuterRef("pk"))
+    return (
+        Building.objects.filter(community__code__in=community_codes)
+        .filter(Exists(lived_in))
+        .exclude(Exists(head))
+    )
+
+
+def staffing_gaps(code: str, *, user: Any = None, list_buildings: bool = True) -> StaffingReport:
     """Zones with no current responsible person, buildings with households and no building head,
     and per community the roles short of the seeds' ratios: one yard propagandist per
     ``GRID_RESIDENTS_PER_PROPAGANDIST`` residents, one central household head per
     ``GRID_HOUSEHOLDS_PER_CENTRAL_HEAD`` households, ``GRID_INFORMATION_OFFICERS_PER_COMMUNITY``
     information officers. Households are lived-in dwelling rooms (:data:`HOUSEHOLD_USES`);
-    residents are households × ``GRID_HOUSEHOLD_SIZE``. One query per list, not per community."""
+    residents are households × ``GRID_HOUSEHOLD_SIZE``. One query per list, not per community.
+    ``list_buildings=False`` leaves the buildings without a head unlisted, for a caller that
+    counts them with :func:`buildings_without_head` instead."""
     codes = _community_codes(code, user)
     current = Assignment.objects.current()
     households = Room.objects.filter(use__in=HOUSEHOLD_USES)
@@ -870,16 +885,10 @@ def staffing_gaps(code: str, *, user: Any = None) -> StaffingReport:
         report[str(community)].zones_without_responsible.append(
             {"id": pk, "code": zone_code, "name": name}
         )
-    head = current.filter(role=AssignmentRole.BUILDING_HEAD, building=OuterRef("pk"))
-    lived_in = households.filter(building=OuterRef("pk"))
-    buildings = (
-        Building.objects.filter(community__code__in=codes)
-        .filter(Exists(lived_in))
-        .exclude(Exists(head))
-        .order_by("pk")
-        .values_list("id", "name", "community__code")
-    )
-    for building_pk, building_name, building_community in buildings:
+    buildings = buildings_without_head(codes).order_by("pk")
+    for building_pk, building_name, building_community in (
+        buildings.values_list("id", "name", "community__code") if list_buildings else []
+    ):
         report[str(building_community)].buildings_without_head.append(
             {"id": building_pk, "name": building_name}
         )

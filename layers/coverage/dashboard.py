@@ -23,7 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import CharField, Count, F, Func, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -370,14 +370,14 @@ def node_figures(
 def _staffing(user: Any, code: str, collector: Collector[Figures]) -> None:
     """The staffing report of the node's communities, summed into the figures: staff missing by
     the seeds' ratios (per community: none for a zone), zones (current) and those without a
-    responsible person, buildings with households and no building head."""
-    report = grid_services.staffing_gaps(code[:12], user=user)
+    responsible person, buildings with households and no building head (counted by area in the
+    database, not listed)."""
+    report = grid_services.staffing_gaps(code[:12], user=user, list_buildings=False)
     zone_rows = Zone.objects.current().filter(
         grid_coverage.scope_condition(user, code, "code"), code__startswith=code
     )
     for zone_code in zone_rows.values_list("code", flat=True):
         collector.add(zone_code, zones=1)
-    heads: list[int] = []
     for community in report.communities:
         missing = sum(s.missing for s in community.shortages)
         if len(code) < 12:
@@ -386,22 +386,19 @@ def _staffing(user: Any, code: str, collector: Collector[Figures]) -> None:
             collector.total.staff_missing = (collector.total.staff_missing or 0) + missing
         for zone in community.zones_without_responsible:
             collector.add(zone["code"], zones_without_responsible=1)
-        heads.extend(b["id"] for b in community.buildings_without_head)
     if len(code) == 15:
         collector.total.staff_missing = None
-    if heads and len(code) >= 12:
-        areas = fetch_rows(
-            "SELECT grid_area_code(community_id, centroid)::text FROM geo_building"
-            " WHERE id = ANY (%(ids)s)",
-            {"ids": heads},
-        )
-        for (area,) in areas:
-            collector.add(area, buildings_without_head=1)
-    else:
-        for community in report.communities:
-            collector.add(
-                community.code, buildings_without_head=len(community.buildings_without_head)
-            )
+    # A community's or zone's buildings by their area (zone, else community), others' by community.
+    area: Any = (
+        Func(F("community_id"), F("centroid"), function="grid_area_code", output_field=CharField())
+        if len(code) >= 12
+        else F("community__code")
+    )
+    heads = grid_services.buildings_without_head([c.code for c in report.communities])
+    for building_area, n in (
+        heads.annotate(area=area).order_by().values("area").annotate(n=Count("pk"))
+    ).values_list("area", "n"):
+        collector.add(str(building_area), buildings_without_head=n)
     if len(code) == 12:  # the ratios are a community's: not split by zone
         for child in collector.children.values():
             child.staff_missing = None

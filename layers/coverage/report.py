@@ -282,7 +282,7 @@ def _snapshot_rows(
 
 
 def _report_staffing(user: Any, code: str, collector: dash.Collector[ReportRow]) -> None:
-    report = grid_services.staffing_gaps(code[:12], user=user)
+    report = grid_services.staffing_gaps(code[:12], user=user, list_buildings=False)
     for community in report.communities:
         missing = sum(s.missing for s in community.shortages)
         if len(code) < 12:

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import DoorPlate, Role, RoomUse
-from grid import coverage, visits
+from grid import coverage, services, visits
 from grid.models import AssignmentRole, RoomVisitState, Sweep, SweepRoom, Visit
 from layers.coverage.dashboard import dashboard, own_node
 
@@ -200,6 +200,11 @@ def test_office_figures_match_a_recount(territory: Territory, world: dict[str, A
     )
     assert [c["name"] for c in data["breadcrumb"]][-1] == territory.office.name
     assert data["partial"] is False
+    # Buildings without a head: counted in the database, as many as the staffing report lists.
+    staffing = services.staffing_gaps(territory.office.code).communities
+    heads = {c.code: len(c.buildings_without_head) for c in staffing}
+    assert m["buildings_without_head"]["value"] == sum(heads.values()) > 0
+    assert {code: c["buildings_without_head"] for code, c in children.items()} == heads
 
 
 def test_community_and_zone_figures(territory: Territory, world: dict[str, Any]) -> None:
@@ -223,6 +228,7 @@ def test_community_and_zone_figures(territory: Territory, world: dict[str, Any])
     assert m["visits_week"]["value"] == west["week"]
     assert m["plate_rate"]["value"] == 1.0 and m["plate_rate"]["status"] == "ok"
     assert m["zones_without_responsible"]["value"] == 0
+    assert m["buildings_without_head"]["value"] == 1  # the west building, by its zone
     assert "staffing_gaps" not in m  # the ratios are a community's
     assert zone["children"] == [] and zone["node"]["level"] == "zone"
     assert [c["code"] for c in zone["breadcrumb"]] == [
