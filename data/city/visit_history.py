@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from grid import coverage, snapshots
 from grid.models import FAILED_OUTCOMES
+from layers.coverage.tiles import recount_buildings
 
 from .demo_sweep import OUTCOMES
 
@@ -261,10 +262,7 @@ def load_history(
         cursor.execute("ALTER TABLE grid_roomvisitstate ENABLE TRIGGER USER")
         # What those triggers keep: the coverage counts and the buildings' coverage (layers).
         coverage.rebuild_communities(code for code, _, _ in communities)
-        cursor.execute(
-            "SELECT layers_coverage_recount(%s::bigint[], true)",
-            [sorted(set(columns["building"]))],
-        )
+        recount_buildings(sorted(set(columns["building"])))
     snapshots.take_missing(today)
     return History(
         visits=len(columns["room"]),

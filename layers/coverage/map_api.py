@@ -19,6 +19,7 @@ from grid.coverage import parse_days
 from grid.models import Sweep
 
 from . import choropleth
+from .tiles import parse_rented
 
 
 @dataclass(frozen=True)
@@ -52,20 +53,12 @@ def parse_query(user: Any, params: Any) -> MapQuery:
     code = params.get("code") or ""
     if not code:
         raise InvalidInputError(_("code is required."), code="required", field="code")
-    rented = params.get("rented", "0")
-    if rented not in ("0", "1", "true", "false", ""):
-        raise InvalidInputError(
-            _("rented is 0 or 1, not %(value)s."),
-            code="bad_rented",
-            field="rented",
-            value=repr(rented)[:20],
-        )
     return MapQuery(
         code=code,
         level=params.get("level") or None,
         days=parse_days(params.get("days", "30")),
         sweep=choropleth.visible_sweep(user, params.get("sweep")),
-        rented=rented in ("1", "true"),
+        rented=parse_rented(params.get("rented")),
         scheme=choropleth.parse_scheme(params.get("scheme")),
         at=choropleth.parse_at(params.get("at")),
     )

@@ -19,7 +19,7 @@ import pytest
 import shapely
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -365,6 +365,14 @@ def test_nice_scale_bar_lengths():
 
 
 def test_window_text_and_file_name(collection):
+    with translation.override("en"):
+        _window_text_and_file_name(collection)
+    with translation.override("zh-hans"):
+        assert export.window_text(collection["window"]) == "最近 30 天 · 2026-11-04 – 2026-12-03"
+        assert export.file_name(collection, "png") == "覆盖率-人民路街道-2026-12-03.png"
+
+
+def _window_text_and_file_name(collection):
     assert export.window_text(collection["window"]) == "last 30 days · 2026-11-04 – 2026-12-03"
     window = {
         "days": None,
@@ -440,7 +448,7 @@ def test_views_refuse_a_node_outside_the_scope(territory: Territory, users, rout
     [
         ({"days": "5"}, "days is one of 7, 30, 90 or all, not &#x27;5&#x27;."),
         ({"scheme": "pie"}, "scheme is one of targets, natural"),
-        ({"rented": "maybe"}, "rented is 0 or 1"),
+        ({"rented": "maybe"}, "rented is 0 (all rooms) or 1"),
         ({"at": "yesterday"}, "at is a date as YYYY-MM-DD"),
         ({"level": "district"}, "level is one of"),
     ],

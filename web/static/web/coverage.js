@@ -96,11 +96,14 @@
     }
     if (layer === "buildings") {
       var share = f.get("share");
+      // Too few rooms to show their figures (one or two households): the outline alone.
+      if (share === null || share === undefined) return outlineOnly;
       var j = share === null || share === undefined ? 0 : Math.min(4, Math.floor((1 - share) * 5));
       return new ol.style.Style({ fill: heatFills[j], stroke: new ol.style.Stroke({ color: f.get("never_visited") ? "#7f2704" : "#a0522d", width: f.get("never_visited") ? 2 : 0.6 }) });
     }
     return null;
   }
+  var outlineOnly = new ol.style.Style({ stroke: new ol.style.Stroke({ color: "#a0522d", width: 0.6, lineDash: [3, 3] }) });
   var heatSource = null;
   var heatLayer = new ol.layer.VectorTile({ style: heatStyle, renderMode: "hybrid", visible: false });
   function heatOn() { return state.heat === "1"; }
