@@ -23,7 +23,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import CharField, Count, F, Func, Q
+from django.db.models import CharField, Count, F, Func, Q, Sum
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +33,7 @@ from gis.models import Community, District, StreetOffice
 from gis.querysets import territory_prefixes
 from grid import coverage as grid_coverage
 from grid import services as grid_services
-from grid.models import Sweep, Zone
+from grid.models import CoverageCount, Sweep, Zone
 
 #: The information coverage rate to reach (Xinyu: from 85% to over 95%).
 COVERAGE_TARGET = grid_coverage.TARGET_SHARE
@@ -338,20 +339,11 @@ def node_figures(
     """The node's figures and its children's (street offices, communities or zones; "no zone"
     last)."""
     today = today or timezone.localdate()
-    # Validates the code (400) and the scope (404) first.
-    by_window = {
-        window_key(days): grid_coverage.territory_coverage(user, code, days=days)
-        for days in WINDOWS
-    }
-    headline = by_window["30"]
-    total = Figures(code, headline.name, headline.total.rooms)
-    children = [Figures(c.code, c.name, c.rooms) for c in headline.children]
-    child_by_code = {c.code: c for c in children}
-    for key, result in by_window.items():
-        total.seen[key] = result.total.seen
-        for row in result.children:
-            if row.code in child_by_code:
-                child_by_code[row.code].seen[key] = row.seen
+    # Validates the code (400) and the scope (404) first; names the node and its children.
+    headline = grid_coverage.territory_coverage(user, code, days=30)
+    total = Figures(code, headline.name)
+    children = [Figures(c.code, c.name) for c in headline.children]
+    _window_coverage(user, code, today, total, {c.code: c for c in children})
     collector = Collector(code, total, children)
     # The node's communities: a zone's is its community, filtered by the zone's area below.
     scope = node_scope(user, code)
@@ -365,6 +357,44 @@ def node_figures(
 
     _staffing(user, code, collector)
     return total, children
+
+
+def _window_coverage(
+    user: Any, code: str, today: datetime.date, total: Figures, children: dict[str, Figures]
+) -> None:
+    """Rooms and rooms seen in each window of :data:`WINDOWS` (``territory_coverage``'s rule:
+    the last ``days`` days, today included) of the node and of each child, in one query over
+    the coverage counts (a sum filtered per window) instead of one ``territory_coverage`` per
+    window."""
+    rows = CoverageCount.objects.filter(
+        grid_coverage.scope_condition(user, code), area_code__startswith=code
+    )
+    keys = [window_key(days) for days in WINDOWS]
+    sums: dict[str, Any] = {"n_rooms": Sum("rooms")}
+    for days, key in zip(WINDOWS, keys, strict=True):
+        if days is None:
+            seen = Q(last_visited_on__isnull=False)
+        else:
+            seen = Q(last_visited_on__gte=today - datetime.timedelta(days=days - 1))
+        sums[f"n_seen_{key}"] = Sum("rooms", filter=seen)
+    child_length = CHILD_LENGTH.get(len(code), len(code))
+    grouped = (
+        rows.annotate(child=Substr("area_code", 1, child_length))
+        .order_by()
+        .values("child")
+        .annotate(**sums)
+        .values_list("child", *sums)
+    )
+    total.seen = dict.fromkeys(keys, 0)
+    for child in children.values():
+        child.seen = dict.fromkeys(keys, 0)
+    for child_code, rooms, *seen_counts in grouped:
+        # A community's rooms in no zone have the community's code: its "no zone" child.
+        found = [total] + ([children[child_code]] if child_code in children else [])
+        for figures in found:
+            figures.rooms += rooms or 0
+            for key, n in zip(keys, seen_counts, strict=True):
+                figures.seen[key] += n or 0
 
 
 def _staffing(user: Any, code: str, collector: Collector[Figures]) -> None:
