@@ -226,6 +226,14 @@ def database_sizes() -> dict[str, Any]:
             counts[name] = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FILTER (WHERE flagged) FROM grid_roomvisitstate")
         counts["flagged_rooms"] = cursor.fetchone()[0]
+        # Every room counted once in CoverageCount, every seen room with its day (a check).
+        cursor.execute(
+            "SELECT sum(rooms), sum(rooms) FILTER (WHERE last_visited_on IS NOT NULL)"
+            " FROM grid_coveragecount"
+        )
+        counts["coverage_rooms"], counts["coverage_rooms_seen"] = cursor.fetchone()
+        cursor.execute("SELECT count(last_seen_on) FROM grid_roomvisitstate")
+        counts["rooms_seen"] = cursor.fetchone()[0]
     return counts
 
 
@@ -527,20 +535,18 @@ def state_triggers() -> list[str]:
 
 
 def rebuild_building_coverage(building_ids: list[int] | None = None) -> float | None:
-    """Recount the per-building coverage of layers/0002 (all buildings by default) when the
-    database has it: the seconds it took, else None."""
-    from django.db import connection, transaction
+    """Recount the per-building coverage of layers/0002 (``layers.coverage.tiles.
+    recount_buildings``; all buildings by default) when the database has it: the seconds it
+    took, else None."""
+    from django.db import transaction
 
     if not table_exists("layers_buildingcoverage"):
         return None
+    from layers.coverage.tiles import recount_buildings
+
     started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        if building_ids is None:
-            cursor.execute(
-                "SELECT layers_coverage_recount(ARRAY(SELECT id FROM geo_building), true)"
-            )
-        else:
-            cursor.execute("SELECT layers_coverage_recount(%s::bigint[], true)", [building_ids])
+    with transaction.atomic():
+        recount_buildings(building_ids)
     return time.perf_counter() - started
 
 
