@@ -230,13 +230,12 @@ def monthly_report(
         for child in live_cov.children:
             rows[child.code].rooms, rows[child.code].seen_30 = child.rooms, child.seen
     else:
-        snapshot = snapshots.snapshot_for(last)
-        taken = snapshot.values_list("day", flat=True).first()
-        if taken is None or taken < first:
+        # The snapshot of the month's last day itself: an earlier one (a Sunday of the month)
+        # would give the coverage of another day as the month's.
+        if not CoverageSnapshotDay.objects.filter(day=last).exists():
             snapshots.queue_missing(today)
             raise _no_snapshot(str(month), last)
-        report.as_of = taken
-        _snapshot_rows(user, code, snapshot, report, rows)
+        _snapshot_rows(user, code, snapshots.snapshot_rows(last), report, rows)
     report.rows = list(rows.values())
     collector = dash.Collector(code, report.total, report.rows)
     scope = dash.node_scope(user, code)

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
+from gis.exceptions import InvalidInputError
 from gis.models import Role
 from grid import snapshots, visits
 from grid.models import CoverageSnapshotDay, Visit
@@ -236,3 +237,22 @@ def test_a_month_whose_end_is_not_taken_yet(
     assert older["code"] == "no_data" and first and month_of(first.day) in older["detail_en"]
     report = monthly_report(world["admin"], territory.office.code, month_of(before))
     assert report.as_of == before and report.total.rooms == 8
+
+
+def test_a_month_with_a_sunday_taken_but_not_its_last_day(
+    territory: Territory,
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    last = previous_month_end(world["today"])
+    sunday = last - datetime.timedelta(days=(last.weekday() + 1) % 7 or 7)
+    assert sunday.weekday() == 6 and sunday.month == last.month and sunday < last
+    assert snapshots.take_snapshots([sunday]) == [sunday]
+    client = APIClient()
+    client.force_authenticate(world["admin"])
+    url = reverse("coverage-report")
+    response = client.get(url, {"code": territory.office.code, "month": month_of(last)})
+    # Not the Sunday's figures given as the month end's: the month's end is asked for.
+    assert response.status_code == 400 and response.json()["code"] == "no_snapshot"
+    assert response.json()["field"] == "month"
+    with pytest.raises(InvalidInputError):
+        monthly_report(world["admin"], territory.office.code, month_of(last))
