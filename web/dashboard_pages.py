@@ -18,11 +18,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from gis.exceptions import InvalidInputError, NotFoundError
+from gis.exceptions import InvalidInputError, NotFoundError, PlategridError
 from layers.coverage.dashboard import dashboard, own_node
 from layers.coverage.report import child_columns
 
@@ -80,14 +80,14 @@ def _month_default() -> str:
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     """The dashboard of ``?code=`` (default: the user's own territory node)."""
     code = request.GET.get("code", "").strip() or own_node(request.user)
-    if not code:
-        return _refused(request, _("Your account has no territory."), 404)
     try:
+        if not code:
+            raise NotFoundError(gettext_lazy("Your account has no territory."), code="no_territory")
         data = dashboard(request.user, code)
     except NotFoundError as error:
-        return _refused(request, error.render(get_language() or "zh-hans"), 404)
+        return _refused(request, error, 404)
     except InvalidInputError as error:
-        return _refused(request, error.render(get_language() or "zh-hans"), 400)
+        return _refused(request, error, 400)
     api = reverse("coverage-dashboard-api")
     context = {
         "data": data,
@@ -106,10 +106,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     return render(request, "web/coverage/dashboard.html", context)
 
 
-def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(
-        request, "web/coverage/dashboard.html", {"message": message, "data": None}, status=status
-    )
+def _refused(request: HttpRequest, error: PlategridError, status: int) -> HttpResponse:
+    """The page with the refusal in Chinese and in English (as the API's errors and the coverage
+    export's page), whatever the request's language."""
+    context = {"zh": error.render("zh-hans"), "en": error.render("en"), "data": None}
+    return render(request, "web/coverage/dashboard.html", context, status=status)
 
 
 urlpatterns: list[URLPattern] = [

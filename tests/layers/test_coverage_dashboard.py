@@ -356,6 +356,22 @@ def test_page_is_chinese_by_default(territory: Territory, world: dict[str, Any])
         dashboard(world["admin"], "1234")
 
 
+def test_page_refusals_in_both_languages(territory: Territory, world: dict[str, Any]) -> None:
+    client = Client()
+    client.force_login(UserFactory(username="nowhere", grants=[]))
+    for language in ("zh-hans", "en"):
+        response = client.get(reverse("coverage-dashboard"), HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "您的账号没有辖区。" in html and "Your account has no territory." in html
+    client.force_login(world["admin"])
+    bad = client.get(reverse("coverage-dashboard"), {"code": "x1"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert "不是区、街道、社区或网格的代码" in html
+    assert "is not a district, street office, community or zone code" in html
+
+
 def test_sweeps_in_progress(
     territory: Territory, world: dict[str, Any], users: dict[str, Any]
 ) -> None:
