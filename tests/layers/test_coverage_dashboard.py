@@ -350,7 +350,11 @@ def test_page_is_chinese_by_default(territory: Territory, world: dict[str, Any])
     client = Client()
     client.force_login(world["admin"])
     html = client.get(reverse("coverage-dashboard"), {"code": territory.office.code}).content
-    assert "信息覆盖率".encode() in html or b"Information coverage rate" in html
+    assert "信息覆盖率".encode() in html and b"Information coverage rate" not in html
+    english = client.get(
+        reverse("coverage-dashboard"), {"code": territory.office.code}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert b"Information coverage rate" in english.content
     assert client.get(reverse("coverage-dashboard")).status_code == 200
     with pytest.raises(InvalidInputError):
         dashboard(world["admin"], "1234")
