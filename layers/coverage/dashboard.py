@@ -7,9 +7,11 @@ Xinyu raised it from 85% to over 95%), visits (走访), rooms past their follow-
 the "人口" door plate every rented house gets (一牌), zones with their responsible person (责任人)
 and the staffing ratios of ``grid.services.staffing_gaps``.
 
-Coverage is read from ``CoverageCount`` through ``grid.coverage.territory_coverage``; visits are
-counted for one week at a time through the index (community_code, visited_at); overdue and
-flagged rooms through the partial indexes of ``RoomVisitState``; nothing scans every visit.
+Coverage is read from ``CoverageCount`` (all windows in one query; ``territory_coverage`` checks
+the code and scope and names the children); visits through the index (community_code,
+visited_at), one range per community of the node; overdue and flagged rooms from the node's
+rooms; the plate rate from ``layers.models.BuildingCoverage``; buildings without a head are
+counted in the database. Nothing scans every visit or every room state of the city.
 
 A node above the user's territory shows the user's part of it (as ``territory_coverage``); a node
 beside it is a :class:`NotFoundError`.
