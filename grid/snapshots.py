@@ -182,14 +182,3 @@ def snapshot_rows(day: datetime.date) -> QuerySet[CoverageSnapshot]:
     """The rows of the snapshot of ``day`` (none when it was not taken): filter them by
     ``area_code__startswith`` for a node."""
     return CoverageSnapshot.objects.filter(day=day)
-
-
-def snapshot_for(day: datetime.date) -> QuerySet[CoverageSnapshot]:
-    """The snapshot that stands for ``day``: its own, else the latest taken before it."""
-    taken = (
-        CoverageSnapshotDay.objects.filter(day__lte=day)
-        .order_by("-day")
-        .values_list("day", flat=True)
-        .first()
-    )
-    return snapshot_rows(taken) if taken else CoverageSnapshot.objects.none()
