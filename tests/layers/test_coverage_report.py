@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from rest_framework.test import APIClient
@@ -169,7 +169,8 @@ def test_pdf_table_runs_over_pages_with_its_header() -> None:
     report = MonthlyReport("420606", "樊城区", "district", "2026-11", today, today, today, False)
     report.rows = [ReportRow(f"420606{i:03d}", f"第{i}街道", 100 + i, 90) for i in range(1, 121)]
     report.total = ReportRow("420606", "樊城区", 12000, 10800)
-    reader, pages = pdf_text(report_pdf(report))
+    with translation.override("zh-hans"):
+        reader, pages = pdf_text(report_pdf(report))
     assert len(pages) >= 3
     for n, text in enumerate(pages, start=1):
         match = PAGE.search(text)
