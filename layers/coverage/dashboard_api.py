@@ -10,7 +10,6 @@ node beside it is a 404, a code or month that is no such thing a 400, in both la
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpResponse
@@ -20,8 +19,6 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,8 +28,8 @@ from gis.exceptions import InvalidInputError
 
 from . import report as reports
 from .dashboard import dashboard
+from .gap_api import XLSX, FormatIsOurs
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = {"xlsx": XLSX, "pdf": "application/pdf"}
 CODE = OpenApiParameter(
     "code",
@@ -85,21 +82,11 @@ class DashboardXlsxView(APIView):
         return _download(reports.dashboard_xlsx(data), name, "xlsx")
 
 
-class _FormatIsOurs(DefaultContentNegotiation):
-    """``?format=`` names the report's file format here, not a DRF renderer: errors are JSON."""
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, renderer.media_type
-
-
 class MonthlyReportView(APIView):
     """The monthly information report (信息月报) of a node as XLSX or PDF."""
 
     renderer_classes = [FastJSONRenderer]
-    content_negotiation_class = _FormatIsOurs
+    content_negotiation_class = FormatIsOurs
 
     @extend_schema(
         parameters=[
