@@ -29,10 +29,11 @@ each ``--reps`` times per size after one warm-up, as a superuser and as a street
 the street office with the most rooms (``_sup``): the choropleth of that office's communities for
 7/30/90 days and of its district's communities; the office's dashboard; the gap-heatmap tile at
 z12 and the building tile at z14 over the office's z14 tile with the most rooms, warm (served
-from the cache: fetched once, untimed, before each timing) and cold. The warm requests are timed
-round by round, interleaved; then the cold ones (``…_cold``: the ``tiles`` and default caches
-cleared before each timing, outside it — tiles, tile epoch, the choropleth's cached boundaries,
-which the epoch keys, and remembered grants). Prints p50/p95 ms per size and ``<name>_ratio``
+from the cache: fetched once, untimed, before each timing) and cold. The caches are those of the
+base settings (files under var/cache/bench-coverage-*), not the test settings' dummies. The warm
+requests are timed round by round, interleaved; then the cold ones (``…_cold``: every cache
+cleared before each timing, outside it — tiles, the tile epoch, the choropleth's cached
+boundaries, which the epoch keys, remembered grants). Prints p50/p95 ms per size and ``<name>_ratio``
 (city p95 / demo p95); a route not there yet prints ``n/a``. Targets (printed, not asserted):
 choropleth p95 ≤ 50 ms at city size and ≤ 2× the demo's.
 
@@ -114,12 +115,15 @@ def main() -> None:
 
     from web.settings import base
 
-    # Before the cache is first used: the tiles' cache of the base settings (the test settings
-    # keep none), in a folder of its own; emptied whenever the database changes.
-    settings.CACHES["tiles"] = {
-        **base.CACHES["tiles"],
-        "LOCATION": str(ROOT / "var" / "cache" / "bench-coverage"),
-    }
+    # Before the caches are first used: the file caches of the base settings (the map's tiles,
+    # the coverage tiles; the test settings keep none), each in a folder of the benchmark's own;
+    # emptied whenever the database changes.
+    for alias, config in base.CACHES.items():
+        if alias != "default" and "LOCATION" in config:
+            settings.CACHES[alias] = {
+                **config,
+                "LOCATION": str(ROOT / "var" / "cache" / f"bench-coverage-{alias}"),
+            }
     figure("sizes", "/".join(sizes))
     results: dict[str, dict[str, list[float] | str]] = {}
     # Figures are named by the role of the size ("demo", "city"), the same with --quick.
@@ -158,12 +162,14 @@ def use_database(connection: Any, size: str) -> None:
 
 
 def reset_caches() -> None:
+    """Empty every cache (tiles, their epoch, the choropleth's boundaries, remembered grants,
+    sessions' cached copies) and Django's content types."""
+    from django.conf import settings
     from django.contrib.contenttypes.models import ContentType
     from django.core.cache import caches
 
-    for alias in ("default", "tiles"):
-        with contextlib.suppress(Exception):
-            caches[alias].clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
     ContentType.objects.clear_cache()
 
 
@@ -790,9 +796,8 @@ class Request:
     name: str
     path: str
     query: str
-    #: Timed apart, after the others, with the caches cleared before each timing (the tiles cache:
-    #: tiles, their epoch, remembered grants; the default cache: the choropleth's boundaries,
-    #: sessions' cached copies), outside the timing.
+    #: Timed apart, after the others, with every cache cleared before each timing (outside it):
+    #: see :func:`reset_caches`.
     cold: bool = False
 
 
@@ -910,7 +915,6 @@ def routed(path: str) -> bool:
 def time_requests(label: str, reps: int) -> dict[str, list[float] | str]:
     """Each request (as each user) ``reps`` times, interleaved round by round, after one
     warm-up call: ms per call; a string (``n/a`` and why) for a request that cannot be timed."""
-    from django.core.cache import caches
     from django.core.handlers.wsgi import WSGIHandler
 
     place = find_place()
@@ -948,8 +952,7 @@ def time_requests(label: str, reps: int) -> dict[str, list[float] | str]:
                 if request.cold != cold or not isinstance(timings, list):
                     continue
                 if cold:
-                    caches["tiles"].clear()
-                    caches["default"].clear()
+                    reset_caches()
                 try:
                     if not cold and request.path.startswith("/tiles/"):
                         # In the cache for certain (made once, untimed, before its timing).
