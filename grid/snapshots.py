@@ -130,6 +130,9 @@ def take_snapshots(
             datetime.time(),
             timezone.get_current_timezone(),
         )
+        # Called again inside one outer transaction (a job queued by a request), the tables of
+        # the first call are still there: ON COMMIT DROP waits for the outermost commit.
+        cursor.execute("DROP TABLE IF EXISTS snapshot_room, snapshot_seen")
         cursor.execute(_AREAS_SQL, [[str(use) for use in RENTED_USES]])
         cursor.execute(
             _SEEN_SQL, {"tz": tz, "failed": [str(o) for o in FAILED_OUTCOMES], "until": until}
