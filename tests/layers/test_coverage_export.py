@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from gis.models import Role
 from layers.coverage import export
@@ -218,17 +219,24 @@ def test_the_html_file_opens_offline_with_its_tooltips(collection, tmp_path):
         page = context.new_page()
         page.goto(path.as_uri())
         page.wait_for_selector(".leaflet-container canvas", state="attached")
-        # Over the middle of 人民路社区 (112.10–112.12 E, 32.00–32.02 N).
-        x, y = page.evaluate(
-            """() => {
-                const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
-                const p = map.latLngToContainerPoint([32.01, 112.11]);
-                return [p.x, p.y];
-            }"""
-        )
-        page.mouse.move(x - 5, y - 5)
-        page.mouse.move(x, y, steps=3)
-        tooltip = page.wait_for_selector(".leaflet-tooltip")
+        # Over the middle of 人民路社区 (112.10–112.12 E, 32.00–32.02 N); asked again while the
+        # map may still be settling (fitting its bounds) on a loaded machine.
+        tooltip = None
+        for _attempt in range(6):
+            x, y = page.evaluate(
+                """() => {
+                    const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+                    const p = map.latLngToContainerPoint([32.01, 112.11]);
+                    return [p.x, p.y];
+                }"""
+            )
+            page.mouse.move(x - 5, y - 5)
+            page.mouse.move(x, y, steps=3)
+            try:
+                tooltip = page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                continue
         assert tooltip is not None
         text = tooltip.inner_text()
         assert "人民路社区" in text and "420602001001" in text and "50.0%" in text
