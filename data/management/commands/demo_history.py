@@ -25,6 +25,6 @@ class Command(BaseCommand):
             return
         done = visit_history.load_history(days=options["days"], seed=options["seed"])
         self.stdout.write(
-            f"visit history: {done.visits} visits of {done.rooms_visited} rooms in "
-            f"{done.communities} communities, {done.seconds} s"
+            f"visit history: {done['visits']} visits of {done['rooms_visited']} rooms by "
+            f"{done['staff']} staff, {done['snapshot_days']} snapshots, {done['seconds']} s"
         )
