@@ -692,13 +692,17 @@ def time_recording(count: int) -> None:
         ],
     )
     rng = np.random.default_rng()
+    now = timezone.now()
+    # Rooms no visit reached in the last day (an earlier run's visits of the same community
+    # would make visits of the same minute duplicates or conflicts).
     rooms = list(
-        Room.objects.filter(sweep_targets__sweep=sweep).values_list("pk", "building__centroid")
+        Room.objects.filter(sweep_targets__sweep=sweep)
+        .exclude(visit_state__last_visited_at__gte=now - dt_.timedelta(days=1))
+        .values_list("pk", "building__centroid")
     )
     picked = rng.choice(len(rooms), min(len(rooms), count + 10), replace=False)
     outcomes = visit_history.OUTCOMES
     weights = np.array(visit_history.OUTCOME_WEIGHTS["owner_occupied"], float)
-    now = timezone.now()
 
     def item(k: int, n: int) -> dict[str, Any]:
         pk, centroid = rooms[int(picked[k])]
