@@ -31,11 +31,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gis.exceptions import InvalidInputError, NotFoundError
-from gis.models import Community, District, StreetOffice
 from gis.querysets import territory_prefixes
 from grid import snapshots
 from grid.coverage import DAY_WINDOWS, check_code, scope_condition
-from grid.models import CoverageCount, CoverageSnapshotDay, Sweep, SweepCount, Zone
+from grid.models import CoverageCount, CoverageSnapshotDay, Sweep, SweepCount
 
 #: Territory levels by the length of their codes.
 LEVELS = {"district": 6, "street_office": 9, "community": 12, "zone": 15}
@@ -361,15 +360,11 @@ def classify(shares: list[float | None], scheme: str) -> tuple[list[int | None],
 
 
 def _node(code: str) -> tuple[str, list[dict[str, str]]]:
-    """The node's name and its path from the district down (codes and names)."""
-    path = []
-    for length, model in ((6, District), (9, StreetOffice), (12, Community)):
-        if len(code) >= length:
-            name = model.objects.filter(code=code[:length]).values_list("name", flat=True).first()
-            path.append({"code": code[:length], "name": str(name or "")})
-    if len(code) == 15:
-        name = Zone.objects.current().filter(code=code).values_list("name", flat=True).first()
-        path.append({"code": code, "name": str(name or "")})
+    """The node's name and its path from the district down (codes and names: the dashboard's
+    breadcrumb)."""
+    from .dashboard import breadcrumb  # the dashboard reads this module's levels
+
+    path = [{"code": step["code"], "name": step["name"]} for step in breadcrumb(code)]
     return (path[-1]["name"] if path else ""), path
 
 

@@ -37,6 +37,8 @@ from grid import coverage as grid_coverage
 from grid import services as grid_services
 from grid.models import CoverageCount, Sweep, Zone
 
+from .choropleth import LEVEL_OF
+
 #: The information coverage rate to reach (Xinyu: from 85% to over 95%).
 COVERAGE_TARGET = grid_coverage.TARGET_SHARE
 #: Every rented house gets the "人口" plate (Xiangfan's 一牌).
@@ -46,7 +48,8 @@ WINDOWS: tuple[int | None, ...] = (30, 7, 90, None)
 #: Sweeps in progress shown at most.
 SWEEPS_SHOWN = 20
 
-LEVELS = {6: "district", 9: "street_office", 12: "community", 15: "zone"}
+#: Territory levels by the length of their codes (the choropleth's).
+LEVELS = LEVEL_OF
 CHILD_LENGTH = {6: 9, 9: 12, 12: 15}
 
 
