@@ -402,6 +402,25 @@ def _window_coverage(
                 figures.seen[key] += n or 0
 
 
+def add_staffing_gaps(report: Any, code: str, collector: Collector[Any]) -> None:
+    """Staff missing by the seeds' ratios and zones without a responsible person of a staffing
+    report (``grid.services.staffing_gaps``), summed into the figures of the node ``code``: the
+    ratios are a community's, so a community's figure is not split by zone and a zone has none."""
+    for community in report.communities:
+        missing = sum(s.missing for s in community.shortages)
+        if len(code) < 12:
+            collector.add(community.code, staff_missing=missing)
+        elif len(code) == 12:
+            collector.total.staff_missing = (collector.total.staff_missing or 0) + missing
+        for zone in community.zones_without_responsible:
+            collector.add(zone["code"], zones_without_responsible=1)
+    if len(code) == 15:
+        collector.total.staff_missing = None
+    if len(code) >= 12:
+        for child in collector.children.values():
+            child.staff_missing = None
+
+
 def _staffing(user: Any, code: str, collector: Collector[Figures]) -> None:
     """The staffing report of the node's communities, summed into the figures: staff missing by
     the seeds' ratios (per community: none for a zone), zones (current) and those without a
@@ -413,16 +432,7 @@ def _staffing(user: Any, code: str, collector: Collector[Figures]) -> None:
     )
     for zone_code in zone_rows.values_list("code", flat=True):
         collector.add(zone_code, zones=1)
-    for community in report.communities:
-        missing = sum(s.missing for s in community.shortages)
-        if len(code) < 12:
-            collector.add(community.code, staff_missing=missing)
-        elif len(code) == 12:
-            collector.total.staff_missing = (collector.total.staff_missing or 0) + missing
-        for zone in community.zones_without_responsible:
-            collector.add(zone["code"], zones_without_responsible=1)
-    if len(code) == 15:
-        collector.total.staff_missing = None
+    add_staffing_gaps(report, code, collector)
     # A community's or zone's buildings by their area (zone, else community), others' by community.
     area: Any = (
         Func(F("community_id"), F("centroid"), function="grid_area_code", output_field=CharField())
@@ -434,9 +444,6 @@ def _staffing(user: Any, code: str, collector: Collector[Figures]) -> None:
         heads.annotate(area=area).order_by().values("area").annotate(n=Count("pk"))
     ).values_list("area", "n"):
         collector.add(str(building_area), buildings_without_head=n)
-    if len(code) == 12:  # the ratios are a community's: not split by zone
-        for child in collector.children.values():
-            child.staff_missing = None
 
 
 def _sweeps(user: Any, code: str, today: datetime.date) -> list[dict[str, Any]]:

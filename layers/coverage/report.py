@@ -282,19 +282,7 @@ def _snapshot_rows(
 
 def _report_staffing(user: Any, code: str, collector: dash.Collector[ReportRow]) -> None:
     report = grid_services.staffing_gaps(code[:12], user=user, list_buildings=False)
-    for community in report.communities:
-        missing = sum(s.missing for s in community.shortages)
-        if len(code) < 12:
-            collector.add(community.code, staff_missing=missing)
-        elif len(code) == 12:
-            collector.total.staff_missing = (collector.total.staff_missing or 0) + missing
-        for zone in community.zones_without_responsible:
-            collector.add(zone["code"], zones_without_responsible=1)
-    if len(code) >= 12:
-        for child in collector.children.values():
-            child.staff_missing = None
-    if len(code) == 15:
-        collector.total.staff_missing = None
+    dash.add_staffing_gaps(report, code, collector)
 
 
 def node_label(report: MonthlyReport) -> str:
