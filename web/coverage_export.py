@@ -47,8 +47,13 @@ def _refused(request: HttpRequest, exc: PlategridError, kind: str) -> HttpRespon
         _query_text(request),
         exc.code,
     )
-    context = {"zh": body["detail_zh"], "en": body["detail_en"], "code": body["code"]}
-    return render(request, "web/coverage/export_error.html", context, status=status)
+    context = {
+        "title": _("Export this view"),
+        "zh": body["detail_zh"],
+        "en": body["detail_en"],
+        "code": body["code"],
+    }
+    return render(request, "web/coverage/refused.html", context, status=status)
 
 
 def _query_text(request: HttpRequest) -> str:

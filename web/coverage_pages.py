@@ -26,32 +26,15 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gis.models import District
-from gis.querysets import territory_prefixes
 from grid.models import Sweep
 from layers.coverage.choropleth import LEVELS, SCHEMES
+from layers.coverage.dashboard import own_node
+from layers.coverage.gaps import KINDS
 
 from .views import _client_words, _map_urls
 
 #: How many sweeps the window menu offers (open ones first, newest first).
 SWEEP_CHOICES = 50
-#: The gap layers the page can draw (``layers.coverage.gaps``), in the menu's order.
-GAP_KINDS = (
-    "never_visited_buildings",
-    "unseen_buildings",
-    "no_plate_buildings",
-    "zones_without_responsible",
-    "overdue_rooms",
-)
-
-
-def home_code(user: Any) -> str:
-    """The node a user starts from: their territory's widest node (the first district for
-    everyone-scoped users)."""
-    prefixes = territory_prefixes(user)
-    if prefixes:
-        return min(prefixes, key=lambda p: (len(p), p))
-    return str(District.objects.order_by("code").values_list("code", flat=True).first() or "")
 
 
 def _sweeps(user: Any) -> list[dict[str, Any]]:
@@ -123,6 +106,14 @@ def _no_territory(language: str) -> str:
 @require_GET
 def coverage_page(request: HttpRequest) -> HttpResponse:
     user = request.user
+    home = own_node(user)
+    if home is None:
+        context = {
+            "title": _("Coverage"),
+            "zh": _no_territory("zh-hans"),
+            "en": _no_territory("en"),
+        }
+        return render(request, "web/coverage/refused.html", context, status=404)
     config = {
         "urls": {
             **_map_urls(),
@@ -136,10 +127,10 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
             "export_png": reverse("coverage-export-png"),
         },
         "basemap": settings.PLATEGRID_BASEMAP,
-        "home": home_code(user),
+        "home": home,
         "levels": LEVELS,
         "schemes": list(SCHEMES),
-        "gap_kinds": list(GAP_KINDS),
+        "gap_kinds": list(KINDS),
         "sweeps": _sweeps(user),
         "words": _words(),
     }
