@@ -48,13 +48,10 @@ def _sweeps(user: Any) -> list[dict[str, Any]]:
 
 def _words() -> dict[str, str]:
     return _client_words() | {
-        "title": _("Coverage"),
         "days_7": _("7 days"),
         "days_30": _("30 days"),
         "days_90": _("90 days"),
         "days_all": _("ever"),
-        "no_sweep": _("Window"),
-        "sweep": _("Sweep"),
         "rented": _("Rented rooms only"),
         "scheme_targets": _("Targets (85 % / 95 %)"),
         "scheme_natural": _("Natural breaks"),
@@ -63,19 +60,13 @@ def _words() -> dict[str, str]:
         "community": _("community"),
         "zone": _("zone"),
         "rooms": _("rooms"),
-        "seen": _("seen"),
-        "share": _("coverage"),
         "now": _("now"),
-        "replay": _("Replay week by week"),
         "play": _("Play"),
         "pause": _("Pause"),
         "as_of": _("as of %(day)s"),
         "last_days": _("seen in the %(days)s days up to %(until)s"),
         "ever": _("ever seen, up to %(until)s"),
         "of_sweep": _("visited in the sweep %(name)s"),
-        "heat": _("Gap heatmap"),
-        "heat_hint": _("Rooms not seen in the window: hexagons, buildings from zoom 14"),
-        "gaps": _("Gap layers"),
         "gap_never_visited_buildings": _("Buildings never visited"),
         "gap_unseen_buildings": _("Buildings with rooms not seen in the window"),
         "gap_no_plate_buildings": _("Buildings without the 人口 plate"),
@@ -83,17 +74,6 @@ def _words() -> dict[str, str]:
         "gap_overdue_rooms": _("Rooms past their follow-up date"),
         "gap_more": _("%(shown)s of %(count)s shown: zoom in or open the list"),
         "children": _("By area, lowest first"),
-        "drill": _("Open"),
-        "up": _("Up"),
-        "dashboard": _("Dashboard"),
-        "export_html": _("HTML map"),
-        "export_png": _("PNG image"),
-        "list": _("List"),
-        "no_rooms": _("no rooms"),
-        "loading": _("Loading…"),
-        "buildings": _("buildings"),
-        "gap_rooms": _("rooms not seen"),
-        "level": _("Show"),
     }
 
 
@@ -117,7 +97,6 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
     config = {
         "urls": {
             **_map_urls(),
-            "map": reverse("coverage-map"),
             "gaps": reverse("coverage-gaps"),
             "heat": reverse("layers:coverage-tile", kwargs={"z": 0, "x": 1, "y": 2}).replace(
                 "0/1/2", "{z}/{x}/{y}"
