@@ -249,6 +249,12 @@ def _child_names(code: str) -> dict[str, str]:
     return dict(rows)
 
 
+def window_since(days: int, until: datetime.date | None = None) -> datetime.date:
+    """The first day of a window of ``days`` days ending with ``until`` (today by default),
+    both included: the last 7 days of a Sunday start on the Monday before."""
+    return (until or timezone.localdate()) - datetime.timedelta(days=days - 1)
+
+
 def parse_days(value: Any) -> int | None:
     """``?days=`` 7, 30 or 90; empty or ``all``: all time."""
     if value in (None, "", "all"):
@@ -275,7 +281,7 @@ def territory_coverage(
         rows = rows.filter(rented=True)
     since = None
     if days is not None:
-        since = timezone.localdate() - datetime.timedelta(days=days - 1)
+        since = window_since(days)
         seen = Q(last_visited_on__gte=since)
     else:
         seen = Q(last_visited_on__isnull=False)

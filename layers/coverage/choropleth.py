@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.querysets import territory_prefixes
 from grid import snapshots
-from grid.coverage import DAY_WINDOWS, check_code, scope_condition
+from grid.coverage import DAY_WINDOWS, check_code, scope_condition, window_since
 from grid.models import CoverageCount, CoverageSnapshotDay, Sweep, SweepCount
 
 #: Territory levels by the length of their codes.
@@ -257,7 +257,7 @@ def _live_counts(
     if days is None:
         seen = Q(last_visited_on__isnull=False)
     else:
-        since = timezone.localdate() - datetime.timedelta(days=days - 1)
+        since = window_since(days)
         seen = Q(last_visited_on__gte=since)
     grouped = (
         rows.annotate(key=_group_key(level))
@@ -423,7 +423,7 @@ def choropleth(
     elif at is not None:
         counts = _snapshot_counts(scope, code, level, days, rented, at)
         if days is not None:
-            since = at - datetime.timedelta(days=days - 1)
+            since = window_since(days, at)
     else:
         counts, since = _live_counts(scope, code, level, days, rented)
     for area in areas:

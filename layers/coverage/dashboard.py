@@ -380,7 +380,7 @@ def _window_coverage(
         if days is None:
             seen = Q(last_visited_on__isnull=False)
         else:
-            seen = Q(last_visited_on__gte=today - datetime.timedelta(days=days - 1))
+            seen = Q(last_visited_on__gte=grid_coverage.window_since(days, today))
         sums[f"n_seen_{key}"] = Sum("rooms", filter=seen)
     child_length = CHILD_LENGTH.get(len(code), len(code))
     grouped = (

@@ -53,7 +53,7 @@ from openpyxl import Workbook
 
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import Building, DoorPlate, Room
-from grid.coverage import check_code, node_name, scope_condition
+from grid.coverage import check_code, node_name, scope_condition, window_since
 from grid.models import Assignment, AssignmentRole, CoverageCount, Zone
 
 KINDS = (
@@ -360,7 +360,7 @@ def gap_list(
     if box is not None:
         box.srid = 4326
     today = timezone.localdate()
-    since = today - datetime.timedelta(days=days - 1) if days else None
+    since = window_since(days, today) if days else None
     rows: QuerySet[Any]
     if kind == "zones_without_responsible":
         rows = _zone_rows(user, code, box)

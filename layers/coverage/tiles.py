@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gis.exceptions import InvalidInputError
 from gis.models import Building
-from grid.coverage import parse_days
+from grid.coverage import parse_days, window_since
 from layers.tiles import (
     EMPTY,
     Tile,
@@ -61,7 +61,7 @@ class Window:
         """The window's first day (today included in the window), ``None`` for all time."""
         if self.days is None:
             return None
-        return self.today - datetime.timedelta(days=self.days - 1)
+        return window_since(self.days, self.today)
 
     @property
     def key(self) -> str:
