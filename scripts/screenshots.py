@@ -318,21 +318,12 @@ def main() -> int:
             )
         return report([guard], args.out, names)
 
-    if args.only_sheets:
-        written = []
-        with chromium() as browser:
-            for viewport in (None, PHONE):
-                context, guard = new_context(
-                    browser, args.base_url, viewport=viewport, locale=args.locale
-                )
-                guards.append(guard)
-                page = context.new_page()
-                log_in(page, args.user, args.password, next_url="/sheets/")
-                written += sheet_pages(page, args.out, phone=viewport is not None)
-                context.close()
-        return report(guards, args.out, written)
-
-    only = {"coverage": (args.only_coverage, "/coverage/", coverage_pages)}
+    # One page's screenshots, on a desktop and on a phone, each in a guarded context.
+    only = {
+        "sheets": (args.only_sheets, "/sheets/", sheet_pages),
+        "coverage": (args.only_coverage, "/coverage/", coverage_pages),
+        "sweeps": (args.only_sweeps, "/sweeps/", sweep_pages),
+    }
     for wanted, first_url, take in only.values():
         if not wanted:
             continue
@@ -346,20 +337,6 @@ def main() -> int:
                 page = context.new_page()
                 log_in(page, args.user, args.password, next_url=first_url)
                 written += take(page, args.out, phone=viewport is not None)
-                context.close()
-        return report(guards, args.out, written)
-
-    if args.only_sweeps:
-        written = []
-        with chromium() as browser:
-            for viewport in (None, PHONE):
-                context, guard = new_context(
-                    browser, args.base_url, viewport=viewport, locale=args.locale
-                )
-                guards.append(guard)
-                page = context.new_page()
-                log_in(page, args.user, args.password, next_url="/sweeps/")
-                written += sweep_pages(page, args.out, phone=viewport is not None)
                 context.close()
         return report(guards, args.out, written)
 
