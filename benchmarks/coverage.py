@@ -367,10 +367,9 @@ def clear_history() -> None:
 def check_states(rng: np.random.Generator, sample: int = 300) -> int:
     """Rooms (of a random sample) whose state the bulk statement derived differently from
     ``grid.visits.update_room_state`` (run in a transaction rolled back)."""
-    from django.db import connection, transaction
+    from django.db import connection
 
-    from grid.models import RoomVisitState
-    from grid.visits import update_room_state
+    from data.city import visit_history
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -384,33 +383,12 @@ def check_states(rng: np.random.Generator, sample: int = 300) -> int:
             [sample // 2],
         )
         rooms += [row[0] for row in cursor.fetchall()]
-    fields = (
-        "last_visited_at",
-        "last_visited_on",
-        "last_outcome",
-        "last_seen_on",
-        "failed_attempts",
-        "revisit_after",
-        "revisit_part",
-        "flagged",
-    )
-    mismatches = 0
-    with transaction.atomic():
-        bulk = {s.room_id: s for s in RoomVisitState.objects.filter(room_id__in=rooms)}
-        for room_id in rooms:
-            state = update_room_state(room_id)
-            got = bulk[room_id]
-            if state is None or any(getattr(state, f) != getattr(got, f) for f in fields):
-                mismatches += 1
-                if mismatches <= 3:
-                    print(
-                        f"state of room {room_id} differs: bulk "
-                        f"{[getattr(got, f) for f in fields]}, grid.visits "
-                        f"{[getattr(state, f) for f in fields] if state else None}",
-                        file=sys.stderr,
-                    )
-        transaction.set_rollback(True)
-    return mismatches
+    differences = visit_history.state_differences(rooms)
+    for room_id, name, bulk, services in differences[:3]:
+        print(
+            f"state of room {room_id}: {name} bulk {bulk}, grid.visits {services}", file=sys.stderr
+        )
+    return len({room_id for room_id, *_ in differences})
 
 
 # ---------------------------------------------------------------------------------------------

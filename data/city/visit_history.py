@@ -486,3 +486,26 @@ def has_history() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM grid_visit WHERE sweep_id IS NULL)")
         return bool(cursor.fetchone()[0])
+
+
+def state_differences(room_ids: list[int]) -> list[tuple[int, str, Any, Any]]:
+    """Where the bulk-derived state of the rooms ``room_ids`` differs from what
+    ``grid.visits.update_room_state`` computes from their visits: (room, field, bulk, services);
+    empty when the two agree. The recomputation is rolled back."""
+    from grid.models import RoomVisitState
+    from grid.visits import update_room_state
+
+    fields = [f.name for f in RoomVisitState._meta.concrete_fields if f.name != "room"]
+    differences = []
+    with transaction.atomic():
+        bulk = {s.room_id: s for s in RoomVisitState.objects.filter(room_id__in=room_ids)}
+        for room_id in room_ids:
+            expected = update_room_state(room_id)
+            got = bulk.get(room_id)
+            for name in fields:
+                have = getattr(got, name, None)
+                want = getattr(expected, name, None)
+                if have != want:
+                    differences.append((room_id, name, have, want))
+        transaction.set_rollback(True)
+    return differences
