@@ -155,3 +155,14 @@ def shared_users(db: None, shared_data: SharedData) -> dict[str, object]:
     """The module's shared users, as new instances read from the database for this test."""
     manager = get_user_model()._default_manager
     return {role: manager.get(pk=user.pk) for role, user in shared_data.users.items()}  # type: ignore[attr-defined]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The registry's test keyring (web.settings.test names it), made once when missing."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from registry.crypto import ensure_keyring
+
+    ensure_keyring(Path(settings.PLATEGRID_KEYRING))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ INSTALLED_APPS = [
     "pghistory",
     "django_tasks",
     "django_tasks_db",
+    # Sign-in lockout: failed attempts counted in the database (web.lockout).
+    "axes",
     "gis.apps.GeoConfig",
     "registry",
     "grid",
@@ -53,10 +56,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signs out idle and too old sessions (web.security).
+    "web.security.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the acting user and the URL with every history event.
     "pghistory.middleware.HistoryMiddleware",
+    # Turns a locked-out sign-in into the lockout answer (last, as axes requires).
+    "axes.middleware.AxesMiddleware",
 ]
 # Only requests that can change the register carry a history context: on reads it would only
 # prefix every query with a set_config statement that no history event ever uses.
@@ -193,6 +200,45 @@ SPECTACULAR_SETTINGS = {
 
 
 LOGIN_URL = "login"
+
+# --- Security: sign-in lockout (web/lockout.py), sessions and error reports (web/security.py) ---
+# The lockout check runs before the password check.
+AUTHENTICATION_BACKENDS = [
+    "web.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# A user name is refused after this many failed sign-ins, a client address after
+# PLATEGRID_LOGIN_IP_FAILURE_LIMIT (higher: a whole office may sign in from one address), each
+# for the cool-off time after its last counted failure (failures older than that are forgotten).
+AXES_FAILURE_LIMIT = int(os.environ.get("PLATEGRID_LOGIN_FAILURE_LIMIT", "5"))
+PLATEGRID_LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("PLATEGRID_LOGIN_IP_FAILURE_LIMIT", "20"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PLATEGRID_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # this order: web.lockout.LockoutHandler
+AXES_HANDLER = "web.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "web.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "web.security.client_ip"
+# Attempts during a lockout neither count nor extend it: the message's "try again in N minutes"
+# holds, and someone hammering a user name cannot keep its owner out for good.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No table of every successful sign-in (axes' AccessLog) kept for ever: plategrid.security logs.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["password", "id_number", "phone", "reason"]
+# Reverse proxies in front of the server (0: none). Behind them the client address is read from
+# X-Forwarded-For (web.security.client_ip) and production trusts X-Forwarded-Proto.
+PLATEGRID_TRUSTED_PROXIES = int(os.environ.get("PLATEGRID_TRUSTED_PROXIES", "0"))
+
+# A session idle this long is signed out (web.security.IdleSessionMiddleware), and any session
+# after PLATEGRID_SESSION_MAX_HOURS; the cookie lasts as long as the idle time.
+PLATEGRID_SESSION_IDLE_SECONDS = int(os.environ.get("PLATEGRID_SESSION_IDLE_MINUTES", "30")) * 60
+PLATEGRID_SESSION_MAX_SECONDS = int(os.environ.get("PLATEGRID_SESSION_MAX_HOURS", "12")) * 3600
+SESSION_COOKIE_AGE = PLATEGRID_SESSION_IDLE_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Error reports (500 page, mail to ADMINS) hide parameters and variables holding personal data.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "web.security.PersonalDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "web.security.PersonalDataExceptionReporter"
+
 LOGIN_REDIRECT_URL = "map"
 LOGOUT_REDIRECT_URL = "index"
 
@@ -246,6 +292,11 @@ PLATEGRID_HTML_MAP_MAX_BUILDINGS = int(os.environ.get("PLATEGRID_HTML_MAP_MAX_BU
 # Coverage maps (layers.coverage): gap cells (hexagons of the gap heatmap) with fewer rooms than
 # this are never sent, so that no cell points at a household or two; coverage tiles are cached
 # for this many seconds at most (coverage changes with every visit, which bumps no map epoch).
+# The people register (registry): the AES-GCM keyring lives outside the database and the
+# repository (registry.crypto); a statement touching a personal table outside
+# registry.privacy.personal() raises where the guard is on (tests, demo).
+PLATEGRID_KEYRING = os.environ.get("PLATEGRID_KEYRING", str(VAR_DIR / "keys" / "registry.json"))
+PLATEGRID_PERSONAL_GUARD = False
 PLATEGRID_GAP_MIN_CELL = int(os.environ.get("PLATEGRID_GAP_MIN_CELL", "5"))
 PLATEGRID_COVERAGE_TILE_BUCKET_S = 300
 # The base URL printed in QR codes on door plates.

@@ -6,3 +6,4 @@ from .base import *  # noqa: F403
 
 DEBUG = True
 DEMO_MODE = True
+PLATEGRID_PERSONAL_GUARD = True

@@ -9,6 +9,7 @@ from .base import BASE_DIR, CACHES, DATABASES
 
 DEBUG = False
 DEMO_MODE = True
+PLATEGRID_PERSONAL_GUARD = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -19,6 +20,10 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PLATEGRID_TEST_DB", "tes
 # Jobs run where they are queued: a test sees the finished job. One test runs the real worker.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# The registry's keys for the tests (made by tests/conftest.py when missing).
+PLATEGRID_KEYRING = os.environ.get(
+    "PLATEGRID_KEYRING", str(BASE_DIR / "var" / "test-keys" / "registry.json")
+)
 # Nothing of the map is kept between tests: the database is rolled back after each test, a
 # file cache would not be (with a TIMEOUT of 0 it still kept the epoch and users' remembered
 # grants, which a later run's users, with the same ids, would be served). tests/layers turns the

@@ -1,0 +1,69 @@
+"""Key rotation: every ciphertext made under a key other than the current one is decrypted and
+encrypted again under the current key, in batches, by the administrator role (which bypasses
+row-level security: rotation covers every community). History rows keep their old ciphertexts
+until the retention job removes them, so an old key is dropped from the keyring only after its
+history has aged out (``rows_per_key`` counts both)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from django.db import connection
+
+from . import crypto
+from .models import LandlordContract, Resident, TenancyContract
+from .privacy import ADMINISTRATOR, personal
+
+BATCH = 2000
+_COLUMNS = (("id_number", "resident.id_number"), ("phone", "resident.phone"))
+
+
+def reencrypt(*, progress: Callable[[str], object] | None = None) -> dict[str, int]:
+    current = crypto.keyring().current
+    counts: Counter[str] = Counter()
+    for column, context in _COLUMNS:
+        while True:
+            with personal(system=True, role=ADMINISTRATOR):
+                rows = list(
+                    Resident.objects.exclude(**{column: ""})
+                    .exclude(**{f"{column}__startswith": current + "$"})
+                    .values_list("pk", column)[:BATCH]
+                )
+                for pk, token in rows:
+                    value = crypto.decrypt(token, context=context)
+                    Resident.objects.filter(pk=pk).update(
+                        **{column: crypto.encrypt(value, context=context)}
+                    )
+            counts[column] += len(rows)
+            if progress and rows:
+                progress(f"{column}: {counts[column]}")
+            if len(rows) < BATCH:
+                break
+    for model in (LandlordContract, TenancyContract):
+        with personal(system=True, role=ADMINISTRATOR):
+            for contract in model.objects.exclude(scan=""):
+                token = contract.scan.read()
+                contract.scan.close()
+                if token.startswith(current.encode() + b"$"):
+                    continue
+                context = f"{model._meta.model_name}.scan"
+                data = crypto.decrypt_bytes(token, context=context)
+                with contract.scan.storage.open(str(contract.scan.name), "wb") as handle:
+                    handle.write(crypto.encrypt_bytes(data, context=context))
+                counts["scans"] += 1
+    return dict(counts)
+
+
+def rows_per_key() -> dict[str, int]:
+    """Ciphertexts per key id, in the register and in its history."""
+    counts: Counter[str] = Counter()
+    with personal(system=True, role=ADMINISTRATOR), connection.cursor() as cursor:
+        for table in ("registry_resident", "registry_residentevent"):
+            for column, _context in _COLUMNS:
+                cursor.execute(
+                    f"SELECT split_part({column}, '$', 1), count(*) FROM {table}"  # noqa: S608
+                    f" WHERE {column} <> '' GROUP BY 1"
+                )
+                counts.update(dict(cursor.fetchall()))
+    return dict(counts)
