@@ -328,6 +328,46 @@ class TenancyContract(Contract):
         return f"{self.room_id} {self.signed_on}"
 
 
+@pghistory.track(*_history())
+class SupplyDistribution(models.Model):
+    """One line of the supplies distribution register (物资发放登记): what a household received."""
+
+    household = models.ForeignKey(
+        Household, models.CASCADE, related_name="supplies", verbose_name=_("household")
+    )
+    community_code = _community_code()
+    item = models.CharField(_("item"), max_length=100)
+    quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=10, blank=True)
+    given_on = models.DateField(_("given on"))
+    received_by = models.ForeignKey(
+        "Resident",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = querysets.PersonalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("supplies distribution")
+        verbose_name_plural = _("supplies distributions")
+        ordering = ["-given_on", "id"]
+        constraints = [
+            _code_shape("supply_distribution"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="supply_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.item} {self.quantity}"
+
+
 # ---------------------------------------------------------------------------------------------
 # The monthly star rating of rental houses (出租房屋星级评定, twelve stars).
 

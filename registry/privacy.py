@@ -46,6 +46,7 @@ PERSONAL_TABLES = (
     "registry_resident",
     "registry_occupancy",
     "registry_followup",
+    "registry_supplydistribution",
     "registry_landlordcontract",
     "registry_tenancycontract",
     "registry_starrating",

@@ -42,6 +42,11 @@ urlpatterns = [
     path("", include("grid.api.sweep_urls")),
     path("", include("grid.api.visit_urls")),
     path("", include("layers.api_urls")),
+    # The people register (registry) and the department exchange (data).
+    path("registry/", include("registry.api.people")),
+    path("registry/", include("registry.api.ratings")),
+    path("registry/", include("registry.api.registers")),
+    path("exchange/", include("data.exchange_api")),
     *router.urls,
     path("search/", map_views.SearchView.as_view(), name="search"),
     path("territory/", map_views.TerritoryView.as_view(), name="territory"),

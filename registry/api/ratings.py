@@ -1,0 +1,5 @@
+"""Registry API routes (filled by their owner; included by web/api/urls.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
