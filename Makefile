@@ -45,6 +45,7 @@ demo: venv assets db
 lint: venv
 	.venv/bin/ruff format --check .
 	.venv/bin/ruff check .
+	scripts/pip-audit.sh
 
 typecheck: venv
 	.venv/bin/mypy gis grid data web registry layers benchmarks
