@@ -74,7 +74,7 @@ class SheetListView(APIView):
 
     renderer_classes = [FastJSONRenderer]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="sheets_list", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         return Response([job_body(job) for job in own_packs(request.user)])
 
@@ -102,7 +102,10 @@ class SheetDetailView(APIView):
 class SheetFileView(APIView):
     """A made pack's PDF (``pdf``) or GeoPackage (``gpkg``), as a download."""
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="sheets_file_retrieve",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def get(self, request: Request, pk: Any, fmt: str) -> FileResponse:
         job = _job(request, pk)
         field = {"pdf": job.pdf, "gpkg": job.gpkg}.get(fmt)

@@ -179,7 +179,7 @@ class SweepListView(APIView):
 
     renderer_classes = [FastJSONRenderer]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="sweeps_list", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         queryset = Sweep.objects.visible_to(request.user).order_by("-starts_on", "name", "pk")
         if request.query_params.get("open") in ("1", "true"):
@@ -276,7 +276,7 @@ class SweepTeamListView(APIView):
 
     renderer_classes = [FastJSONRenderer]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="sweeps_teams_list", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
         sweep = sweeps.sweep_for(request.user, pk)
         return Response([team_body(t) for t in _teams(sweep, request.user)])
