@@ -297,6 +297,9 @@ PLATEGRID_HTML_MAP_MAX_BUILDINGS = int(os.environ.get("PLATEGRID_HTML_MAP_MAX_BU
 # registry.privacy.personal() raises where the guard is on (tests, demo).
 PLATEGRID_KEYRING = os.environ.get("PLATEGRID_KEYRING", str(VAR_DIR / "keys" / "registry.json"))
 PLATEGRID_PERSONAL_GUARD = False
+# Days personal data is kept (registry.retention): residents after their last move-out, history
+# of personal records, uploaded exchange files and generated exports.
+PLATEGRID_RETENTION = {"resident_days": 3 * 365, "history_days": 3 * 365, "files_days": 90}
 PLATEGRID_GAP_MIN_CELL = int(os.environ.get("PLATEGRID_GAP_MIN_CELL", "5"))
 PLATEGRID_COVERAGE_TILE_BUCKET_S = 300
 # The base URL printed in QR codes on door plates.
