@@ -37,6 +37,7 @@ db: system
 
 demo: venv assets db
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) migrate --noinput -v 0
+	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) registry_keys init
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_city --if-empty
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) create_demo_accounts
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_history

@@ -7,6 +7,7 @@ class RegistryConfig(AppConfig):
     verbose_name = _("people register")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the deploy checks)
         from .privacy import connect_guard
 
         connect_guard()

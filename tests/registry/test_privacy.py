@@ -262,3 +262,16 @@ def test_access_log_cannot_be_changed_or_deleted(users) -> None:
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
     assert AccessLog.objects.get().reason == "月度上报"
+
+
+def test_deploy_check_refuses_a_missing_or_readable_keyring(tmp_path, settings) -> None:
+    from registry.checks import keyring_is_private
+
+    settings.PLATEGRID_KEYRING = str(tmp_path / "missing.json")
+    assert [e.id for e in keyring_is_private()] == ["registry.E001"]
+    path = tmp_path / "keys.json"
+    crypto.ensure_keyring(path)
+    settings.PLATEGRID_KEYRING = str(path)
+    assert keyring_is_private() == []
+    path.chmod(0o644)
+    assert [e.id for e in keyring_is_private()] == ["registry.E002"]
