@@ -222,7 +222,8 @@ AXES_CLIENT_IP_CALLABLE = "web.security.client_ip"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # No table of every successful sign-in (axes' AccessLog) kept for ever: plategrid.security logs.
 AXES_DISABLE_ACCESS_LOG = True
-AXES_SENSITIVE_PARAMETERS = ["password", "id_number", "phone", "reason"]
+# Masked in the request data axes keeps with each failed attempt.
+AXES_SENSITIVE_PARAMETERS = ["password", "csrfmiddlewaretoken", "id_number", "phone", "reason"]
 # Reverse proxies in front of the server (0: none). Behind them the client address is read from
 # X-Forwarded-For (web.security.client_ip) and production trusts X-Forwarded-Proto.
 PLATEGRID_TRUSTED_PROXIES = int(os.environ.get("PLATEGRID_TRUSTED_PROXIES", "0"))
