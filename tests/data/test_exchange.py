@@ -1,0 +1,467 @@
+"""The department exchange: a monthly file matched to the register row by row, decided by a
+person through the register's services; bad files, duplicates, scope and encryption at rest."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
+from rest_framework.test import APIClient
+
+from data import exchange
+from data.models import ExchangeFile, ExchangeRow
+from gis import services as gis_services
+from gis.exceptions import ConflictError, InvalidInputError, NotFoundError, ScopeError
+from gis.models import Role
+from registry.models import Occupancy, Resident
+from registry.privacy import personal
+
+from ..conftest import Territory
+from ..factories import RoomFactory, UserFactory
+from ..registry.factories import resident
+
+pytestmark = pytest.mark.django_db
+
+SAMPLES = Path(__file__).parent / "exchange_samples"
+MONTHLY = SAMPLES / "monthly.csv"
+ZHANG_WEI = "420606198005010239"
+LI_NA = "420606198503120246"
+WANG_QIANG = "420606198307200273"
+SUN_LI = "420606197509090282"
+WU_GANG = "420606198804040354"
+UPLOADER = "420606001"  # the street supervisor's office
+
+# spreadsheet row → (outcome, reason code, proposed action, community: home/away/uploader)
+EXPECTED: dict[int, tuple[str, str, str, str]] = {
+    2: ("updated", "", "move_out", "home"),  # 户籍迁出 of 张伟, by identity number
+    3: ("updated", "", "join_household", "home"),  # 王强 marries 李娜: she joins his household
+    4: ("matched", "", "", "home"),  # 孙丽 moves in where she already lives: nothing to change
+    5: ("probable", "", "", "home"),  # 陈静: same name, birth date and room, no number
+    6: ("probable", "", "", "home"),  # 赵敏 ~ 赵明 (fuzzy name), same birth date and room
+    7: ("conflict", "several_candidates", "", "home"),  # two 周杰 of the same birth date
+    8: ("new", "", "register", "home"),  # a newborn: into the father's household
+    9: ("unmatched", "household_not_found", "", "home"),  # a newborn of a room of 3 households
+    10: ("unmatched", "no_resident", "", "home"),  # 户籍迁出 of nobody on file
+    12: ("invalid", "id_check_digit", "", "uploader"),  # garbage: a mistyped number
+    13: ("invalid", "bad_date", "", "uploader"),  # garbage: 1990-13-45
+    14: ("invalid", "name_missing", "", "uploader"),  # garbage: no name
+    15: ("invalid", "unknown_event", "", "uploader"),  # garbage: 离婚登记 is not exchanged
+    16: ("updated", "", "move_out", "away"),  # 户籍迁出 of 吴刚 of the other community
+    17: ("new", "", "register", "home"),  # 户籍迁入 of a newcomer to a room of the register
+}
+
+
+class World:
+    def __init__(self, territory: Territory, users: dict[str, Any]) -> None:
+        self.territory = territory
+        self.users = users
+        self.worker = users[Role.COMMUNITY_WORKER]
+        self.supervisor = users[Role.STREET_SUPERVISOR]
+        self.reader = users[Role.READ_ONLY]
+        home, away = territory.home_building, territory.away_building
+        self.r501 = RoomFactory(building=home, floor=5, number="501")
+        self.r502 = RoomFactory(building=home, floor=5, number="502")
+        self.r301 = RoomFactory(building=away, floor=3, number="301")
+        for building, road, number, rooms in (
+            (home, "人民路", "12", (self.r501, self.r502)),
+            (away, "长虹路", "8", (self.r301,)),
+        ):
+            plate = {"building": building, "road": road, "number": number, "building_number": "3"}
+            gis_services.save_door_plate(actor=None, data=plate)
+            for room in rooms:
+                gis_services.save_door_plate(actor=None, data=plate | {"room": room})
+        person = resident
+        self.zhang = person(self.r501, name="张伟", id_number=ZHANG_WEI)
+        self.li = person(self.r501, name="李娜", id_number=LI_NA)
+        self.wang = person(self.r502, name="王强", id_number=WANG_QIANG)
+        self.sun = person(self.r502, name="孙丽", id_number=SUN_LI)
+        self.chen = person(
+            self.r501, name="陈静", id_number="", birth_date=date(1990, 2, 2), sex="f"
+        )
+        self.zhao = person(
+            self.r501, name="赵明", id_number="", birth_date=date(1991, 6, 15), sex="f"
+        )
+        self.zhou_home = person(
+            self.r502, name="周杰", id_number="", birth_date=date(1992, 8, 8), sex="m"
+        )
+        self.zhou_away = person(
+            self.r301, name="周杰", id_number="", birth_date=date(1992, 8, 8), sex="m"
+        )
+        self.wu = person(self.r301, name="吴刚", id_number=WU_GANG)
+        with personal(system=True):
+            self.wang_household = Occupancy.objects.get(resident=self.wang).household
+
+
+@pytest.fixture
+def world(territory: Territory, users: dict[str, Any], media_root: Path) -> World:
+    return World(territory, users)
+
+
+def submit(
+    actor: Any, data: bytes, name: str, capture: Any
+) -> ExchangeFile:  # the test settings run the job where it is queued
+    with capture(execute=True):
+        job = exchange.submit_exchange(actor=actor, data=data, name=name)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def monthly(world: World, django_capture_on_commit_callbacks: Any) -> ExchangeFile:
+    return submit(
+        world.supervisor, MONTHLY.read_bytes(), "2026-11.csv", django_capture_on_commit_callbacks
+    )
+
+
+def rows_of(job: ExchangeFile, user: Any = None) -> dict[int, ExchangeRow]:
+    with personal(user, system=user is None):
+        query = ExchangeRow.objects.filter(file=job).select_related("resident")
+        if user is not None:
+            query = query.visible_to(user)
+        return {row.row: row for row in query}
+
+
+# -- the report, row by row
+
+
+def test_report_row_by_row(world: World, monthly: ExchangeFile) -> None:
+    assert monthly.status == "succeeded", monthly.error_en
+    assert monthly.rows_read == len(EXPECTED)  # the blank row 11 is skipped, no row is dropped
+    rows = rows_of(monthly)
+    codes = {
+        "home": world.territory.home.code,
+        "away": world.territory.away.code,
+        "uploader": UPLOADER,
+    }
+    got = {
+        number: (row.outcome, row.reason_code, row.proposed.get("action", ""), row.community_code)
+        for number, row in rows.items()
+    }
+    assert got == {
+        number: (outcome, reason, action, codes[place])
+        for number, (outcome, reason, action, place) in EXPECTED.items()
+    }
+    # Exact matches by identity number: score 1.0, the resident, masked numbers only.
+    assert (rows[2].resident, rows[2].score) == (world.zhang, 1.0)
+    assert rows[2].id_number_masked == "4206**********0239"
+    assert ZHANG_WEI not in rows[2].id_number and rows[2].id_number_hash
+    assert rows[2].proposed == {"action": "move_out", "on": "2026-11-02"}
+    assert rows[3].proposed["spouse"] == world.li.pk
+    assert rows[3].proposed["household"] == world.wang_household.pk
+    assert rows[3].other_id_number_masked == "4206**********0246"
+    assert rows[4].resident == world.sun and rows[4].proposed == {}
+    # Fuzzy matches: the weights of the module's docstring.
+    assert (rows[5].resident, rows[5].score) == (world.chen, 1.0)
+    assert (rows[6].resident, rows[6].score) == (world.zhao, 0.75)
+    assert rows[6].proposed == {"changes": {"name": "赵敏"}}
+    # A conflict lists both 周杰 (0.3 + 0.5: the address names no room of the register).
+    assert rows[7].resident is None
+    assert [(c["id"], c["score"]) for c in rows[7].candidates] == [
+        (world.zhou_home.pk, 0.8),
+        (world.zhou_away.pk, 0.8),
+    ]
+    # New: a newborn into the father's household; a newcomer into a room with a new household.
+    assert rows[8].proposed["household"] == world.wang_household.pk
+    assert rows[8].proposed["relation"] == "child"
+    assert rows[17].proposed == {
+        "action": "register",
+        "room": world.r502.pk,
+        "household": None,
+        "relation": "head",
+        "on": "2026-11-12",
+    }
+    # Garbage rows keep their reason in both languages and the masked number only.
+    assert rows[12].id_number == "" and "4206**********0230" in rows[12].reason_en
+    assert "0230" in rows[12].reason_zh and "420606198005010230" not in rows[12].reason_en
+    assert rows[16].resident == world.wu
+
+
+def test_counts_by_outcome_are_the_viewers(world: World, monthly: ExchangeFile) -> None:
+    with personal(world.supervisor):
+        supervisor = exchange.counts(monthly, world.supervisor)
+    with personal(world.worker):
+        worker = exchange.counts(monthly, world.worker)
+    assert supervisor == {
+        "matched": 1,
+        "probable": 2,
+        "updated": 3,
+        "new": 2,
+        "conflict": 1,
+        "unmatched": 2,
+        "invalid": 4,
+        "total": 15,
+        "undecided": 15,
+    }
+    # The worker of `home` sees neither `away`'s row nor the rows with no place.
+    assert worker == supervisor | {"updated": 2, "invalid": 0, "total": 10, "undecided": 10}
+
+
+def test_a_worker_of_home_never_sees_aways_rows(world: World, monthly: ExchangeFile) -> None:
+    away = UserFactory(username="away", grants=[(Role.COMMUNITY_WORKER, world.territory.away.code)])
+    assert set(rows_of(monthly, world.worker)) == {2, 3, 4, 5, 6, 7, 8, 9, 10, 17}
+    assert set(rows_of(monthly, away)) == {16}
+    # Row-level security applies without the explicit filter too.
+    with personal(world.worker):
+        assert set(ExchangeRow.objects.values_list("row", flat=True)) == set(
+            rows_of(monthly, world.worker)
+        )
+    with personal(away):
+        assert list(ExchangeRow.objects.values_list("row", flat=True)) == [16]
+    row16 = rows_of(monthly)[16]
+    with pytest.raises(NotFoundError):
+        exchange.decide(world.worker, row16.pk, action="accept")
+    # The candidate of `away` in row 7 is shown to the worker by its score alone.
+    with personal(world.worker):
+        body = exchange.row_body(rows_of(monthly)[7], world.worker)
+    assert body["candidates"][1] == {"outside": True, "score": 0.8}
+    assert body["candidates"][0]["id_number_masked"] == ""
+
+
+# -- decisions, through the register's services
+
+
+def test_decisions_apply_through_the_services(world: World, monthly: ExchangeFile) -> None:
+    rows = rows_of(monthly)
+    worker = world.worker
+    exchange.decide(worker, rows[2].pk, action="accept")
+    with personal(worker):
+        assert Occupancy.objects.get(resident=world.zhang).moved_out == date(2026, 11, 2)
+    exchange.decide(worker, rows[3].pk, action="accept")
+    household = world.wang_household
+    with personal(worker):
+        joined = Occupancy.objects.current().get(resident=world.li)
+        assert (joined.household, joined.relation) == (household, "spouse")
+    exchange.decide(worker, rows[6].pk, action="accept")
+    with personal(worker):
+        assert Resident.objects.get(pk=world.zhao.pk).name == "赵敏"
+    newborn = exchange.decide(worker, rows[8].pk, action="register")
+    with personal(worker):
+        baby = Resident.objects.get(pk=newborn.resident_id)
+        assert (baby.name, baby.birth_date, baby.id_number_masked) == (
+            "王小宝",
+            date(2026, 10, 1),
+            "4206**********0316",
+        )
+        assert Occupancy.objects.get(resident=baby).household == household
+        assert Occupancy.objects.get(resident=baby).relation == "child"
+    picked = exchange.decide(worker, rows[7].pk, action="pick", candidate=world.zhou_home.pk)
+    assert (picked.decision, picked.resident_id) == ("picked", world.zhou_home.pk)
+    exchange.decide(worker, rows[10].pk, action="reject", note="not our resident")
+    with personal(worker):
+        decided = ExchangeRow.objects.get(pk=rows[10].pk)
+    assert (decided.decision, decided.decided_by, decided.decision_note) == (
+        "rejected",
+        worker,
+        "not our resident",
+    )
+    assert decided.decided_at is not None
+    # Decided once: the second decision is refused and changes nothing.
+    with pytest.raises(ConflictError) as caught:
+        exchange.decide(worker, rows[2].pk, action="reject", note="changed my mind")
+    assert caught.value.code == "already_decided"
+
+
+def test_decisions_refused(world: World, monthly: ExchangeFile) -> None:
+    rows = rows_of(monthly)
+    with pytest.raises(InvalidInputError) as caught:
+        exchange.decide(world.worker, rows[10].pk, action="reject", note="")
+    assert caught.value.code == "note_required"
+    with pytest.raises(NotFoundError):  # a garbage row has no place: the office's supervisors'
+        exchange.decide(world.worker, rows[12].pk, action="reject", note="garbage")
+    with pytest.raises(InvalidInputError) as caught:  # garbage is only rejected
+        exchange.decide(world.supervisor, rows[12].pk, action="accept")
+    assert caught.value.code == "decision_not_allowed"
+    with pytest.raises(InvalidInputError) as caught:
+        exchange.decide(world.worker, rows[7].pk, action="pick", candidate=world.wang.pk)
+    assert caught.value.code == "not_a_candidate"
+    with pytest.raises(NotFoundError):  # the other 周杰 is out of the worker's territory
+        exchange.decide(world.worker, rows[7].pk, action="pick", candidate=world.zhou_away.pk)
+    with pytest.raises(ScopeError):
+        exchange.decide(world.reader, rows[2].pk, action="accept")
+    with personal(system=True):
+        assert not ExchangeRow.objects.exclude(decision="").exists()
+
+
+# -- files: refused, duplicates, encryption at rest, retention
+
+
+def test_same_file_twice_is_a_duplicate(
+    world: World, monthly: ExchangeFile, django_capture_on_commit_callbacks: Any
+) -> None:
+    with pytest.raises(ConflictError) as caught:
+        submit(world.worker, MONTHLY.read_bytes(), "again.csv", django_capture_on_commit_callbacks)
+    assert caught.value.code == "duplicate_file"
+    assert "2026-11.csv" in caught.value.render("en")
+    assert ExchangeFile.objects.count() == 1
+
+
+def _xlsx(rows: list[list[Any]]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+HEADER = "事件类型,姓名,出生日期,身份证号,住址,事件日期\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("events.txt", b"x", "unsupported_format"),
+        ("events.csv", b"", "empty_file"),
+        ("events.csv", "姓名,电话\n张三,1\n".encode(), "unknown_headers"),
+        (
+            "events.csv",
+            (HEADER + "户籍迁入,张三,1990-01-01,,,2026-11-01\n").encode("utf-16-le"),
+            "unknown_encoding",
+        ),
+        ("events.csv", HEADER.encode(), "no_rows"),
+        ("events.xlsx", b"PK not a workbook", "unreadable_file"),
+    ],
+)
+def test_bad_files_are_refused_by_name(
+    world: World, name: str, data: bytes, code: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        submit(world.worker, data, name, django_capture_on_commit_callbacks)
+    assert caught.value.code == code
+    assert name in caught.value.render("en") and name in caught.value.render("zh-hans")
+    assert not ExchangeFile.objects.exists()
+
+
+def test_size_and_row_limits(
+    world: World, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    monkeypatch.setattr(exchange, "MAX_ROWS", 3)
+    body = HEADER + "户籍迁入,张三,1990-01-01,,,2026-11-01\n" * 4
+    with pytest.raises(InvalidInputError) as caught:
+        submit(world.worker, body.encode(), "big.csv", django_capture_on_commit_callbacks)
+    assert caught.value.code == "too_many_rows"
+    monkeypatch.setattr(exchange, "MAX_BYTES", 10)
+    with pytest.raises(InvalidInputError) as caught:
+        submit(world.worker, body.encode(), "big.csv", django_capture_on_commit_callbacks)
+    assert caught.value.code == "file_too_large"
+
+
+def test_gbk_and_xlsx_read_like_utf8(world: World, django_capture_on_commit_callbacks: Any) -> None:
+    text = MONTHLY.read_text(encoding="utf-8")
+    gbk = submit(
+        world.supervisor, text.encode("gbk"), "gbk.csv", django_capture_on_commit_callbacks
+    )
+    lines = [line.split(",") for line in text.splitlines()]
+    book = submit(world.supervisor, _xlsx(lines), "book.xlsx", django_capture_on_commit_callbacks)
+    for job in (gbk, book):
+        assert job.status == "succeeded", job.error_en
+        got = {n: (r.outcome, r.reason_code) for n, r in rows_of(job).items()}
+        assert got == {n: (e[0], e[1]) for n, e in EXPECTED.items()}
+
+
+def test_file_is_encrypted_at_rest_and_purged(world: World, monthly: ExchangeFile) -> None:
+    stored = Path(monthly.file.path).read_bytes()
+    assert ZHANG_WEI.encode() not in stored and "张伟".encode() not in stored
+    assert exchange.read_file(monthly) == MONTHLY.read_bytes()
+    path = Path(monthly.file.path)
+    later = date.today().replace(year=date.today().year + 1)
+    assert exchange.purge_files(later, {"files_days": 90, "resident_days": 3 * 365}) == {
+        "exchange_files": 1,
+        "exchange_rows": 0,
+    }
+    assert not path.exists()
+    monthly.refresh_from_db()
+    assert monthly.purged_at is not None and not monthly.file
+
+
+def test_read_only_may_not_submit(world: World, django_capture_on_commit_callbacks: Any) -> None:
+    with pytest.raises(ScopeError):
+        submit(world.reader, MONTHLY.read_bytes(), "m.csv", django_capture_on_commit_callbacks)
+
+
+# -- the API
+
+
+def _client(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_api_upload_report_rows_and_decide(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    supervisor = _client(world.supervisor)
+    upload = SimpleUploadedFile("2026-11.csv", MONTHLY.read_bytes(), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = supervisor.post(
+            reverse("exchange-file-list"), {"file": upload}, format="multipart"
+        )
+    assert response.status_code == 202, response.content
+    url = response.json()["url"]
+    report = supervisor.get(url).json()
+    assert report["status"] == "succeeded" and report["percent"] == 100
+    assert report["counts"]["total"] == 15 and report["counts"]["invalid"] == 4
+
+    worker = _client(world.worker)
+    listed = worker.get(reverse("exchange-file-list")).json()["results"]
+    assert [f["id"] for f in listed] == [report["id"]]
+    assert worker.get(url).json()["counts"]["total"] == 10
+    rows = worker.get(report["rows_url"], {"outcome": "updated"}).json()["results"]
+    assert [r["row"] for r in rows] == [2, 3]
+    assert rows[0]["id_number_masked"] == "4206**********0239"
+    assert ZHANG_WEI not in str(worker.get(report["rows_url"]).content)
+    decide = reverse("exchange-decide", kwargs={"pk": rows[0]["id"]})
+    first = worker.post(decide, {"action": "accept"}, format="json")
+    assert first.status_code == 200, first.content
+    assert first.json()["decision"] == "accepted" and first.json()["decided_by"] == "worker"
+    again = worker.post(decide, {"action": "accept"}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "already_decided"
+
+    # Out of the worker's territory: `away`'s row answers 404, to read and to decide.
+    away_row = rows_of(ExchangeFile.objects.get(), None)[16]
+    assert (
+        worker.post(
+            reverse("exchange-decide", kwargs={"pk": away_row.pk}),
+            {"action": "accept"},
+            format="json",
+        ).status_code
+        == 404
+    )
+    reader = _client(world.reader)
+    assert reader.post(decide, {"action": "accept"}, format="json").status_code == 403
+    assert worker.get(report["rows_url"], {"outcome": "bogus"}).status_code == 400
+    away = UserFactory(username="away", grants=[(Role.COMMUNITY_WORKER, world.territory.away.code)])
+    away_rows = _client(away).get(report["rows_url"]).json()["results"]
+    assert [r["row"] for r in away_rows] == [16]
+    stranger = UserFactory(username="x", grants=[(Role.COMMUNITY_WORKER, "420602001001")])
+    assert _client(stranger).get(url).status_code == 404
+    assert _client(stranger).get(reverse("exchange-file-list")).json()["results"] == []
+    assert APIClient().get(url).status_code == 403
+
+
+def test_api_refuses_a_bad_upload_in_both_languages(world: World) -> None:
+    upload = SimpleUploadedFile("events.txt", b"hello", content_type="text/plain")
+    response = _client(world.worker).post(
+        reverse("exchange-file-list"), {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "unsupported_format" and "events.txt" in body["detail_en"]
+    assert body["detail_zh"]
+
+
+def test_the_page(world: World, monthly: ExchangeFile, client: Any) -> None:
+    client.force_login(world.worker)
+    page = client.get(reverse("exchange"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "exchange.js" in text and "http://" not in text.replace("http://testserver", "")
+    client.logout()
+    assert client.get(reverse("exchange")).status_code == 302
