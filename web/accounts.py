@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Q
 
 from gis.models import Community, Role, ScopeGrant
 from web.checks import DEMO_USERNAME_PREFIX
@@ -22,6 +23,14 @@ class DemoAccount:
     role: str
     territory_code: str
     is_staff: bool
+    #: Extra permissions ("app_label.codename") beyond the role's.
+    permissions: tuple[str, ...] = ()
+
+
+#: The district administrator may reveal identity numbers and phones (with a reason, logged) and
+#: sees the people register in the admin; the auditor reads the access log (/audit/).
+REVEAL = "registry.reveal_resident"
+AUDIT = "registry.audit"
 
 
 def demo_accounts() -> list[DemoAccount]:
@@ -32,11 +41,18 @@ def demo_accounts() -> list[DemoAccount]:
     office = community.street_office
     return [
         DemoAccount(
-            f"{DEMO_USERNAME_PREFIX}district", Role.DISTRICT_ADMIN, office.district_id, True
+            f"{DEMO_USERNAME_PREFIX}district",
+            Role.DISTRICT_ADMIN,
+            office.district_id,
+            True,
+            (REVEAL,),
         ),
         DemoAccount(f"{DEMO_USERNAME_PREFIX}street", Role.STREET_SUPERVISOR, office.code, False),
         DemoAccount(f"{DEMO_USERNAME_PREFIX}worker", Role.COMMUNITY_WORKER, community.code, False),
         DemoAccount(f"{DEMO_USERNAME_PREFIX}readonly", Role.READ_ONLY, office.district_id, False),
+        DemoAccount(
+            f"{DEMO_USERNAME_PREFIX}auditor", Role.READ_ONLY, office.district_id, False, (AUDIT,)
+        ),
     ]
 
 
@@ -53,12 +69,24 @@ def create_demo_accounts() -> list[DemoAccount]:
         user.is_staff = account.is_staff
         user.set_password(DEMO_PASSWORD)
         user.save()
+        granted = [
+            p
+            for p in Permission.objects.filter(content_type__app_label="registry")
+            if f"registry.{p.codename}" in account.permissions
+        ]
         if account.is_staff:  # the register in the admin, scoped like the API
-            user.user_permissions.set(
+            granted += (
                 Permission.objects.filter(content_type__app_label="geo")
                 .exclude(content_type__model__endswith="event")
                 .exclude(content_type__model="scopegrant")
             )
+            # The people register: personal records to view (read-only there), its data to edit.
+            granted += Permission.objects.filter(
+                Q(codename__startswith="view_")
+                | Q(content_type__model__in=["followupschedule", "starcriterion"]),
+                content_type__app_label="registry",
+            ).exclude(content_type__model__endswith="event")
+        user.user_permissions.set(granted)
         ScopeGrant.objects.filter(user=user).delete()
         ScopeGrant.objects.create(
             user=user, role=account.role, territory_code=account.territory_code

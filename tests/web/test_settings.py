@@ -56,11 +56,17 @@ def test_production_starts_with_a_proper_configuration():
 def test_demo_accounts_one_per_role_scoped(territory, settings):
     settings.DEMO_MODE = True
     accounts = create_demo_accounts()
-    assert sorted(a.role for a in accounts) == sorted(Role.values)
+    assert sorted({a.role for a in accounts}) == sorted(Role.values)
+    auditor, district = (
+        ScopeGrant.objects.get(user__username=f"demo-{name}").user
+        for name in ("auditor", "district")
+    )
+    assert auditor.has_perm("registry.audit") and not auditor.has_perm("registry.reveal_resident")
+    assert district.has_perm("registry.reveal_resident") and not district.has_perm("registry.audit")
     worker = ScopeGrant.objects.get(user__username="demo-worker")
     assert (worker.role, worker.territory_code) == (Role.COMMUNITY_WORKER, territory.home.code)
     create_demo_accounts()  # idempotent
-    assert ScopeGrant.objects.filter(user__username__startswith="demo-").count() == 4
+    assert ScopeGrant.objects.filter(user__username__startswith="demo-").count() == 5
 
 
 def test_demo_accounts_refused_outside_demo_mode(territory, settings):

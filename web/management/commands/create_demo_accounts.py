@@ -16,4 +16,7 @@ class Command(BaseCommand):
         accounts = create_demo_accounts()
         self.stdout.write(f"demo accounts (password: {DEMO_PASSWORD}):")
         for a in accounts:
-            self.stdout.write(f"  {a.username:<16} {a.role:<18} {a.territory_code}")
+            extra = " ".join(a.permissions)
+            self.stdout.write(
+                f"  {a.username:<16} {a.role:<18} {a.territory_code} {extra}".rstrip()
+            )
