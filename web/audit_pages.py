@@ -22,6 +22,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
@@ -84,6 +85,7 @@ def _page(
     return render(request, "web/audit/log.html", context, status=status)
 
 
+@never_cache
 @login_required
 @require_GET
 def audit_page(request: HttpRequest) -> HttpResponse:

@@ -252,11 +252,21 @@ RESIDENT_FILTERS = [
 ]
 
 
-class PersonalAPIView(APIView):
+class NoStore:
+    """Answers about people are kept by no cache (the browser's included)."""
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        for header, value in NO_STORE.items():
+            response.headers.setdefault(header, value)
+        return response
+
+
+class PersonalAPIView(NoStore, APIView):
     parser_classes = [JSONParser]
 
 
-class PersonalListView(GenericAPIView):
+class PersonalListView(NoStore, GenericAPIView):
     """A paged list (``{count, next, previous, results}``), read inside ``personal()``."""
 
     parser_classes = [JSONParser]

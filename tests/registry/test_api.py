@@ -101,7 +101,9 @@ def _auditor(user: Any) -> Any:
 
 def test_list_shows_the_territory_masked(people: People, users) -> None:
     worker = Client(users[Role.COMMUNITY_WORKER])
-    body = worker.get(url("resident-list")).json()
+    response = worker.get(url("resident-list"))
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
     assert body["count"] == 1
     (row,) = body["results"]
     assert row["name"] == "张三"

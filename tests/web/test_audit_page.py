@@ -79,7 +79,7 @@ def test_others_get_a_bilingual_403(logged, users) -> None:
 def test_auditor_sees_the_log_of_the_territory_with_filters(logged, territory: Territory) -> None:
     district = _client(_auditor("audit", "420606"))
     page = district.get(reverse("audit"))
-    assert page.status_code == 200
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     html = page.content.decode()
     assert _rows(html) == ["street", "worker", "worker"]
     assert "核对租户身份" in html and "月度上报" in html
