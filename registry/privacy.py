@@ -123,8 +123,10 @@ def _guard(execute: Callable[..., Any], sql: str, params: Any, many: bool, conte
 
 
 def install_guard(**_kwargs: Any) -> None:
+    # First in the list: a connection may open inside a context that pushed a wrapper of its own
+    # (pghistory's) and pops the last one on leaving; appended, the guard would be popped instead.
     if settings.PLATEGRID_PERSONAL_GUARD and _guard not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_guard)
+        connection.execute_wrappers.insert(0, _guard)
 
 
 def connect_guard() -> None:

@@ -275,3 +275,17 @@ def test_deploy_check_refuses_a_missing_or_readable_keyring(tmp_path, settings) 
     assert keyring_is_private() == []
     path.chmod(0o644)
     assert [e.id for e in keyring_is_private()] == ["registry.E002"]
+
+
+def test_guard_survives_a_connection_opened_inside_pghistory_context() -> None:
+    import pghistory
+
+    from registry.privacy import _guard, install_guard
+
+    with pghistory.context(user=None):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")  # pghistory pushes its wrapper with the first query
+        # As if the connection had opened here: connection_created installs the guard now.
+        connection.execute_wrappers.remove(_guard)
+        install_guard()
+    assert connection.execute_wrappers == [_guard]  # pghistory popped its own, not the guard
