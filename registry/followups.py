@@ -21,6 +21,7 @@ residents, living elsewhere, count in "no zone".
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -282,47 +283,26 @@ def _overdue_queryset(user: Any, code: str, on: date) -> Any:
 def overdue(user: Any, code: str, *, on: date | None = None, rows: bool = True) -> Overdue:
     """Residents of the territory node ``code`` (district, street office, community or zone) in
     the user's scope whose last ended due period has no follow-up: counts per community and per
-    zone, and the list (``rows``). Outside the scope: NotFoundError."""
+    zone, and the list (``rows``; a long list is better read a page at a time through
+    :func:`overdue_rows`). Outside the scope: NotFoundError."""
     check_code(code)
     day = on or timezone.localdate()
     result = Overdue(code, node_name(code), day)
+    per_community: dict[str, int] = {}
+    per_zone: dict[str, int] = {}
     with personal(user):
-        found = _overdue_queryset(user, code, day)
-        per_community = dict(
-            found.order_by()
-            .values_list("community_code")
+        grouped = (
+            _overdue_queryset(user, code, day)
+            .order_by()
+            .values_list("community_code", "zone_code")
             .annotate(n=Count("pk"))
-            .values_list("community_code", "n")
+            .values_list("community_code", "zone_code", "n")
         )
-        per_zone = dict(
-            found.order_by()
-            .values_list("zone_code")
-            .annotate(n=Count("pk"))
-            .values_list("zone_code", "n")
-        )
+        for community, zone, n in grouped:
+            per_community[community] = per_community.get(community, 0) + n
+            per_zone[zone] = per_zone.get(zone, 0) + n
         if rows:
-            last = (
-                FollowUp.objects.filter(resident=OuterRef("pk"), done_on__lte=day)
-                .order_by("-done_on")
-                .values("done_on")[:1]
-            )
-            found = found.annotate(last_follow_up=Subquery(last))
-            result.rows = [
-                _row(r)
-                for r in found.order_by("community_code", "zone_code", "due_month", "pk").values(
-                    "pk",
-                    "name",
-                    "id_number_masked",
-                    "phone_masked",
-                    "category",
-                    "schedule__code",
-                    "due_month",
-                    "last_follow_up",
-                    "community_code",
-                    "zone_code",
-                    "room_id_now",
-                )
-            ]
+            result.rows = row_bodies(overdue_rows(user, code, day))
     names = _names(set(per_community) | set(per_zone))
     result.total = sum(per_community.values())
     result.communities = [
@@ -338,8 +318,43 @@ def overdue(user: Any, code: str, *, on: date | None = None, rows: bool = True) 
         }
         for z, n in sorted(per_zone.items())
     ]
-    _room_labels(result.rows)
     return result
+
+
+def overdue_rows(user: Any, code: str, on: date) -> Any:
+    """The overdue residents as value rows, in list order (lazy: evaluate inside
+    ``personal(user)``, e.g. one page of them, and turn them into bodies with
+    :func:`row_bodies`). ``code`` must have been checked (:func:`overdue` does)."""
+    last = (
+        FollowUp.objects.filter(resident=OuterRef("pk"), done_on__lte=on)
+        .order_by("-done_on")
+        .values("done_on")[:1]
+    )
+    return (
+        _overdue_queryset(user, code, on)
+        .annotate(last_follow_up=Subquery(last))
+        .order_by("community_code", "zone_code", "due_month", "pk")
+        .values(
+            "pk",
+            "name",
+            "id_number_masked",
+            "phone_masked",
+            "category",
+            "schedule__code",
+            "due_month",
+            "last_follow_up",
+            "community_code",
+            "zone_code",
+            "room_id_now",
+        )
+    )
+
+
+def row_bodies(values: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The list's rows (masked identity numbers and phones only), with each room's address."""
+    rows = [_row(v) for v in values]
+    _room_labels(rows)
+    return rows
 
 
 def _row(values: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -201,25 +202,33 @@ def rate(
     clean, criteria = _clean_scores(scores)
     with acting(actor), personal(actor, system=actor is None):
         if StarRating.objects.filter(building=building, month=month).exists():
-            raise ConflictError(
-                _("Building %(value)s is already rated for %(month)s: correct that rating."),
-                code="already_rated",
-                field="month",
-                value=building.name or building.pk,
-                month=f"{month:%Y-%m}",
-            )
+            raise _already_rated(building, month)
         stars = sum(clean.values())
-        rating = StarRating.objects.create(
-            building=building,
-            community_code=code,
-            month=month,
-            scores=clean,
-            stars=stars,
-            reward=reward_for(stars),
-            rated_by=actor,
-        )
+        try:
+            with transaction.atomic():
+                rating = StarRating.objects.create(
+                    building=building,
+                    community_code=code,
+                    month=month,
+                    scores=clean,
+                    stars=stars,
+                    reward=reward_for(stars),
+                    rated_by=actor,
+                )
+        except IntegrityError:  # rated at the same moment by someone else
+            raise _already_rated(building, month) from None
         _order(rating, clean, criteria, day)
     return rating
+
+
+def _already_rated(building: Building, month: date) -> ConflictError:
+    return ConflictError(
+        _("Building %(value)s is already rated for %(month)s: correct that rating."),
+        code="already_rated",
+        field="month",
+        value=building.name or building.pk,
+        month=f"{month:%Y-%m}",
+    )
 
 
 def correct(actor: Any, rating: StarRating, scores: Any, *, on: date | None = None) -> StarRating:
@@ -327,16 +336,21 @@ def withdraw(
                 field="building",
                 value=building.name or building.pk,
             )
-        if RentWithdrawal.objects.filter(building=building, restored_on__isnull=True).exists():
-            raise ConflictError(
-                _("The right to rent of building %(value)s is withdrawn already."),
-                code="withdrawn",
-                field="building",
-                value=building.name or building.pk,
-            )
-        return RentWithdrawal.objects.create(
-            building=building, community_code=code, reason=why[:200], withdrawn_on=day
+        already = ConflictError(
+            _("The right to rent of building %(value)s is withdrawn already."),
+            code="withdrawn",
+            field="building",
+            value=building.name or building.pk,
         )
+        if RentWithdrawal.objects.filter(building=building, restored_on__isnull=True).exists():
+            raise already
+        try:
+            with transaction.atomic():
+                return RentWithdrawal.objects.create(
+                    building=building, community_code=code, reason=why[:200], withdrawn_on=day
+                )
+        except IntegrityError:  # withdrawn at the same moment by someone else
+            raise already from None
 
 
 def restore(actor: Any, withdrawal: RentWithdrawal, *, on: date | None = None) -> RentWithdrawal:

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from gis.api.renderers import FastJSONRenderer
 from gis.exceptions import InvalidInputError, NotFoundError, ScopeError
 from grid.coverage import scope_condition
-from layers.coverage.gap_api import XLSX, FormatIsOurs, GapPagination
+from layers.coverage.gap_api import MAX_XLSX_ROWS, XLSX, FormatIsOurs, GapPagination
 
 from .. import contracts, followups, ratings
 from ..models import (
@@ -173,8 +173,18 @@ class FollowUpOverdueView(APIView):
         day = timezone.localdate() if not params.get("on") else _date(params["on"], "on", past=True)
         why = clean_reason(params.get("reason")) if fmt == "xlsx" else ""
         code = params.get("code", "")
-        found = followups.overdue(request.user, code, on=day)
+        found = followups.overdue(request.user, code, on=day, rows=fmt == "xlsx")
         if fmt == "xlsx":
+            if len(found.rows) > MAX_XLSX_ROWS:
+                raise InvalidInputError(
+                    _(
+                        "The list holds more than %(max)s rows: choose a smaller territory node "
+                        "for the workbook."
+                    ),
+                    code="too_many_rows",
+                    field="code",
+                    max=MAX_XLSX_ROWS,
+                )
             content = followups.workbook(found)
             log_access(
                 request.user,
@@ -194,7 +204,9 @@ class FollowUpOverdueView(APIView):
                 )
             )
         paginator = GapPagination()
-        page = paginator.paginate_queryset(found.rows, request, view=self) or []
+        with personal(request.user):
+            rows = followups.overdue_rows(request.user, code, day)
+            page = followups.row_bodies(paginator.paginate_queryset(rows, request, view=self) or [])
         response = paginator.get_paginated_response(page)
         response.data.update(found.as_body())
         return _no_store(response)
