@@ -25,6 +25,7 @@ from registry.privacy import personal
 from ..conftest import Territory
 from ..factories import RoomFactory, UserFactory
 from ..registry.factories import resident
+from ..web.conftest import browser, signed_in, site  # noqa: F401 (the browser test's fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -465,3 +466,46 @@ def test_the_page(world: World, monthly: ExchangeFile, client: Any) -> None:
     assert "exchange.js" in text and "http://" not in text.replace("http://testserver", "")
     client.logout()
     assert client.get(reverse("exchange")).status_code == 302
+
+
+# -- the page in a browser: upload, the report with its progress bar, decisions; phone layout,
+# no outside host
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_page_in_a_browser(world: World, request: pytest.FixtureRequest) -> None:
+    from ..web.browser import PHONE
+    from ..web.test_offline_browser import assert_offline
+
+    page, guard = request.getfixturevalue("signed_in")(Role.STREET_SUPERVISOR, "/exchange/")
+    page.set_input_files("#ex-file", str(MONTHLY))
+    page.click("#ex-upload button[type=submit]")
+    page.wait_for_selector("#ex-rows li.ex-row")
+    assert page.locator("#ex-progress").get_attribute("aria-valuenow") == "100"
+    assert page.locator("#ex-rows li.ex-row").count() == len(EXPECTED)
+    page.click("#ex-counts button.o-updated")
+    page.wait_for_function("document.querySelectorAll('#ex-rows li.ex-row').length === 3")
+    first = page.locator("#ex-rows li.ex-row").first
+    assert "4206**********0239" in first.inner_text()
+    first.get_by_role("button", name="Accept the change").click()
+    page.wait_for_selector("#ex-rows li.ex-row .decided")
+    assert "street" in page.locator("#ex-rows li.ex-row .decided").first.inner_text()
+    page.click("#ex-counts button.o-invalid")
+    page.wait_for_function("document.querySelectorAll('#ex-rows li.ex-row').length === 4")
+    garbage = page.locator("#ex-rows li.ex-row").first
+    garbage.locator("input").fill("mistyped number")
+    garbage.get_by_role("button", name="Reject").click()
+    page.wait_for_selector("#ex-rows li.ex-row .decided")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert_offline(guard)
+    # The same file again is refused, in both languages (the 409 is the only failed request).
+    page.set_input_files("#ex-file", str(MONTHLY))
+    page.click("#ex-upload button[type=submit]")
+    page.wait_for_selector("#ex-upload-error:not([hidden])")
+    assert "already submitted" in page.locator("#ex-upload-error").inner_text()
+    assert [f.rsplit(": ", 1)[-1] for f in guard.failed] == ["HTTP 409"]
+    with personal(system=True):
+        decided = set(ExchangeRow.objects.exclude(decision="").values_list("row", "decision"))
+    assert decided == {(2, "accepted"), (12, "rejected")}
