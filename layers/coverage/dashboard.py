@@ -10,8 +10,10 @@ and the staffing ratios of ``grid.services.staffing_gaps``.
 Coverage is read from ``CoverageCount`` (all windows in one query; ``territory_coverage`` checks
 the code and scope and names the children); visits through the index (community_code,
 visited_at), one range per community of the node; overdue and flagged rooms from the node's
-rooms; the plate rate from ``layers.models.BuildingCoverage``; buildings without a head are
-counted in the database. Nothing scans every visit or every room state of the city.
+rooms; the plate rate from ``layers.models.BuildingCoverage``; the landlord contract rate from
+the people register (``registry.contracts.contract_rate``, counts read inside
+``personal(user)``); buildings without a head are counted in the database. Nothing scans
+every visit or every room state of the city.
 
 A node above the user's territory shows the user's part of it (as ``territory_coverage``); a node
 beside it is a :class:`NotFoundError`.
@@ -31,11 +33,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gis.exceptions import NotFoundError
 from gis.models import Community, District, StreetOffice
 from gis.querysets import territory_prefixes
 from grid import coverage as grid_coverage
 from grid import services as grid_services
 from grid.models import CoverageCount, Sweep, Zone
+from registry import contracts
 
 from .choropleth import LEVEL_OF
 
@@ -43,6 +47,8 @@ from .choropleth import LEVEL_OF
 COVERAGE_TARGET = grid_coverage.TARGET_SHARE
 #: Every rented house gets the "人口" plate (Xiangfan's 一牌).
 PLATE_TARGET = 1.0
+#: Every landlord of a rented room signs the responsibility contract (治安责任书).
+CONTRACT_TARGET = 1.0
 #: Coverage windows of the dashboard (None: ever), the first being the headline one.
 WINDOWS: tuple[int | None, ...] = (30, 7, 90, None)
 #: Sweeps in progress shown at most.
@@ -95,6 +101,11 @@ def staffing_url(code: str) -> str:
     return f"{reverse('staffing-gaps')}?{urlencode({'code': code[:12]})}"
 
 
+def contract_rate_url(code: str) -> str:
+    """The contract rate per community (``/api/registry/contract-rate/``)."""
+    return f"{reverse('contract-rate')}?{urlencode({'code': code[:12]})}"
+
+
 # ---------------------------------------------------------------------------------------------
 # Figures per area
 
@@ -117,6 +128,10 @@ class Figures:
     zones: int = 0
     zones_without_responsible: int = 0
     buildings_without_head: int = 0
+    # Landlords of rented rooms and those with a valid responsibility contract (None: not
+    # counted at that level, a zone).
+    landlords: int | None = 0
+    landlords_signed: int = 0
 
     def share(self, window: str) -> float | None:
         return _share(self.seen.get(window, 0), self.rooms)
@@ -124,6 +139,12 @@ class Figures:
     @property
     def plate_rate(self) -> float | None:
         return _share(self.plated_buildings, self.rented_buildings)
+
+    @property
+    def landlord_contract_rate(self) -> float | None:
+        if self.landlords is None:
+            return None
+        return _share(self.landlords_signed, self.landlords)
 
 
 def _share(numerator: int, denominator: int) -> float | None:
@@ -361,7 +382,33 @@ def node_figures(
         collector.add(area, visits_week=week, visits_last_week=last_week)
 
     _staffing(user, code, collector)
+    _landlord_contracts(user, code, collector, today)
     return total, children
+
+
+def _landlord_contracts(
+    user: Any, code: str, collector: Collector[Figures], today: datetime.date
+) -> None:
+    """Landlords of rented rooms (let whole or shared) and those holding a landlord
+    responsibility contract valid today, per community (``registry.contracts.contract_rate``,
+    read inside ``personal(user)``: counts only). A landlord belongs to a community, not to a
+    zone: a zone has no figure, and a community's figure is not split by zone."""
+    if len(code) == 15:
+        collector.total.landlords = None
+        return
+    try:
+        rate = contracts.contract_rate(user, code, on=today)
+    except NotFoundError:  # a node without communities (the scope was checked before)
+        return
+    for row in rate.communities:
+        if len(code) < 12:
+            collector.add(row.code, landlords=row.landlords, landlords_signed=row.landlords_signed)
+        else:
+            collector.total.landlords = (collector.total.landlords or 0) + row.landlords
+            collector.total.landlords_signed += row.landlords_signed
+    if len(code) == 12:
+        for child in collector.children.values():
+            child.landlords = None
 
 
 def _window_coverage(
@@ -608,6 +655,23 @@ def measures(code: str, total: Figures) -> list[dict[str, Any]]:
             note=_("Buildings with rented rooms that have the “人口” plate put up."),
         ),
     ]
+    if total.landlords is not None:
+        rows.append(
+            _measure(
+                "landlord_contract_rate",
+                _("Landlord contract rate"),
+                total.landlord_contract_rate,
+                numerator=total.landlords_signed,
+                denominator=total.landlords,
+                target=CONTRACT_TARGET,
+                unit="share",
+                list_link=contract_rate_url(code),
+                note=_(
+                    "Landlords of rented rooms (let whole or shared) holding a valid landlord "
+                    "responsibility contract (治安责任书)."
+                ),
+            )
+        )
     if total.staff_missing is not None:
         rows.append(
             _measure(
@@ -668,6 +732,9 @@ def child_body(child: Figures, parent: str) -> dict[str, Any]:
         "rented_buildings": child.rented_buildings,
         "plated_buildings": child.plated_buildings,
         "plate_rate": child.plate_rate,
+        "landlords": child.landlords,
+        "landlords_signed": child.landlords_signed if child.landlords is not None else None,
+        "landlord_contract_rate": child.landlord_contract_rate,
         "staff_missing": child.staff_missing,
         "zones": child.zones,
         "zones_without_responsible": child.zones_without_responsible,

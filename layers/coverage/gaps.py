@@ -12,12 +12,17 @@ Kinds (:data:`KINDS`):
 * ``zones_without_responsible``: current zones without a current responsible person (责任人)
   (``grid.services.staffing_gaps``'s rule), with their rooms;
 * ``overdue_rooms``: rooms whose revisit is due (``revisit_after`` passed) and rooms flagged for
-  their responsible person after failed visits.
+  their responsible person after failed visits;
+* ``rented_rooms_without_occupant``: buildings with rented rooms (let whole or shared) in which
+  nobody is registered as living now (no current occupancy in the people register), with how
+  many, the most first.
 
 Building rows read the per-building figures kept by triggers (``layers.models.BuildingCoverage``);
 no query scans visits. A node above the user's territory gives the user's part of it, a node
-beside it is not found (``grid.coverage.scope_condition``). Rooms of the "rented rooms with no
-registered occupant" layer need the people register, which does not exist yet.
+beside it is not found (``grid.coverage.scope_condition``). The rented rooms without an
+occupant read the people register's occupancies (``registry.registers.unoccupied_rented_rooms``,
+a count per building) inside ``personal(user)``: the rows are read page by page through
+``registry.registers.PersonalRows``, and no personal row leaves the count.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import Building, DoorPlate, Room
 from grid.coverage import check_code, node_name, scope_condition, window_since
 from grid.models import Assignment, AssignmentRole, CoverageCount, Zone
+from registry.registers import PersonalRows, unoccupied_rented_rooms
 
 KINDS = (
     "never_visited_buildings",
@@ -62,6 +68,7 @@ KINDS = (
     "no_plate_buildings",
     "zones_without_responsible",
     "overdue_rooms",
+    "rented_rooms_without_occupant",
 )
 
 #: Each kind's columns: row key and Chinese header (the workbook's header row).
@@ -112,6 +119,12 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("last_visited_on", "最近走访"),
         ("last_seen_on", "最近见到"),
     ],
+    "rented_rooms_without_occupant": [
+        *_BUILDING_COLUMNS,
+        ("rented_rooms", "出租屋数"),
+        ("unoccupied_rooms", "无登记住户的出租屋"),
+        ("last_seen_on", "最近见到"),
+    ],
 }
 TITLES = {
     "never_visited_buildings": "从未走访的楼栋",
@@ -119,6 +132,7 @@ TITLES = {
     "no_plate_buildings": "未挂“人口”门牌的出租楼栋",
     "zones_without_responsible": "无责任人的网格",
     "overdue_rooms": "逾期未复访的房间",
+    "rented_rooms_without_occupant": "出租屋无登记住户的楼栋",
 }
 
 
@@ -152,7 +166,7 @@ class GapList:
     name: str
     days: int | None
     since: datetime.date | None
-    rows: QuerySet[Any]
+    rows: QuerySet[Any] | PersonalRows
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -231,6 +245,20 @@ def _building_rows(
             .filter(gaps__gt=0)
             .values(*_BUILDING_FIELDS, "seen", "gaps", "last_seen_on", "geometry")
             .order_by("community_code", "-gaps", "pk")
+        )
+    if kind == "rented_rooms_without_occupant":
+        return (
+            buildings.filter(coverage__rented_rooms__gt=0)
+            .annotate(
+                rented_rooms=F("coverage__rented_rooms"),
+                unoccupied_rooms=unoccupied_rented_rooms(OuterRef("pk")),
+                last_seen_on=LastDay("coverage__seen"),
+            )
+            .filter(unoccupied_rooms__gt=0)
+            .values(
+                *_BUILDING_FIELDS, "rented_rooms", "unoccupied_rooms", "last_seen_on", "geometry"
+            )
+            .order_by("community_code", "-unoccupied_rooms", "pk")
         )
     plate = DoorPlate.objects.filter(building=OuterRef("pk"), population_plate=True)
     return (
@@ -361,11 +389,14 @@ def gap_list(
         box.srid = 4326
     today = timezone.localdate()
     since = window_since(days, today) if days else None
-    rows: QuerySet[Any]
+    rows: QuerySet[Any] | PersonalRows
     if kind == "zones_without_responsible":
         rows = _zone_rows(user, code, box)
     elif kind == "overdue_rooms":
         rows = _room_rows(user, code, now or timezone.now(), box)
+    elif kind == "rented_rooms_without_occupant":
+        # Occupancies are personal: counted inside personal(user), page by page.
+        rows = PersonalRows(user, _building_rows(user, code, kind, since, box))
     else:
         rows = _building_rows(user, code, kind, since, box)
     return GapList(kind, code, name, days, since, rows)

@@ -22,9 +22,10 @@ from gis.models import DoorPlate, Role, RoomUse
 from grid import coverage, services, visits
 from grid.models import AssignmentRole, RoomVisitState, Sweep, SweepRoom, Visit
 from layers.coverage.dashboard import dashboard, own_node
+from registry import contracts
 
 from ..conftest import Territory
-from ..factories import BuildingFactory, RoomFactory, UserFactory, box, mbox
+from ..factories import BuildingFactory, LandlordFactory, RoomFactory, UserFactory, box, mbox
 from ..grid.factories import AssignmentFactory, StaffFactory, draw_zone
 
 
@@ -423,3 +424,46 @@ def test_sweeps_in_progress(
     # The community's part of the office's sweep; the worker sees it too (read-only).
     home = dashboard(users[Role.COMMUNITY_WORKER], territory.home.code)
     assert [(s["targets"], s["visited"]) for s in home["sweeps"]] == [(6, 1)]
+
+
+def test_landlord_contract_rate(territory: Territory, users: dict[str, Any]) -> None:
+    """Landlords of rented rooms holding a valid responsibility contract: in the home community
+    王 (valid) and 李 (expired) let rooms, 张 lives in his own (not counted); in the away
+    community 赵 (valid, no expiry) lets one. Per community for the street office; the
+    community's figure is not split by zone, and a zone has none."""
+    today = timezone.localdate()
+    home, away = territory.home_building, territory.away_building
+
+    def landlord(name: str, building: Any, use: str, contract: tuple[Any, Any] | None) -> None:
+        owner = LandlordFactory(community=building.community, name=name)
+        RoomFactory(building=building, use=use, landlord=owner)
+        if contract is not None:
+            signed, expires = contract
+            contracts.create_landlord_contract(None, owner, signed_on=signed, expires_on=expires)
+
+    year = datetime.timedelta(days=365)
+    landlord("王", home, RoomUse.RENTED_WHOLE, (today - year, today + year))
+    landlord("李", home, RoomUse.RENTED_SHARED, (today - 2 * year, today - year))
+    landlord("张", home, RoomUse.OWNER_OCCUPIED, None)
+    landlord("赵", away, RoomUse.RENTED_WHOLE, (today - year, None))
+
+    office = dashboard(users[Role.STREET_SUPERVISOR], territory.office.code)
+    m = by_key(office)["landlord_contract_rate"]
+    assert (m["numerator"], m["denominator"], m["value"]) == (2, 3, round(2 / 3, 4))
+    assert m["target"] == 1.0 and m["status"] == "below_target" and m["unit"] == "share"
+    assert m["links"]["list"] == f"/api/registry/contract-rate/?code={territory.office.code}"
+    children = {c["code"]: c for c in office["children"]}
+    assert (
+        children[territory.home.code]["landlords"],
+        children[territory.home.code]["landlords_signed"],
+        children[territory.home.code]["landlord_contract_rate"],
+    ) == (2, 1, 0.5)
+    assert children[territory.away.code]["landlord_contract_rate"] == 1.0
+    # The worker: the home community only, also from the office above it.
+    for code in (territory.home.code, territory.office.code):
+        mine = by_key(dashboard(users[Role.COMMUNITY_WORKER], code))["landlord_contract_rate"]
+        assert (mine["numerator"], mine["denominator"]) == (1, 2)
+    community = dashboard(users[Role.COMMUNITY_WORKER], territory.home.code)
+    assert all(c["landlord_contract_rate"] is None for c in community["children"])
+    zone = draw_zone(territory.home, strip(0, 5))
+    assert "landlord_contract_rate" not in by_key(dashboard(users[Role.DISTRICT_ADMIN], zone.code))

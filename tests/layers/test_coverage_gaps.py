@@ -3,6 +3,7 @@ windows, bbox, pagination, GeoJSON, the workbook, bad parameters."""
 
 from __future__ import annotations
 
+import datetime
 import io
 from typing import Any
 
@@ -12,13 +13,15 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from gis.models import Building, DoorPlate, Role
+from gis.models import RENTED_USES, Building, DoorPlate, Role
 from grid.models import AssignmentRole, RoomVisitState, Zone
 from layers.coverage import gaps
+from registry import services as registry_services
 
 from ..conftest import Territory
 from ..factories import UserFactory
 from ..grid.factories import AssignmentFactory, StaffFactory
+from ..registry.factories import id_number, resident
 from .coverage_data import CoverageData, building_figures, make_coverage_data, since_of
 
 HOME, AWAY, OFFICE = "420606001001", "420606001002", "420606001"
@@ -397,3 +400,62 @@ def test_anonymous_is_refused(data: CoverageData) -> None:
 def test_only_get(data: CoverageData, users: dict[str, Any]) -> None:
     response = api(users[Role.DISTRICT_ADMIN]).post(reverse("coverage-gaps"), {})
     assert response.status_code == 405
+
+
+# ---- rented rooms with no registered occupant (the people register) -----------------------
+
+
+def test_rented_rooms_without_occupant(data: CoverageData, users: dict[str, Any]) -> None:
+    """Rented rooms in which nobody is registered as living now: a1 has two, one with a tenant
+    (1 left); a2's tenant moved out (1); a3 and c have nobody (1 each); b has no rented room.
+    A resident of an owner-occupied room changes nothing."""
+    rented = {name: [r for r in data.rooms[name] if r.use in RENTED_USES] for name in data.rooms}
+    resident(rented["a1"][0], id_number=id_number(datetime.date(1981, 1, 1)))
+    gone = resident(rented["a2"][0], id_number=id_number(datetime.date(1982, 1, 1)))
+    registry_services.move_out(None, gone, on=datetime.date(2024, 6, 1))
+    owner = next(r for r in data.rooms["b"] if r.use not in RENTED_USES)
+    resident(owner, id_number=id_number(datetime.date(1983, 1, 1)))
+    expected = []
+    for name, n_rented, unoccupied in (("a1", 2, 1), ("a2", 1, 1), ("a3", 1, 1), ("c", 1, 1)):
+        last = building_figures(data.buildings[name], since=None)["last_seen_on"]
+        expected.append(
+            building_row(
+                data,
+                name,
+                rented_rooms=n_rented,
+                unoccupied_rooms=unoccupied,
+                last_seen_on=last.isoformat() if last else None,
+            )
+        )
+    expected.sort(key=lambda r: (r["community"], -r["unoccupied_rooms"], r["building_id"]))
+    kind = "rented_rooms_without_occupant"
+    assert rows(users[Role.DISTRICT_ADMIN], code=OFFICE, kind=kind) == expected
+    # A worker: the home community's part; the other community's node is not found.
+    worker = users[Role.COMMUNITY_WORKER]
+    assert rows(worker, code=OFFICE, kind=kind) == [r for r in expected if r["community"] == HOME]
+    assert get(worker, code=AWAY, kind=kind).status_code == 404
+    # Pages, GeoJSON and the workbook read the rows in the personal context too.
+    admin = users[Role.DISTRICT_ADMIN]
+    body = get(admin, code=OFFICE, kind=kind, page=2, page_size=3).json()
+    assert body["count"] == 4 and [r["building_id"] for r in body["results"]] == [
+        expected[3]["building_id"]
+    ]
+    features = get(admin, code=OFFICE, kind=kind, format="geojson").json()["features"]
+    assert [f["id"] for f in features] == [r["building_id"] for r in expected]
+    response = get(admin, code=OFFICE, kind=kind, format="xlsx")
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "出租屋无登记住户的楼栋"
+    assert "无登记住户的出租屋" in values[2]
+    assert len(values) == 3 + 4
+
+
+def test_rented_rooms_without_occupant_reads_no_personal_row(
+    data: CoverageData, users: dict[str, Any]
+) -> None:
+    """The rows are counts per building: no resident's field is in them."""
+    room = next(r for r in data.rooms["a1"] if r.use in RENTED_USES)
+    resident(room, name="秘密租户", id_number=id_number(datetime.date(1984, 1, 1)))
+    found = rows(users[Role.DISTRICT_ADMIN], code=OFFICE, kind="rented_rooms_without_occupant")
+    assert "秘密租户" not in str(found)
+    assert set(found[0]) == {key for key, _header in gaps.COLUMNS["rented_rooms_without_occupant"]}
