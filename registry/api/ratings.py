@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -133,16 +133,20 @@ def _page(request: Request, view: APIView, rows: QuerySet[Any], body: Any) -> Re
     return paginator.get_paginated_response([body(row) for row in page])
 
 
-def _no_store(response: Any) -> Any:
-    response["Cache-Control"] = "private, no-store"
-    return response
+class PrivateView(APIView):
+    """Every answer of these routes names people or their houses: never kept by a cache."""
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 # ---------------------------------------------------------------------------------------------
 # Follow-ups overdue
 
 
-class FollowUpOverdueView(APIView):
+class FollowUpOverdueView(PrivateView):
     """Residents overdue for a follow-up on a day (``on``, today), per community and zone."""
 
     renderer_classes = [FastJSONRenderer]
@@ -160,7 +164,7 @@ class FollowUpOverdueView(APIView):
         responses={200: OpenApiTypes.OBJECT, (200, XLSX): OpenApiTypes.BINARY},
     )
     @method_decorator(sensitive_variables("why"))
-    def get(self, request: Request) -> HttpResponse:
+    def get(self, request: Request) -> Response | FileResponse:
         params = request.query_params
         fmt = params.get("format") or "json"
         if fmt not in ("json", "xlsx"):
@@ -195,13 +199,11 @@ class FollowUpOverdueView(APIView):
                 rows=len(found.rows),
                 path=request.path,
             )
-            return _no_store(
-                FileResponse(
-                    io.BytesIO(content),
-                    as_attachment=True,
-                    filename=f"follow-ups-overdue-{code}-{day:%Y%m%d}.xlsx",
-                    content_type=XLSX,
-                )
+            return FileResponse(
+                io.BytesIO(content),
+                as_attachment=True,
+                filename=f"follow-ups-overdue-{code}-{day:%Y%m%d}.xlsx",
+                content_type=XLSX,
             )
         paginator = GapPagination()
         with personal(request.user):
@@ -209,7 +211,7 @@ class FollowUpOverdueView(APIView):
             page = followups.row_bodies(paginator.paginate_queryset(rows, request, view=self) or [])
         response = paginator.get_paginated_response(page)
         response.data.update(found.as_body())
-        return _no_store(response)
+        return response
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +274,7 @@ class _ContractViews:
         return found
 
 
-class LandlordContractListView(_ContractViews, APIView):
+class LandlordContractListView(_ContractViews, PrivateView):
     """Landlords' responsibility contracts (治安责任书) of the user's territory."""
 
     renderer_classes = [FastJSONRenderer]
@@ -315,7 +317,7 @@ class LandlordContractListView(_ContractViews, APIView):
             return Response(self.body(self.get_object(request.user, contract.pk)), status=201)
 
 
-class _ContractDetail(_ContractViews, APIView):
+class _ContractDetail(_ContractViews, PrivateView):
     renderer_classes = [FastJSONRenderer]
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -348,7 +350,7 @@ class LandlordContractDetailView(_ContractDetail):
     (``end_on``)."""
 
 
-class _ScanView(_ContractViews, APIView):
+class _ScanView(_ContractViews, PrivateView):
     renderer_classes = [FastJSONRenderer]
     content_negotiation_class = FormatIsOurs
 
@@ -357,7 +359,7 @@ class _ScanView(_ContractViews, APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     @method_decorator(sensitive_variables("why", "data"))
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def get(self, request: Request, pk: int) -> Response | FileResponse:
         with personal(request.user):
             self.get_object(request.user, pk)  # out of scope: 404 before anything else
         if not can_reveal(request.user):
@@ -375,7 +377,7 @@ class _ScanView(_ContractViews, APIView):
         response = FileResponse(
             io.BytesIO(data), as_attachment=True, filename=name, content_type=media
         )
-        return _no_store(response)
+        return response
 
 
 class LandlordContractScanView(_ScanView):
@@ -430,7 +432,7 @@ class TenancyContractScanView(_Tenancy, _ScanView):
     """The tenancy contract's scanned copy, decrypted; logged as an export (``?reason=``)."""
 
 
-class ContractRateView(APIView):
+class ContractRateView(PrivateView):
     """Landlord and tenancy contract rates per community of ``code`` (valid on ``on``)."""
 
     renderer_classes = [FastJSONRenderer]
@@ -511,7 +513,7 @@ def _get(user: Any, model: Any, pk: int, *related: str) -> Any:
     return found
 
 
-class StarCriterionListView(APIView):
+class StarCriterionListView(PrivateView):
     """The criteria of the rating (active and retired) and their stars."""
 
     renderer_classes = [FastJSONRenderer]
@@ -527,7 +529,7 @@ class StarCriterionListView(APIView):
         )
 
 
-class StarRatingListView(APIView):
+class StarRatingListView(PrivateView):
     """Ratings of a territory node and month; POST rates a building for a month."""
 
     renderer_classes = [FastJSONRenderer]
@@ -560,7 +562,7 @@ class StarRatingListView(APIView):
             return Response(rating_body(found), status=201)
 
 
-class StarRatingDetailView(APIView):
+class StarRatingDetailView(PrivateView):
     """One rating with its history of corrections and its orders; PATCH ``scores`` corrects."""
 
     renderer_classes = [FastJSONRenderer]
@@ -587,7 +589,7 @@ class StarRatingDetailView(APIView):
         return Response(self._body(request.user, pk))
 
 
-class RectificationListView(APIView):
+class RectificationListView(PrivateView):
     """Orders to rectify of a territory node: ``state`` open (default), overdue, closed, all."""
 
     renderer_classes = [FastJSONRenderer]
@@ -625,7 +627,7 @@ class RectificationListView(APIView):
             return _page(request, self, rows.order_by("deadline", "pk"), order_body)
 
 
-class RectificationCloseView(APIView):
+class RectificationCloseView(PrivateView):
     """The house was rectified (``done_on``, today)."""
 
     renderer_classes = [FastJSONRenderer]
@@ -641,7 +643,7 @@ class RectificationCloseView(APIView):
             return Response(order_body(_get(request.user, Rectification, pk, "building")))
 
 
-class WithdrawalListView(APIView):
+class WithdrawalListView(PrivateView):
     """Withdrawals of the right to rent (``state`` open (default) or all); POST withdraws."""
 
     renderer_classes = [FastJSONRenderer]
@@ -689,7 +691,7 @@ class WithdrawalListView(APIView):
             return Response(withdrawal_body(found), status=201)
 
 
-class WithdrawalRestoreView(APIView):
+class WithdrawalRestoreView(PrivateView):
     """The right to rent given back (``on``, today)."""
 
     renderer_classes = [FastJSONRenderer]
@@ -704,7 +706,7 @@ class WithdrawalRestoreView(APIView):
             return Response(withdrawal_body(_get(request.user, RentWithdrawal, pk, "building")))
 
 
-class StarSummaryView(APIView):
+class StarSummaryView(PrivateView):
     """A month's rating figures per community of ``code``."""
 
     renderer_classes = [FastJSONRenderer]

@@ -303,6 +303,7 @@ def test_api_rate_list_correct(houses: Territory, users) -> None:
         "/api/registry/star-ratings/", {"code": houses.home.code, "month": "2025-06"}
     )
     assert [r["id"] for r in listed.json()["results"]] == [pk]
+    assert listed["Cache-Control"] == "private, no-store"
     detail = client.get(f"/api/registry/star-ratings/{pk}/").json()
     order = detail["rectifications"][0]
     assert (
