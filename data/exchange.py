@@ -50,7 +50,7 @@ import io
 import logging
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -78,8 +78,8 @@ from gis.querysets import territory_prefixes
 from gis.services import require_write
 from registry import crypto
 from registry.idnumber import IdNumber
-from registry.models import Category, Household, Occupancy, Relation, Resident
-from registry.privacy import personal
+from registry.models import Access, Category, Household, Occupancy, Relation, Resident
+from registry.privacy import log_access, personal
 from registry.retention import register_purger
 from registry.services import (
     PersonData,
@@ -628,6 +628,16 @@ class Matcher:
     def __init__(self) -> None:
         self.places: dict[str, Place] = {}
         self.lived: dict[int, Lived] = {}
+        self.known: dict[str, Resident | None] = {}  # identity-number hash → resident
+
+    def preload(self, numbers: Iterable[IdNumber]) -> None:
+        """Read the residents of many identity numbers at once (a file's, in chunks)."""
+        hashes = list({crypto.search_hash(n.value, kind="id") for n in numbers} - set(self.known))
+        for start in range(0, len(hashes), 5000):
+            chunk = hashes[start : start + 5000]
+            self.known |= dict.fromkeys(chunk)
+            for resident in Resident.objects.filter(id_number_hash__in=chunk):
+                self.known[str(resident.id_number_hash)] = resident
 
     def place(self, address: str) -> Place:
         if address not in self.places:
@@ -638,7 +648,9 @@ class Matcher:
         if number is None:
             return None
         hashed = crypto.search_hash(number.value, kind="id")
-        return Resident.objects.filter(id_number_hash=hashed).first()
+        if hashed not in self.known:
+            self.known[hashed] = Resident.objects.filter(id_number_hash=hashed).first()
+        return self.known[hashed]
 
     def candidates(self, values: RowValues, place: Place) -> list[tuple[float, Resident]]:
         found = Resident.objects.filter(
@@ -933,8 +945,11 @@ def import_rows(
     matcher = Matcher()
     rows: list[ExchangeRow] = []
     total = len(table.rows)
-    for done, (number, cells) in enumerate(table.rows, start=1):
-        values = read_row(number, cells, table.fields)
+    read = [read_row(number, cells, table.fields) for number, cells in table.rows]
+    matcher.preload(
+        n for v in read if not v.problem for n in (v.id_number, v.other_id_number) if n is not None
+    )
+    for done, values in enumerate(read, start=1):
         matched = None if values.problem else matcher.match(values, job.community_code)
         rows.append(_row(job, values, matched))
         if progress is not None and (done % 200 == 0 or done == total):
@@ -956,6 +971,15 @@ def run_exchange(file_id: str, *, progress: Callable[[int, int], None] | None = 
             ExchangeRow.objects.bulk_create(rows, batch_size=1000)
             job.rows_read = len(rows)
             succeed_job(job, steps=len(rows))
+        searched = sum(1 for row in rows if row.id_number_hash or row.other_id_number_hash)
+        log_access(
+            job.created_by,
+            Access.SEARCH,
+            f"exchange file {job.file_name}: identity numbers matched to the register",
+            reason=f"部门数据交换 department exchange {job.pk}",
+            rows=searched,
+            community_code=job.community_code,
+        )
     except Exception as error:
         fail_job_for(
             job,

@@ -19,7 +19,8 @@ from data.models import ExchangeFile, ExchangeRow
 from gis import services as gis_services
 from gis.exceptions import ConflictError, InvalidInputError, NotFoundError, ScopeError
 from gis.models import Role
-from registry.models import Occupancy, Resident
+from registry import retention
+from registry.models import AccessLog, Occupancy, Resident
 from registry.privacy import personal
 
 from ..conftest import Territory
@@ -379,6 +380,14 @@ def test_file_is_encrypted_at_rest_and_purged(world: World, monthly: ExchangeFil
     assert not path.exists()
     monthly.refresh_from_db()
     assert monthly.purged_at is not None and not monthly.file
+    assert exchange.purge_files in retention._purgers  # registered when the app is ready
+
+
+def test_matching_is_in_the_access_log(world: World, monthly: ExchangeFile) -> None:
+    with personal(system=True):
+        entry = AccessLog.objects.get(action="search")
+    assert (entry.username, entry.rows) == ("street", 6)  # rows 2, 3, 4, 8, 10, 16
+    assert "2026-11.csv" in entry.what and str(monthly.pk) in entry.reason
 
 
 def test_read_only_may_not_submit(world: World, django_capture_on_commit_callbacks: Any) -> None:
