@@ -406,3 +406,22 @@ def test_api_bad_rating_bodies(houses: Territory, users, body, code: str) -> Non
         "/api/registry/star-ratings/", [1, 2], format="json"
     )
     assert listed.status_code == 400
+
+
+def test_seed_migration_reverses(territory: Territory) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from registry.models import FollowUpSchedule
+
+    from .factories import resident
+
+    seed = import_module("registry.migrations.0003_seed")
+    resident(RoomFactory(building=territory.home_building), category="floating")
+    seed.unseed(apps, None)
+    assert not StarCriterion.objects.exists()
+    # The schedule a resident follows stays; the others go.
+    assert list(FollowUpSchedule.objects.values_list("code", flat=True)) == ["floating-quarterly"]
+    seed.seed(apps, None)
+    assert StarCriterion.objects.count() == 8 and FollowUpSchedule.objects.count() == 4
