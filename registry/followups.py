@@ -231,12 +231,23 @@ def parse_day(value: Any, *, field: str = "on", default: date | None = None) -> 
     return day
 
 
+def in_node(code: str, column: str = "community_code") -> Q:
+    """Rows whose 12-digit ``column`` lies in the territory node ``code`` (6, 9, 12 or 15
+    digits), as an equality or a range: unlike LIKE (``__startswith``), both are leakproof, so
+    PostgreSQL can use the column's index under row-level security."""
+    if len(code) >= 12:
+        return Q(**{column: code[:12]})
+    upper = str(int(code) + 1).zfill(len(code))
+    if len(upper) > len(code):  # 999999: every code from it on
+        return Q(**{f"{column}__gte": code})
+    return Q(**{f"{column}__gte": code, f"{column}__lt": upper})
+
+
 def _overdue_queryset(user: Any, code: str, on: date) -> Any:
     """Residents of ``code`` in the user's scope overdue on ``on``, annotated with ``due_month``,
     ``zone_code``, ``room_id_now``, ``last_follow_up`` (call inside ``personal(user)``)."""
     residents: Any = Resident.objects.visible_to(user).filter(
-        scope_condition(user, code, column="community_code"),
-        community_code__startswith=code[:12],
+        scope_condition(user, code, column="community_code"), in_node(code)
     )
     living = Occupancy.objects.as_of(on).filter(resident=OuterRef("pk")).order_by("-moved_in")
     first_in = (

@@ -33,6 +33,7 @@ from grid.coverage import scope_condition
 from layers.coverage.gap_api import MAX_XLSX_ROWS, XLSX, FormatIsOurs, GapPagination
 
 from .. import contracts, followups, ratings
+from ..followups import in_node
 from ..models import (
     Access,
     LandlordContract,
@@ -122,9 +123,7 @@ def _scoped(queryset: Any, user: Any, code: Any) -> Any:
     if code in (None, ""):
         return queryset
     contracts.check_node(code)
-    return queryset.filter(
-        scope_condition(user, code, column="community_code"), community_code__startswith=code
-    )
+    return queryset.filter(scope_condition(user, code, column="community_code"), in_node(code))
 
 
 def _page(request: Request, view: APIView, rows: QuerySet[Any], body: Any) -> Response:

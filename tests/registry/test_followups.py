@@ -251,3 +251,17 @@ def test_api_workbook_needs_a_reason_and_is_logged(territory: Territory, users, 
 def test_api_bad_queries(territory: Territory, users, query, code) -> None:
     response = _client(users[Role.COMMUNITY_WORKER]).get(URL, {"code": territory.home.code} | query)
     assert response.status_code == 400 and response.json()["code"] == code
+
+
+def test_in_node_is_an_equality_or_a_range() -> None:
+    from django.db.models import Q
+
+    assert followups.in_node("420606001001") == Q(community_code="420606001001")
+    assert followups.in_node("420606001001003") == Q(community_code="420606001001")
+    assert followups.in_node("420606") == Q(
+        community_code__gte="420606", community_code__lt="420607"
+    )
+    assert followups.in_node("420606009") == Q(
+        community_code__gte="420606009", community_code__lt="420606010"
+    )
+    assert followups.in_node("999999") == Q(community_code__gte="999999")
