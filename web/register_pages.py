@@ -24,6 +24,7 @@ are never cached (personal data on shared devices).
 from __future__ import annotations
 
 import datetime
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ from registry.privacy import can_reveal, mask_phone, personal
 
 #: Seconds the clear values stay on the page after a reveal.
 REVEAL_SECONDS = 60
+#: What looks like (a part of) an identity number rather than a name.
+_NUMBERISH = re.compile(r"^[0-9０-９]{4,}[0-9０-９xXＸｘ]*$")
 #: Name search: at most this many residents listed.
 SEARCH_LIMIT = 50
 #: The exports of helper "registers" linked from the pages: route name → formats.
@@ -498,6 +501,7 @@ def _register_context(
             len(node.code), _("building")
         )
     query = request.GET.get("q", "").strip()[:50]
+    context["q_number"] = "number_typed" in request.GET
     context["q"] = query
     if query:
         context["found"] = _search(user, code, query)
@@ -515,6 +519,14 @@ def _register_context(
 @require_GET
 def register_page(request: HttpRequest) -> HttpResponse:
     """The register of the user's territory (or ``?code=``, ``?building=``) as of ``?as_of=``."""
+    if _NUMBERISH.match(request.GET.get("q", "").strip()):
+        # An identity number typed into the name box is not searched and goes no further: the
+        # page comes back without it (the page's script moves such a number to the logged
+        # search before it is sent at all).
+        kept = request.GET.copy()
+        kept.pop("q")
+        kept["number_typed"] = "1"
+        return redirect(f"{request.path}?{kept.urlencode()}")
     try:
         with personal(request.user):
             context, status = _register_context(request)
@@ -767,7 +779,7 @@ def _households(user: Any, room: Room) -> list[tuple[str, str]]:
 def _person_specs(user: Any, room: Room) -> list[dict[str, Any]]:
     today = timezone.localdate().isoformat()
     return [
-        {"name": "name", "label": _("Name"), "kind": "text", "required": True, "max": 50},
+        {"name": "name", "label": _("Full name"), "kind": "text", "required": True, "max": 50},
         {
             "name": "category",
             "label": _("Category"),

@@ -60,8 +60,12 @@ def test_register_search_and_reveal_on_a_phone(
     assert clear["id_number"] not in page.content()
 
     # Search by identity number: the person's file, the number in no URL.
-    page.click(".reg-idsearch summary")
-    page.fill("#id-search-number", clear["id_number"])
+    # Typed into the name search, the number moves to the logged search instead of a URL.
+    before = page.url
+    page.fill("#name-search input[name=q]", clear["id_number"])
+    page.click("#name-search button[type=submit]")
+    assert page.input_value("#id-search-number") == clear["id_number"]
+    assert page.url == before and page.input_value("#name-search input[name=q]") == ""
     page.fill("#id-search-reason", "核对来访人员")
     with page.expect_navigation():
         page.click(".reg-idsearch button[type=submit]")

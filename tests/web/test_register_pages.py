@@ -201,6 +201,15 @@ def test_name_search_is_a_prefix_within_the_territory(
     assert "张远" not in response.content.decode()
     supervisor = _client(users[Role.STREET_SUPERVISOR]).get(reverse("register"), {"q": "张"})
     assert "张远" in [p["name"] for p in supervisor.context["found"]]
+    # An identity number in the name box is neither searched nor shown again.
+    number = clear_values(people["head"])["id_number"]
+    typed = _client(users[Role.COMMUNITY_WORKER]).get(
+        reverse("register"), {"q": number}, follow=True
+    )
+    assert typed.redirect_chain[0][0] == f"{reverse('register')}?number_typed=1"
+    html = typed.content.decode()
+    assert number not in html and "found" not in typed.context
+    assert "the name search did not run" in html
 
 
 def test_id_search_finds_logs_and_never_echoes_the_number(

@@ -11,6 +11,23 @@
     select.addEventListener("change", () => select.form.submit());
   });
 
+  // An identity number typed into the name search goes to the logged search instead: it is
+  // never sent in a URL.
+  const nameSearch = document.getElementById("name-search");
+  const idSearch = document.querySelector(".reg-idsearch");
+  if (nameSearch && idSearch) {
+    nameSearch.addEventListener("submit", (event) => {
+      const box = nameSearch.elements.q;
+      if (/^[0-9０-９]{4,}[0-9０-９xXＸｘ]*$/.test(box.value.trim())) {
+        event.preventDefault();
+        idSearch.open = true;
+        document.getElementById("id-search-number").value = box.value.trim();
+        box.value = "";
+        document.getElementById("id-search-reason").focus();
+      }
+    });
+  }
+
   const form = document.getElementById("reveal");
   if (!form) return;
   const status = document.getElementById("reveal-status");
