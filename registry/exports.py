@@ -374,4 +374,30 @@ def _card(writer: _Writer, card: Card, x: float, y: float, w: float, h: float) -
     field("走访安排", card.schedule or "—", 2)
     visits = "；".join(f"{day.isoformat()} {outcome}" for day, outcome in card.follow_ups)
     field("最近走访", visits or "—", 3)
+    _blank_visits(writer, x + 3, cy + 1, w - 6, y + h - 6 - (cy + 1))
     writer.text(x + 3, y + h - 2.5, f"编号 {card.resident_id}", size=6.5)
+
+
+def _blank_visits(writer: _Writer, x: float, y: float, w: float, h: float) -> None:
+    """Ruled rows to write the next follow-ups in by hand (日期, 情况, 走访人), filling what the
+    card leaves free."""
+    row = 6.0
+    rows = int((h - row) // row)
+    if rows < 2:
+        return
+    pdf = writer.pdf
+    widths = (20.0, w - 40.0, 20.0)
+    sheet_pdf.set_style(pdf, fill=HEAD_FILL, stroke=RULE, width=0.15)
+    pdf.rect(x, y, w, row, style="DF")
+    left = x
+    for label, width in zip(("日期", "走访情况（手写）", "走访人"), widths, strict=True):
+        writer.text(left, y + 4.2, label, size=7.5, width=width, align="C")
+        left += width
+    bottom = y + row * (rows + 1)
+    for n in range(1, rows + 1):
+        pdf.line(x, y + row * (n + 1), x + w, y + row * (n + 1))
+    left = x
+    for width in widths:
+        pdf.line(left, y, left, bottom)
+        left += width
+    pdf.line(x + w, y, x + w, bottom)

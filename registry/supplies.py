@@ -21,7 +21,8 @@ MAX_QUANTITY = Decimal("999999.99")
 
 
 def _text(value: Any, *, field: str, limit: int, required: bool = False) -> str:
-    text = " ".join(str(value or "").split())
+    # NUL cannot be stored in a PostgreSQL text column: it goes, like other control characters.
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(value or "")).split())
     if required and not text:
         raise InvalidInputError(
             _("%(name)s is required."), code="required", field=field, name=field

@@ -71,8 +71,9 @@ def _permission(request: Request) -> tuple[bool, str]:
         raise ScopeError(
             _("Your role may not reveal identity numbers and phones."), code="reveal_denied"
         )
-    reason = request.query_params.get("reason")
-    why = clean_reason(reason)
+    reason = request.query_params.get("reason") or ""
+    # NUL cannot be stored in the log's text column (a 500): control characters go.
+    why = clean_reason("".join(c if c.isprintable() else " " for c in reason))
     return reveal, why
 
 

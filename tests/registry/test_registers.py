@@ -598,3 +598,17 @@ def test_a_dissolved_household_gets_nothing_after(territory: Territory, users) -
         supplies.record_distribution(worker, household, "大米", 1, "斤", date(2025, 3, 1))
     line = supplies.record_distribution(worker, household, "大米", 1, "斤", date(2025, 2, 28))
     assert line.quantity == 1
+
+
+def test_control_characters_never_reach_the_database(
+    territory: Territory, users, people: People
+) -> None:
+    """A NUL cannot be stored in a text column: in a reason or an item it goes (no 500)."""
+    worker = users[Role.COMMUNITY_WORKER]
+    response = floating(worker, code=territory.home.code, reason="核查\x00流动人口")
+    assert response.status_code == 200
+    assert AccessLog.objects.get().reason == "核查 流动人口"
+    line = supplies.record_distribution(
+        worker, household_of(people.residents["甲"]), "大\x00米", 1, "斤", date(2025, 6, 1)
+    )
+    assert line.item == "大 米"
