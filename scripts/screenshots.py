@@ -266,6 +266,58 @@ def coverage_pages(page: Page, out: Path, *, phone: bool = False) -> list[str]:
     return [f"coverage-map{suffix}.png", "coverage-gaps.png", "coverage-dashboard.png"]
 
 
+def register_pages(page: Page, out: Path, *, phone: bool = False) -> list[str]:
+    """The people register (``manage.py demo_people``): on a desktop, a street office's
+    communities, the building with the most residents of the first community, a person's file,
+    the same file revealed (the account needs the reveal permission: ``demo-district``) and the
+    registration form refusing a mistyped identity number; on a phone, the building and the file."""
+    suffix = "-phone" if phone else ""
+    names = []
+    if not phone:
+        page.goto("/register/?code=420602001")
+        page.wait_for_selector(".reg-tree")
+        page.screenshot(path=out / "register-tree.png", full_page=True)
+        names.append("register-tree.png")
+    page.goto("/register/?code=420602001001")
+    rows = page.locator(".reg-tree tbody tr")
+    counts = [int(rows.nth(i).locator("td").first.inner_text()) for i in range(rows.count())]
+    busiest = rows.nth(counts.index(max(counts))).locator("th a").get_attribute("href")
+    page.goto(str(busiest))
+    page.wait_for_selector(".reg-room")
+    page.screenshot(path=out / f"register-building{suffix}.png", full_page=True)
+    names.append(f"register-building{suffix}.png")
+    add = None
+    for selector in (".reg-chips li.rented-empty a", ".reg-chips a", ".reg-add a"):
+        if page.locator(selector).count():
+            add = page.locator(selector).first.get_attribute("href")
+            break
+    page.click(".reg-household li a >> nth=0")
+    page.wait_for_selector(".reg-file")
+    page.screenshot(path=out / f"register-resident{suffix}.png", full_page=True)
+    names.append(f"register-resident{suffix}.png")
+    if phone:
+        return names
+    if page.locator("#reveal").count():
+        page.fill("#reveal-reason", "核对来访人员身份")
+        page.click("#reveal button[type=submit]")
+        page.wait_for_selector("#id-number.revealed")
+        page.screenshot(path=out / "register-reveal.png")
+        names.append("register-reveal.png")
+    if add:
+        page.goto(add)
+        page.fill("#id_name", "赵六")
+        page.select_option("#id_category", "floating")
+        page.fill("#id_id_number", "420602199505050010")  # a mistyped check digit
+        page.fill("#id_phone", "13600003333")
+        page.fill("#id_home_registration", "四川省成都市")
+        page.fill("#id_employer", "汉江物流")
+        page.click(".reg-form button[type=submit]")
+        page.wait_for_selector(".field-error")
+        page.screenshot(path=out / "register-form-error.png", full_page=True)
+        names.append("register-form-error.png")
+    return names
+
+
 def report(guards: list[OfflineGuard], out: Path, written: list[str]) -> int:
     """Blocked outside requests and failures on stderr (status 1 for the former), then the files."""
     status = 0
@@ -308,6 +360,9 @@ def main() -> int:
         help="only the field-pack page (a planned sweep must exist, the worker must run)",
     )
     parser.add_argument("--only-coverage", action="store_true", help="only the coverage map")
+    parser.add_argument(
+        "--only-register", action="store_true", help="only the people register's pages"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     guards: list[OfflineGuard] = []
@@ -322,6 +377,7 @@ def main() -> int:
     only = {
         "sheets": (args.only_sheets, "/sheets/", sheet_pages),
         "coverage": (args.only_coverage, "/coverage/", coverage_pages),
+        "register": (args.only_register, "/register/", register_pages),
         "sweeps": (args.only_sweeps, "/sweeps/", sweep_pages),
     }
     for wanted, first_url, take in only.values():
