@@ -658,9 +658,7 @@ class Matcher:
         ).order_by("pk")
         if values.id_number is not None:
             found = found.filter(id_number_hash__isnull=True)  # another number: another person
-        scored = [
-            (score(values, r, place, _lived(r, self.lived)), r) for r in found[:200].iterator()
-        ]
+        scored = [(score(values, r, place, _lived(r, self.lived)), r) for r in list(found[:200])]
         scored = [(s, r) for s, r in scored if s >= CANDIDATE_MIN]
         scored.sort(key=lambda pair: (-pair[0], pair[1].pk))
         return scored[:MAX_CANDIDATES]
