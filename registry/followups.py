@@ -268,21 +268,25 @@ def _overdue_queryset(user: Any, code: str, on: date) -> Any:
             "arrival_date", Subquery(first_in), TruncDate("created_at"), output_field=DateField()
         ),
     ).filter(Q(room_id_now__isnull=False) | Q(category=Category.OUTFLOWING))
+    # The last ended due month of each resident's schedule (the same for everyone on it), then
+    # one test of the follow-ups per resident.
     whens = []
     defaults_taken: set[str] = set()
     for schedule in FollowUpSchedule.objects.order_by("code"):
-        last = last_ended_due_month(list(schedule.months), on)
         follows = Q(schedule=schedule)
         if schedule.category and schedule.category not in defaults_taken:
             defaults_taken.add(schedule.category)
             follows |= Q(schedule__isnull=True, category=schedule.category)
-        done = FollowUp.objects.filter(resident=OuterRef("pk"), done_on__gte=last, done_on__lte=on)
-        whens.append(When(follows & Q(start__lt=last) & ~Exists(done), then=Value(last)))
+        whens.append(When(follows, then=Value(last_ended_due_month(list(schedule.months), on))))
     if not whens:
         return residents.none()
+    done = FollowUp.objects.filter(
+        resident=OuterRef("pk"), done_on__gte=OuterRef("due_month"), done_on__lte=on
+    )
     residents = (
         residents.annotate(due_month=Case(*whens, default=None, output_field=DateField()))
-        .filter(due_month__isnull=False)
+        .filter(due_month__isnull=False, start__lt=F("due_month"))
+        .filter(~Exists(done))
         .annotate(centroid_now=Subquery(centroid, output_field=PointField(srid=SRID)))
         .annotate(zone_code=Coalesce(Subquery(zone), F("community_code"), output_field=CharField()))
     )
