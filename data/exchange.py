@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -884,7 +884,17 @@ def submit_exchange(*, actor: Any, data: bytes, name: str, queue: bool = True) -
     job.file.save(
         f"{job.pk}.bin", ContentFile(crypto.encrypt_bytes(data, context=FILE_CONTEXT)), save=False
     )
-    job.save()
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:  # the same file submitted at the same moment by someone else
+        job.file.delete(save=False)
+        raise ConflictError(
+            _("%(file)s is being submitted by someone else: the same file is not imported twice."),
+            code="duplicate_file",
+            field="file",
+            file=name,
+        ) from None
     if queue:
         transaction.on_commit(lambda: run_exchange_task.enqueue(str(job.pk)))
     return job

@@ -168,6 +168,14 @@ class ExchangeFile(JobProgress):
         verbose_name = _("exchange file")
         verbose_name_plural = _("exchange files")
         ordering = ["-created_at"]
+        constraints = [
+            # The same file is imported once (a failed job's file may be submitted again).
+            models.UniqueConstraint(
+                fields=["file_hash"],
+                condition=~Q(status="failed"),
+                name="exchange_file_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.file_name
