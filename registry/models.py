@@ -260,7 +260,7 @@ class Contract(models.Model):
     community_code = _community_code()
     signed_on = models.DateField(_("signed on"))
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
-    # The scanned copy, AES-GCM encrypted on disk (registry.services.store_scan).
+    # The scanned copy, AES-GCM encrypted on disk (registry.contracts).
     scan = models.FileField(_("scanned copy"), upload_to=_scan_path, blank=True, max_length=300)
     scan_type = models.CharField(max_length=40, blank=True)
 

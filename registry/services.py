@@ -129,9 +129,10 @@ def _person_fields(data: PersonData) -> dict[str, Any]:
     for key, given in (("birth_date", data.birth_date), ("sex", data.sex)):
         if given and key in fields and fields[key] != given:
             raise InvalidInputError(
-                _("The %(field)s given does not match the identity number."),
+                _("The %(name)s given does not match the identity number."),
                 code="id_mismatch",
                 field=key,
+                name=Resident._meta.get_field(key).verbose_name,
             )
         fields.setdefault(key, given)
     if not fields.get("birth_date") or fields.get("sex") not in ("m", "f"):
@@ -307,8 +308,14 @@ def move_out(actor: Any, resident: Resident, *, on: date, outflowing: bool = Fal
                 field="moved_out",
             )
         if outflowing:
+            default = FollowUpSchedule.objects.filter(category=resident.category).first()
             resident.category = Category.OUTFLOWING
-            resident.save(update_fields=["category", "updated_at"])
+            if resident.schedule is None or resident.schedule == default:
+                # The old category's schedule followed from the category: so does the new one.
+                resident.schedule = FollowUpSchedule.objects.filter(
+                    category=Category.OUTFLOWING
+                ).first()
+            resident.save(update_fields=["category", "schedule", "updated_at"])
 
 
 def _end_occupancy(resident: Resident, on: date) -> bool:

@@ -144,6 +144,26 @@ def test_moves_keep_occupancy_over_time(territory: Territory, users) -> None:
         services.move(worker, person, room=first, on=date(2024, 4, 1))  # before the move-out
 
 
+def test_a_birth_date_that_disagrees_with_the_number_is_named(territory: Territory) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        resident(
+            RoomFactory(building=territory.home_building),
+            id_number=id_number(date(1990, 1, 1)),
+            birth_date=date(1991, 1, 1),
+        )
+    assert caught.value.code == "id_mismatch" and caught.value.field == "birth_date"
+    assert "birth date" in caught.value.render("en")
+
+
+def test_leaving_as_out_flowing_takes_its_schedule(territory: Territory) -> None:
+    person = resident(RoomFactory(building=territory.home_building), category="floating")
+    with personal(system=True):
+        assert person.schedule.code == "floating-quarterly"
+    services.move_out(None, person, on=date(2025, 1, 1), outflowing=True)
+    with personal(system=True):
+        assert Resident.objects.get(pk=person.pk).schedule.code == "outflowing-halfyear"
+
+
 def test_worker_cannot_write_another_community(territory: Territory, users) -> None:
     with pytest.raises(ScopeError):
         resident(RoomFactory(building=territory.away_building), actor=users[Role.COMMUNITY_WORKER])
