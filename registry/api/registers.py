@@ -137,6 +137,7 @@ _CODE = OpenApiParameter(
 _REASON = OpenApiParameter("reason", OpenApiTypes.STR, required=True)
 _REVEAL = OpenApiParameter("reveal", OpenApiTypes.STR, enum=["1"])
 _FILES = {(200, XLSX): OpenApiTypes.BINARY, (200, PDF): OpenApiTypes.BINARY}
+_FMT = OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["xlsx", "pdf"])
 
 
 class _ExportView(APIView):
@@ -148,7 +149,9 @@ class FloatingRegisterView(_ExportView):
     """流动人口登记表: the floating residents living in the building or node on ``as_of``."""
 
     @extend_schema(
+        operation_id="registry_register_floating",
         parameters=[
+            _FMT,
             _CODE,
             OpenApiParameter("as_of", OpenApiTypes.DATE),
             _REASON,
@@ -170,7 +173,9 @@ class SuppliesRegisterView(_ExportView):
     """物资发放登记表: what the households of the building or node received in the period."""
 
     @extend_schema(
+        operation_id="registry_register_supplies",
         parameters=[
+            _FMT,
             _CODE,
             OpenApiParameter("since", OpenApiTypes.DATE),
             OpenApiParameter("until", OpenApiTypes.DATE),
@@ -203,6 +208,7 @@ class PersonCardsView(_ExportView):
     the card of one resident."""
 
     @extend_schema(
+        operation_id="registry_person_cards",
         parameters=[
             _CODE,
             OpenApiParameter("resident", OpenApiTypes.INT),
@@ -279,7 +285,11 @@ class SupplyListView(APIView):
 
     renderer_classes = [FastJSONRenderer]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="registry_supply_create",
+        request=OpenApiTypes.OBJECT,
+        responses={201: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request) -> Response:
         body = request.data if isinstance(request.data, dict) else {}
         household_id = _id(body.get("household"), "household")
