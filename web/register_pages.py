@@ -387,16 +387,16 @@ def _person_row(resident: Resident, occ: Occupancy | None = None) -> dict[str, A
 
 
 def _reverse_export(name: str, fmt: str) -> str | None:
-    for kwargs in ({"fmt": fmt}, {"format": fmt}, {"ext": fmt}):
-        try:
-            return reverse(name, kwargs=kwargs)
-        except NoReverseMatch:
-            continue
+    """``registers/floating.{fmt}`` takes the format as ``fmt``; ``cards.pdf`` has one."""
+    try:
+        return reverse(name, kwargs={"fmt": fmt})
+    except NoReverseMatch:
+        pass
     try:
         url = reverse(name)
-    except NoReverseMatch:
+    except NoReverseMatch:  # not installed (yet)
         return None
-    return url if url.endswith(f".{fmt}") else f"{url}?format={fmt}"
+    return url if url.endswith(f".{fmt}") else None
 
 
 def export_links() -> list[dict[str, Any]]:
@@ -1010,7 +1010,9 @@ def _move_specs(user: Any, resident: Resident, form: Form) -> list[dict[str, Any
     rooms = [
         (
             str(r.pk),
-            f"{r.floor} · {_room_number(r)} ({r.get_use_display()})",
+            " · ".join(
+                (_room_number(r), _("floor %(floor)s") % {"floor": r.floor}, r.get_use_display())
+            ),
         )
         for r in Room.objects.filter(building_id=int(building) if building else 0)
         .select_related("entrance")

@@ -4,19 +4,16 @@ and phone — shown in clear after a reason, hidden again after 60 s — with no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.test import Client
 
 from gis.models import Role
 from registry.models import AccessLog
 
 from ..conftest import Territory
-from .browser import PHONE, OfflineGuard, horizontal_overflow, new_context
+from .browser import PHONE, horizontal_overflow
 from .test_offline_browser import assert_offline
 from .test_register_pages import clear_values, make_people
 
@@ -30,30 +27,14 @@ def people(territory: Territory, users: dict[str, Any]) -> dict[str, Any]:
     return make_people(territory)
 
 
-@pytest.fixture
-def phone_as_worker(
-    browser: Any, site: str, users: dict[str, Any]
-) -> Iterator[tuple[Any, OfflineGuard]]:
-    """A phone-sized guarded context signed in as the community worker by a session cookie (the
-    sign-in form has tests of its own)."""
-    client = Client()
-    client.force_login(users[Role.COMMUNITY_WORKER])
-    context, guard = new_context(browser, site, viewport=PHONE)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": site}])
-    try:
-        yield context.new_page(), guard
-    finally:
-        context.close()
-
-
 def test_register_search_and_reveal_on_a_phone(
-    phone_as_worker: tuple[Any, OfflineGuard], territory: Territory, people: dict[str, Any]
+    signed_in: Any, territory: Territory, people: dict[str, Any]
 ) -> None:
     head = people["head"]
     clear = clear_values(head)
-    page, guard = phone_as_worker
-    page.goto(f"/register/?building={territory.home_building.pk}")
+    page, guard = signed_in(
+        Role.COMMUNITY_WORKER, f"/register/?building={territory.home_building.pk}", viewport=PHONE
+    )
     page.wait_for_selector(".reg-room")
     assert horizontal_overflow(page) == 0
     assert page.locator(".reg-chips li.rented-empty").count() == 2

@@ -517,3 +517,22 @@ def test_pages_hold_no_outside_host(
     ):
         html = client.get(url).content.decode()
         assert "https://" not in html and "http://" not in html, url
+
+
+def test_export_forms_name_the_building_or_node_and_ask_a_reason(
+    territory: Territory, users: dict[str, Any], people: dict[str, Any]
+) -> None:
+    if not register_pages.export_links():
+        pytest.skip("the registers' routes are not installed")
+    client = _client(users[Role.COMMUNITY_WORKER])
+    building = client.get(reverse("register"), {"building": territory.home_building.pk})
+    html = building.content.decode()
+    assert f'name="code" value="building={territory.home_building.pk}"' in html
+    assert 'formaction="/api/registry/registers/floating.xlsx"' in html
+    assert 'name="reason" required minlength="4"' in html
+    assert 'name="reveal"' not in html  # no reveal permission
+    node = client.get(reverse("register")).content.decode()
+    assert f'name="code" value="{territory.home.code}"' in node
+    person = client.get(reverse("register-resident", args=[people["head"].pk])).content.decode()
+    assert f'name="resident" value="{people["head"].pk}"' in person
+    assert 'formaction="/api/registry/cards.pdf"' in person
