@@ -612,3 +612,21 @@ def test_control_characters_never_reach_the_database(
         worker, household_of(people.residents["甲"]), "大\x00米", 1, "斤", date(2025, 6, 1)
     )
     assert line.item == "大 米"
+
+
+def test_anonymous_is_refused_and_a_reader_may_export(
+    territory: Territory, users, people: People
+) -> None:
+    anonymous = APIClient()
+    query = {"code": territory.home.code, "reason": REASON}
+    for url in (
+        reverse("register-floating", kwargs={"fmt": "xlsx"}),
+        reverse("register-supplies", kwargs={"fmt": "pdf"}),
+        reverse("person-cards"),
+    ):
+        assert anonymous.get(url, query).status_code == 403
+    assert anonymous.post(reverse("supply-list"), {}, format="json").status_code == 403
+    # Reading is exporting: a read-only account exports its community's register (logged).
+    rows = workbook_rows(floating(users[Role.READ_ONLY], code=territory.home.code))
+    assert [row[1] for row in rows[3:]] == ["甲", "乙"]
+    assert AccessLog.objects.get().username == "reader"
