@@ -1136,6 +1136,8 @@ def decide(
             code="note_required",
             field="note",
         )
+    if not 0 < int(row_id) < 2**63:  # a path id beyond bigint: no such row
+        raise NotFoundError(_("No such exchange row in your territory."), code="not_found")
     with personal(actor):
         row = ExchangeRow.objects.visible_to(actor).select_for_update().filter(pk=row_id).first()
         if row is None:

@@ -24,7 +24,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -71,14 +72,17 @@ def _file(request: Request, pk: Any) -> ExchangeFile:
 class FileListView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="exchange_files_list", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         with personal(request.user):
             files = list(exchange.visible_files(request.user)[:LIST_LIMIT])
             body = [file_body(job, request.user) for job in files]
         return Response({"results": body})
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=inline_serializer("ExchangeUpload", {"file": serializers.FileField()}),
+        responses=OpenApiTypes.OBJECT,
+    )
     @sensitive_variables("data")
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
@@ -135,7 +139,17 @@ class RowListView(APIView):
 class DecideView(APIView):
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=inline_serializer(
+            "ExchangeDecision",
+            {
+                "action": serializers.ChoiceField(choices=exchange.ACTIONS),
+                "candidate": serializers.IntegerField(required=False),
+                "note": serializers.CharField(required=False, max_length=200),
+            },
+        ),
+        responses=OpenApiTypes.OBJECT,
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         row = exchange.decide(

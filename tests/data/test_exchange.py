@@ -444,6 +444,13 @@ def test_api_upload_report_rows_and_decide(
         ).status_code
         == 404
     )
+    huge = reverse("exchange-decide", kwargs={"pk": 10**20})
+    assert worker.post(huge, {"action": "accept"}, format="json").status_code == 404
+    # The street supervisor decides `away`'s row (and rejects a garbage row with no place).
+    answer = supervisor.post(
+        reverse("exchange-decide", kwargs={"pk": away_row.pk}), {"action": "accept"}, format="json"
+    )
+    assert answer.status_code == 200 and answer.json()["decision"] == "accepted"
     reader = _client(world.reader)
     assert reader.post(decide, {"action": "accept"}, format="json").status_code == 403
     assert worker.get(report["rows_url"], {"outcome": "bogus"}).status_code == 400
