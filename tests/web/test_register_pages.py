@@ -454,6 +454,9 @@ def test_follow_up_move_and_move_out(
     assert done.status_code == 302
     with personal(system=True):
         assert FollowUp.objects.get(resident=person).note == "换了工作"
+    shown = client.get(reverse("register-resident", args=[person.pk]))
+    assert shown.context["follow_ups"][0]["by"] == "worker"
+    assert "换了工作" in shown.content.decode() and "Saved." in shown.content.decode()
 
     # Move: the form offers the user's communities, the building's rooms.
     form = client.get(reverse("register-move", args=[person.pk]))
