@@ -62,6 +62,15 @@ def file_body(job: ExchangeFile, user: Any, *, with_counts: bool = True) -> dict
     return body
 
 
+class PrivateView(APIView):
+    """Every answer of these routes names people: never kept by a cache."""
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
 def _file(request: Request, pk: Any) -> ExchangeFile:
     job = exchange.visible_files(request.user).filter(pk=pk).first()
     if job is None:
@@ -69,7 +78,7 @@ def _file(request: Request, pk: Any) -> ExchangeFile:
     return job
 
 
-class FileListView(APIView):
+class FileListView(PrivateView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(operation_id="exchange_files_list", responses=OpenApiTypes.OBJECT)
@@ -98,7 +107,7 @@ class FileListView(APIView):
         return Response(body, status=202)
 
 
-class FileDetailView(APIView):
+class FileDetailView(PrivateView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: Any) -> Response:
         with personal(request.user):
@@ -106,7 +115,7 @@ class FileDetailView(APIView):
         return Response(body)
 
 
-class RowListView(APIView):
+class RowListView(PrivateView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: Any) -> Response:
         outcome = request.query_params.get("outcome") or ""
@@ -136,7 +145,7 @@ class RowListView(APIView):
             return paginator.get_paginated_response(body)
 
 
-class DecideView(APIView):
+class DecideView(PrivateView):
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from data.exchange import MAX_BYTES, MAX_ROWS
@@ -67,6 +68,7 @@ def _words() -> dict[str, Any]:
     }
 
 
+@never_cache
 @login_required
 @require_GET
 def exchange_page(request: HttpRequest) -> HttpResponse:

@@ -423,7 +423,9 @@ def test_api_upload_report_rows_and_decide(
     listed = worker.get(reverse("exchange-file-list")).json()["results"]
     assert [f["id"] for f in listed] == [report["id"]]
     assert worker.get(url).json()["counts"]["total"] == 10
-    rows = worker.get(report["rows_url"], {"outcome": "updated"}).json()["results"]
+    answer = worker.get(report["rows_url"], {"outcome": "updated"})
+    assert answer["Cache-Control"] == "private, no-store"
+    rows = answer.json()["results"]
     assert [r["row"] for r in rows] == [2, 3]
     assert rows[0]["id_number_masked"] == "4206**********0239"
     assert ZHANG_WEI not in str(worker.get(report["rows_url"]).content)
