@@ -71,6 +71,24 @@ RELATION_ZH: dict[str, str] = {
 }
 #: Follow-ups shown on a card at most (the latest first).
 CARD_FOLLOW_UPS = 3
+#: Rows of one register and cards of one file at most: a larger one (a whole district) is
+#: refused, naming what to narrow, rather than built in memory for minutes.
+MAX_ROWS = 50_000
+MAX_CARDS = 10_000
+
+
+def check_size(count: int, limit: int) -> None:
+    if count > limit:
+        raise InvalidInputError(
+            _(
+                "The export would hold %(count)s rows, more than %(max)s: choose a street "
+                "office, a community or a building."
+            ),
+            code="too_many_rows",
+            field="code",
+            count=count,
+            max=limit,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,9 +297,9 @@ def floating_register(
         revealed=reveal,
     )
     with personal(user):
-        for number, occupancy in enumerate(
-            floating_occupancies(user, target, day).iterator(chunk_size=2000), start=1
-        ):
+        occupancies = floating_occupancies(user, target, day)
+        check_size(occupancies.count(), MAX_ROWS)
+        for number, occupancy in enumerate(occupancies.iterator(chunk_size=2000), start=1):
             person = occupancy.resident
             id_number, phone = _clear(person, reveal)
             plate = getattr(getattr(occupancy.room, "door_plate", None), "address", None)
@@ -343,6 +361,7 @@ def supplies_register(
             )
             .order_by("given_on", "community_code", "household_id", "id")
         )
+        check_size(lines.count(), MAX_ROWS)
         for number, line in enumerate(lines.iterator(chunk_size=2000), start=1):
             room = line.household.room
             plate = getattr(getattr(room, "door_plate", None), "address", None)
@@ -427,10 +446,10 @@ def person_cards(
             residents = [person]
             living = list(occupancies.filter(resident_id=resident_id)[:1])
         elif target is not None:
+            there = occupancies.filter(target.condition("community_code", "room__building_id"))
+            check_size(there.count(), MAX_CARDS)
             living = list(
-                occupancies.filter(target.condition("community_code", "room__building_id"))
-                .select_related("resident__schedule")
-                .order_by(
+                there.select_related("resident__schedule").order_by(
                     "community_code",
                     "room__building_id",
                     "-room__floor",

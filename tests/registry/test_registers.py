@@ -630,3 +630,25 @@ def test_anonymous_is_refused_and_a_reader_may_export(
     rows = workbook_rows(floating(users[Role.READ_ONLY], code=territory.home.code))
     assert [row[1] for row in rows[3:]] == ["甲", "乙"]
     assert AccessLog.objects.get().username == "reader"
+
+
+def test_a_too_large_export_is_refused(
+    territory: Territory, users, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More rows than a file holds (a whole district's register): 400, naming what to narrow,
+    nothing logged."""
+    from registry import registers
+
+    monkeypatch.setattr(registers, "MAX_ROWS", 1)
+    monkeypatch.setattr(registers, "MAX_CARDS", 2)
+    admin = users[Role.DISTRICT_ADMIN]
+    response = floating(admin, code=territory.office.code[:6])
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_many_rows"
+    assert "3" in response.json()["detail_en"]
+    cards = api(admin).get(reverse("person-cards"), {"code": territory.home.code, "reason": REASON})
+    assert cards.status_code == 400 and cards.json()["code"] == "too_many_rows"
+    assert not AccessLog.objects.exists()
+    # A building with one floating resident still goes.
+    alone = floating(admin, code=f"building={territory.away_building.pk}")
+    assert [row[1] for row in workbook_rows(alone)[3:]] == ["丁"]
