@@ -527,3 +527,27 @@ def test_page_in_a_browser(world: World, request: pytest.FixtureRequest) -> None
     with personal(system=True):
         decided = set(ExchangeRow.objects.exclude(decision="").values_list("row", "decision"))
     assert decided == {(2, "accepted"), (12, "rejected")}
+
+
+def test_probable_match_gets_the_number_and_moves_when_accepted(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A resident registered without a number, found by name, birth date and building: the row
+    proposes adding its number and the move to the room it names; accepting does both."""
+    qian = resident(world.r502, name="钱多", id_number="", birth_date=date(1993, 3, 3), sex="m")
+    number = "420606199303030419"
+    body = HEADER + f"户籍迁入,钱多,1993-03-03,{number},人民路12号3栋501室,2026-11-20\n"
+    job = submit(world.worker, body.encode(), "qian.csv", django_capture_on_commit_callbacks)
+    (row,) = rows_of(job).values()
+    assert (row.outcome, row.resident, row.score) == ("probable", qian, 0.9)
+    assert row.proposed == {
+        "changes": {"id_number": "4206**********0419"},
+        "action": "move",
+        "room": world.r501.pk,
+        "on": "2026-11-20",
+    }
+    exchange.decide(world.worker, row.pk, action="accept")
+    with personal(world.worker):
+        stored = Resident.objects.get(pk=qian.pk)
+        assert stored.id_number_masked == "4206**********0419"
+        assert Occupancy.objects.current().get(resident=qian).room == world.r501
