@@ -5,10 +5,11 @@ One generator for the demo (``manage.py demo_people``, run by ``make run``) and 
 
 * households in the dwelling rooms: owner-occupied rooms (a share :data:`OWNER_REGISTERED` of
   them on the register, families of 1–5: head, spouse, children, a parent), rented rooms (let
-  whole: one tenant household of 1–4; let shared: 2–4 households of one or a couple; most
+  whole: one tenant household of 1–4; let shared: 1–3 households of one or a couple; most
   tenants floating, some local), staff dormitories (collective households of employer staff);
-  the shares give ~0.4 residents per dwelling room, ~1 million at ``city`` size, categories
-  about 55 % community residents, 30 % floating, 10 % employer staff, 5 % out-flowing;
+  the shares give ~0.43 residents per dwelling room on the demo (10,873: 52 % community
+  residents, 31 % floating, 12 % employer staff, 5 % out-flowing) and ~0.46 on the ``city``
+  (1.16 million; 49 / 37 / 10 / 5 %: more of its rooms are let shared in urban villages);
 * identity numbers valid by GB 11643 (``registry.idnumber``), the region of first registration
   local for community residents, elsewhere in Hubei or in other provinces for floating ones
   (:data:`REGIONS`, with the home-registration place read from it), unique; mobile phones for
@@ -19,8 +20,9 @@ One generator for the demo (``manage.py demo_people``, run by ``make run``) and 
 * follow-ups of the last 12 months by each resident's schedule (``FollowUpSchedule`` of their
   category; ~88 % done in the month due, a few after), landlord responsibility contracts for
   ~87 % of the landlords, tenancy contracts for ~85 % of the tenant households, star ratings of
-  every rental building for the last :data:`RATING_MONTHS` months by the active criteria (with
-  orders to rectify below 8 stars and a few withdrawals), and free supplies for some households.
+  every rental building for the last :data:`RATING_MONTHS` months by the active criteria (the
+  rewards and orders to rectify by ``registry.ratings.rules()``; a few withdrawals of the right
+  to rent after orders left undone), and free supplies for some households.
 
 Written in bulk: the rows COPYed into the personal tables inside ``personal(system=True,
 role=ADMINISTRATOR)`` — PostgreSQL refuses COPY FROM into a table with row-level security for a
@@ -72,6 +74,7 @@ from registry.models import (
     TenancyContract,
 )
 from registry.privacy import ADMINISTRATOR, personal
+from registry.ratings import rules as star_rules
 from registry.services import ID_CONTEXT, PHONE_CONTEXT
 
 from .generate import GIVEN, SURNAMES
@@ -84,19 +87,19 @@ PAST, MOVED_FROM = 4, 5  # households that dissolved: tenants who left, a mover'
 KIND_NAMES = ("owner", "rented_whole", "rented_shared", "dormitory", "left", "moved_from")
 
 #: Share of the owner-occupied rooms whose household is on the register.
-OWNER_REGISTERED = 0.115
+OWNER_REGISTERED = 0.09
 OWNER_SIZES = ((1, 2, 3, 4, 5), (0.14, 0.30, 0.31, 0.17, 0.08))
 #: Share of the rented rooms with tenants on the register today.
-RENTED_OCCUPIED = 0.75
+RENTED_OCCUPIED = 0.7
 WHOLE_SIZES = ((1, 2, 3, 4), (0.42, 0.30, 0.20, 0.08))
 #: Households in a room let shared (合租), each one person or a couple (20 %).
-SHARED_HOUSEHOLDS = ((2, 3, 4), (0.5, 0.35, 0.15))
+SHARED_HOUSEHOLDS = ((1, 2, 3), (0.35, 0.45, 0.2))
 #: Share of tenant households who are local (community residents renting).
 LOCAL_TENANTS = 0.2
 DORM_OCCUPIED = 0.45
 DORM_SIZES = (2, 7)  # 2–6 staff (numpy's upper bound is exclusive)
 #: Rented rooms with a former tenant household that left the city.
-FORMER_TENANTS = 0.15
+FORMER_TENANTS = 0.12
 #: Single tenants who came from another rented room of their community.
 MOVERS = 0.15
 #: Family members (18–45, not the head) gone to work elsewhere, kept as out-flowing residents.
@@ -149,9 +152,6 @@ TENANCY_CONTRACTS = 0.85
 RATING_MONTHS = 6
 #: A criterion is met in full with this chance, else some of its stars.
 CRITERION_MET = 0.9
-RECTIFY_BELOW = 8
-RECTIFY_DAYS = 30
-REWARDS = ((12, "示范出租屋"), (10, "优秀出租屋"))
 SUPPLIES = (
     ("避孕药具", "盒"),
     ("叶酸片", "瓶"),
@@ -237,8 +237,10 @@ def read_schedules() -> dict[str, tuple[int, list[int]]]:
     return schedules
 
 
-def read_criteria() -> list[tuple[str, int]]:
-    return list(StarCriterion.objects.filter(active=True).values_list("code", "stars"))
+def read_criteria() -> list[tuple[str, int, str]]:
+    """The active star criteria in order: (code, stars, name)."""
+    criteria = StarCriterion.objects.filter(active=True).order_by("position", "code")
+    return list(criteria.values_list("code", "stars", "name"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,7 +738,7 @@ def _write(
     landlords: np.ndarray,
     landlord_codes: list[str],
     schedules: dict[str, tuple[int, list[int]]],
-    criteria: list[tuple[str, int]],
+    criteria: list[tuple[str, int, str]],
     today: dt.date,
     rng: np.random.Generator,
     say: Any,
@@ -973,7 +975,10 @@ def _follow_ups(
 
 
 def _ratings(
-    dwellings: Dwellings, criteria: list[tuple[str, int]], today: dt.date, rng: np.random.Generator
+    dwellings: Dwellings,
+    criteria: list[tuple[str, int, str]],
+    today: dt.date,
+    rng: np.random.Generator,
 ) -> dict[str, int]:
     """Star ratings of every rental building for the last months, their orders to rectify and
     the withdrawals of the right to rent that followed the orders not done in time."""
@@ -989,16 +994,17 @@ def _ratings(
     building = np.repeat(buildings, nm)
     code = np.repeat(building_code, nm)
     month = np.tile(np.array([_days(m) for m in months], np.int64), nb)
-    stars_of = np.array([s for _, s in criteria], np.int64)
+    stars_of = np.array([s for _, s, _ in criteria], np.int64)
     met = rng.random((nb * nm, len(criteria))) < CRITERION_MET
     partial = (rng.random((nb * nm, len(criteria))) * stars_of).astype(np.int64)
     scores = np.where(met, stars_of, partial)
     total = np.minimum(scores.sum(axis=1), 12)
+    rules = star_rules()  # rewards and orders to rectify by the rating's own rules
     reward = np.full(len(total), "", dtype=object)
-    for threshold, name in REWARDS[::-1]:
-        reward[total >= threshold] = name
+    for minimum, name in sorted(rules["rewards"], key=lambda rule: rule[0]):
+        reward[total >= minimum] = name  # the highest reached is kept
     ids = _reserve(StarRating, len(total))
-    criterion_codes = [c for c, _ in criteria]
+    criterion_codes = [c for c, _, _ in criteria]
     score_text = [
         json.dumps(dict(zip(criterion_codes, row, strict=True)), ensure_ascii=False)
         for row in scores.tolist()
@@ -1031,19 +1037,26 @@ def _ratings(
             )
         ),
     )
-    # Orders to rectify: in the month after the rating, 30 days to do it.
-    low = np.flatnonzero(total < RECTIFY_BELOW)
+    # Orders to rectify: given on the day of rating, in the month after the month rated.
+    low = np.flatnonzero(total < rules["rectify_below"])
     ordered = month[low] + 31 + rng.integers(0, 10, len(low))
     keep = ordered < now
     low, ordered = low[keep], ordered[keep]
-    deadline = ordered + RECTIFY_DAYS
+    deadline = ordered + rules["rectify_days"]
     closed = rng.random(len(low)) < np.where(deadline < now, 0.85, 0.4)
     done_on = np.where(
-        closed, np.minimum(ordered + rng.integers(3, RECTIFY_DAYS + 1, len(low)), now - 1), NO_DAY
+        closed,
+        np.minimum(ordered + rng.integers(3, rules["rectify_days"] + 1, len(low)), now - 1),
+        NO_DAY,
     )
     done_on = np.where(done_on > ordered, done_on, np.where(closed, ordered, NO_DAY))
-    missed = [
-        ", ".join(c for c, s, full in zip(criterion_codes, row, stars_of, strict=True) if s < full)
+    names = [name for _, _, name in criteria]
+    missed = [  # as registry.ratings lists them: one criterion a line, "消防安全 1/2"
+        "\n".join(
+            f"{name} {got}/{full}"
+            for name, got, full in zip(names, row, stars_of.tolist(), strict=True)
+            if got < full
+        ).translate(_ESCAPE)
         for row in scores[low].tolist()
     ]
     figures["rectifications"] = _copy(
