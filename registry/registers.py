@@ -37,6 +37,7 @@ from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import RENTED_USES, Building, Community, District, DoorPlate, Room, StreetOffice
 from gis.querysets import territory_prefixes
 
+from .followups import in_node
 from .models import (
     Category,
     FollowUp,
@@ -120,8 +121,8 @@ class Target:
         if self.building_id is not None:
             return Q(**{building_path: self.building_id})
         condition = Q()
-        for prefix in self.prefixes:
-            condition |= Q(**{f"{code_path}__startswith": prefix})
+        for prefix in self.prefixes:  # equalities or ranges: the index serves under RLS
+            condition |= in_node(prefix, code_path)
         return condition
 
 
