@@ -143,7 +143,9 @@ def can_reveal(user: Any) -> bool:
 
 def clean_reason(reason: str | None) -> str:
     """A reveal or an export needs a reason a person typed: at least four characters."""
-    text = " ".join((reason or "").split())
+    # Control characters out (PostgreSQL cannot store a NUL), whitespace runs as one space.
+    printable = "".join(c if c.isprintable() else " " for c in reason or "")
+    text = " ".join(printable.split())
     if len(text) < 4:
         raise InvalidInputError(
             _("Give the reason for this reveal or export (at least four characters)."),

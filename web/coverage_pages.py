@@ -72,6 +72,9 @@ def _words() -> dict[str, str]:
         "gap_no_plate_buildings": _("Buildings without the 人口 plate"),
         "gap_zones_without_responsible": _("Zones without a responsible person"),
         "gap_overdue_rooms": _("Rooms past their follow-up date"),
+        "gap_rented_rooms_without_occupant": _(
+            "Buildings with rented rooms where nobody is registered"
+        ),
         "gap_more": _("%(shown)s of %(count)s shown: zoom in or open the list"),
         "children": _("By area, lowest first"),
     }

@@ -447,6 +447,7 @@ def child_columns() -> list[tuple[str, str, bool]]:
         ("overdue", _("Overdue rooms"), False),
         ("flagged", _("Flagged rooms"), False),
         ("plate_rate", _("“人口” plate rate"), True),
+        ("landlord_contract_rate", _("Landlord contract rate"), True),
         ("staff_missing", _("Staff missing"), False),
         ("zones_without_responsible", _("Zones without a responsible person"), False),
     ]

@@ -309,3 +309,11 @@ def test_guard_survives_a_connection_opened_inside_pghistory_context() -> None:
         connection.execute_wrappers.remove(_guard)
         install_guard()
     assert connection.execute_wrappers == [_guard]  # pghistory popped its own, not the guard
+
+
+def test_a_reason_loses_its_control_characters() -> None:
+    from registry.privacy import clean_reason
+
+    assert clean_reason("核对\x00租户\n身份") == "核对 租户 身份"
+    with pytest.raises(InvalidInputError):
+        clean_reason("\x00\x01\x02\x03\x04")

@@ -125,7 +125,8 @@
   var gapStyles = {};
   var GAP_COLOURS = {
     never_visited_buildings: "#7f2704", unseen_buildings: "#d94801", no_plate_buildings: "#6a3d9a",
-    zones_without_responsible: "#e31a1c", overdue_rooms: "#1f78b4"
+    zones_without_responsible: "#e31a1c", overdue_rooms: "#1f78b4",
+    rented_rooms_without_occupant: "#33a02c"
   };
   function gapStyle(f) {
     var kind = f.get("kind");
