@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=float, default=240, help="seconds per list request, after 3 rounds"
     )
+    parser.add_argument(
+        "--parts", default="lookups,exports,lists", help="what to time (comma-separated)"
+    )
     parser.add_argument("--fresh", action="store_true", help="reload the scratch database")
     parser.add_argument("--fresh-people", action="store_true", help="load the people again")
     parser.add_argument("--prepare", action="store_true", help="only load the city and people")
@@ -111,9 +114,13 @@ def main() -> None:
     for name, value in place.figures.items():
         figure(f"place_{name}", value)
     users = bench_users(place)
-    time_lookups(users["district"], place, lookups)
-    time_exports(users["worker"], place, export_reps)
-    time_lists(users["worker"], place, reps, args.budget)
+    parts = set(args.parts.split(","))
+    if "lookups" in parts:
+        time_lookups(users["district"], place, lookups)
+    if "exports" in parts:
+        time_exports(users["worker"], place, export_reps)
+    if "lists" in parts:
+        time_lists(users["worker"], place, reps, args.budget)
 
 
 # ---------------------------------------------------------------------------------------------
