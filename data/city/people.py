@@ -1,7 +1,7 @@
 """People for the demo city and the benchmarks: who lives in its rooms, on the register.
 
 One generator for the demo (``manage.py demo_people``, run by ``make run``) and the city of
-``benchmarks/registry.py`` (~1 million residents); numpy, deterministic for a seed and a day:
+``benchmarks/people_register.py`` (~1 million residents); numpy, deterministic for a seed and a day:
 
 * households in the dwelling rooms: owner-occupied rooms (a share :data:`OWNER_REGISTERED` of
   them on the register, families of 1–5: head, spouse, children, a parent), rented rooms (let

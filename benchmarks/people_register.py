@@ -33,12 +33,15 @@ view; DEBUG off), signed in as
     ``--reps`` rounds (the revealed register: a fifth of them, at least 3), fewer for a request
     whose rounds took over ``--budget`` seconds (at least 3).
 
+(Named ``people_register.py``, not ``registry.py``: mypy, run over ``benchmarks/`` with the
+``registry`` package, refuses two modules named ``registry``.)
+
 A route not there yet is measured through the services it calls (``…_via: service``); a route
 that answers an error prints ``n/a`` with the status.
 
-    .venv/bin/python benchmarks/registry.py           # city (its first load ~15 min, people ~3)
-    .venv/bin/python benchmarks/registry.py --quick   # the demo city, under a minute
-    .venv/bin/python benchmarks/registry.py --prepare # only load the database and the people
+    .venv/bin/python benchmarks/people_register.py           # city (its first load ~15 min, people ~6)
+    .venv/bin/python benchmarks/people_register.py --quick   # the demo city, under a minute
+    .venv/bin/python benchmarks/people_register.py --prepare # only load the database and the people
 """
 
 from __future__ import annotations
