@@ -132,7 +132,7 @@ def _person_fields(data: PersonData) -> dict[str, Any]:
                 _("The %(name)s given does not match the identity number."),
                 code="id_mismatch",
                 field=key,
-                name=Resident._meta.get_field(key).verbose_name,
+                name=_("birth date") if key == "birth_date" else _("sex"),
             )
         fields.setdefault(key, given)
     if not fields.get("birth_date") or fields.get("sex") not in ("m", "f"):

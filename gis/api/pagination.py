@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -11,7 +12,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
 
+from ..exceptions import InvalidInputError, NotFoundError
 from ..sql import fetch_rows
 
 
@@ -87,3 +90,35 @@ class FeaturePagination(PagePagination):
                 "features": schema.get("properties", {}).get("features", schema),
             },
         }
+
+
+class CheckedPagination(PagePagination):
+    """Pages of a list (coverage gaps, the register's lists), refusing a bad ``?page=`` in both languages: not a page number (400
+    ``bad_page``), past the last page (404 ``no_page``, naming the last one)."""
+
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[Any, Any] | Sequence[Any],
+        request: Request,
+        view: APIView | None = None,
+    ) -> list[Any] | None:
+        text = request.query_params.get(self.page_query_param) or "1"
+        if text not in self.last_page_strings and not (text.isascii() and text.isdigit()):
+            raise InvalidInputError(
+                _("page is a page number (1, 2, …), not %(value)s."),
+                code="bad_page",
+                field="page",
+                value=repr(text)[:20],
+            )
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            size = self.get_page_size(request) or self.page_size
+            last = self.django_paginator_class(queryset, size).num_pages
+            raise NotFoundError(
+                _("There is no page %(page)s: the last page of this list is %(last)s."),
+                code="no_page",
+                field="page",
+                page=text[:20],
+                last=last,
+            ) from None

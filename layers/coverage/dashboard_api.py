@@ -23,12 +23,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gis.api.renderers import FastJSONRenderer
+from gis.api.renderers import XLSX, FastJSONRenderer, FormatIsOurs
 from gis.exceptions import InvalidInputError
 
 from . import report as reports
 from .dashboard import dashboard
-from .gap_api import XLSX, FormatIsOurs
 
 FORMATS = {"xlsx": XLSX, "pdf": "application/pdf"}
 CODE = OpenApiParameter(

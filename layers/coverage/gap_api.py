@@ -10,81 +10,26 @@ WGS84); ``format=xlsx``: every row as a workbook with Chinese headers. A thin vi
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
-from typing import Any
 
-from django.db.models import QuerySet
 from django.http import FileResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gis.api.pagination import PagePagination
-from gis.api.renderers import FastJSONRenderer
+from gis.api.pagination import CheckedPagination
+from gis.api.renderers import MAX_XLSX_ROWS, XLSX, FastJSONRenderer, FormatIsOurs
 from gis.api.views import bbox_values
-from gis.exceptions import InvalidInputError, NotFoundError
+from gis.exceptions import InvalidInputError
 from grid.coverage import parse_days
 
 from . import gaps
 
 FORMATS = ("json", "geojson", "xlsx")
-#: The media type of an XLSX workbook (every coverage download of one).
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: Rows of one workbook at most (a district's overdue rooms can be many): a larger list is
-#: refused with what to narrow.
-MAX_XLSX_ROWS = 50_000
-
-
-class FormatIsOurs(DefaultContentNegotiation):
-    """Content negotiation of a coverage view whose ``?format=`` names the file it sends (the gap
-    lists, the dashboard's workbook, the monthly report), not a DRF renderer: the view's first
-    renderer is taken whatever ``?format=`` or ``Accept`` say, so its errors are JSON."""
-
-    def select_renderer(
-        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        renderer = next(iter(renderers))
-        return renderer, str(renderer.media_type)
-
-
-class GapPagination(PagePagination):
-    """The lists' pages, refusing a bad ``?page=`` in both languages: not a page number (400
-    ``bad_page``), past the last page (404 ``no_page``, naming the last one)."""
-
-    def paginate_queryset(
-        self,
-        queryset: QuerySet[Any, Any] | Sequence[Any],
-        request: Request,
-        view: APIView | None = None,
-    ) -> list[Any] | None:
-        text = request.query_params.get(self.page_query_param) or "1"
-        if text not in self.last_page_strings and not (text.isascii() and text.isdigit()):
-            raise InvalidInputError(
-                _("page is a page number (1, 2, …), not %(value)s."),
-                code="bad_page",
-                field="page",
-                value=repr(text)[:20],
-            )
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except NotFound:
-            size = self.get_page_size(request) or self.page_size
-            last = self.django_paginator_class(queryset, size).num_pages
-            raise NotFoundError(
-                _("There is no page %(page)s: the last page of this list is %(last)s."),
-                code="no_page",
-                field="page",
-                page=text[:20],
-                last=last,
-            ) from None
 
 
 def _format(value: str | None) -> str:
@@ -133,7 +78,7 @@ class GapListView(APIView):
         )
         if fmt == "xlsx":
             return self._workbook(found)
-        paginator = GapPagination()
+        paginator = CheckedPagination()
         page = paginator.paginate_queryset(found.rows, request, view=self) or []
         if fmt == "geojson":
             key = gaps.id_key(found.kind)

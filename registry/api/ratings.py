@@ -21,16 +21,17 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gis.api.renderers import FastJSONRenderer
+from gis.api.pagination import CheckedPagination
+from gis.api.renderers import MAX_XLSX_ROWS, XLSX, FastJSONRenderer, FormatIsOurs
 from gis.exceptions import InvalidInputError, NotFoundError, ScopeError
 from grid.coverage import scope_condition
-from layers.coverage.gap_api import MAX_XLSX_ROWS, XLSX, FormatIsOurs, GapPagination
 
 from .. import contracts, followups, ratings
 from ..followups import in_node
@@ -127,7 +128,7 @@ def _scoped(queryset: Any, user: Any, code: Any) -> Any:
 
 
 def _page(request: Request, view: APIView, rows: QuerySet[Any], body: Any) -> Response:
-    paginator = GapPagination()
+    paginator = CheckedPagination()
     page = paginator.paginate_queryset(rows, request, view=view) or []
     return paginator.get_paginated_response([body(row) for row in page])
 
@@ -204,7 +205,7 @@ class FollowUpOverdueView(PrivateView):
                 filename=f"follow-ups-overdue-{code}-{day:%Y%m%d}.xlsx",
                 content_type=XLSX,
             )
-        paginator = GapPagination()
+        paginator = CheckedPagination()
         with personal(request.user):
             rows = followups.overdue_rows(request.user, code, day)
             page = followups.row_bodies(paginator.paginate_queryset(rows, request, view=self) or [])
@@ -273,10 +274,19 @@ class _ContractViews:
         return found
 
 
+class ListSchema(AutoSchema):
+    """Operation ids ``…_list`` for a list answered by an APIView's ``get`` (drf-spectacular
+    names it ``…_retrieve``, the same as the detail's, and warns of the collision)."""
+
+    def get_operation_id(self) -> str:
+        return super().get_operation_id().removesuffix("_retrieve") + "_list"
+
+
 class LandlordContractListView(_ContractViews, PrivateView):
     """Landlords' responsibility contracts (治安责任书) of the user's territory."""
 
     renderer_classes = [FastJSONRenderer]
+    schema = ListSchema()
 
     @extend_schema(
         parameters=[
@@ -532,6 +542,7 @@ class StarRatingListView(PrivateView):
     """Ratings of a territory node and month; POST rates a building for a month."""
 
     renderer_classes = [FastJSONRenderer]
+    schema = ListSchema()
 
     @extend_schema(
         parameters=[CODE, MONTH, OpenApiParameter("page", OpenApiTypes.INT)],

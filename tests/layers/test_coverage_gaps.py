@@ -354,7 +354,7 @@ def test_bad_parameters(
 def test_refusal_of_a_file_format_is_json(
     data: CoverageData, users: dict[str, Any], fmt: str
 ) -> None:
-    """``?format=`` names the file (gap_api.FormatIsOurs), not a renderer: a refusal is JSON."""
+    """``?format=`` names the file (gis.api.renderers.FormatIsOurs), not a renderer: a refusal is JSON."""
     response = get(users[Role.DISTRICT_ADMIN], code="4206", kind="unseen_buildings", format=fmt)
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")

@@ -1,5 +1,5 @@
-"""The two registers and the person card (registry.registers, registry.exports, the API of
-registry.api.registers): row by row against residents made here, masked in XLSX cells and in the
+"""The two registers and the person card (registry.registers, layers.register_documents, the API of
+layers.register_api): row by row against residents made here, masked in XLSX cells and in the
 PDFs' text, the access log, the reason, the territory (404), reveal (403 without the permission),
 and recording a distribution of supplies."""
 

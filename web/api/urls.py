@@ -45,7 +45,7 @@ urlpatterns = [
     # The people register (registry) and the department exchange (data).
     path("registry/", include("registry.api.people")),
     path("registry/", include("registry.api.ratings")),
-    path("registry/", include("registry.api.registers")),
+    path("registry/", include("layers.register_api")),
     path("exchange/", include("data.exchange_api")),
     *router.urls,
     path("search/", map_views.SearchView.as_view(), name="search"),

@@ -32,13 +32,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gis.api.renderers import FastJSONRenderer
+from gis.api.renderers import XLSX, FastJSONRenderer, FormatIsOurs
 from gis.exceptions import InvalidInputError, NotFoundError, ScopeError
-from layers.coverage.gap_api import XLSX, FormatIsOurs
+from registry import registers, supplies
+from registry.models import Access, Household, Resident
+from registry.privacy import can_reveal, clean_reason, log_access, personal
 
-from .. import exports, registers, supplies
-from ..models import Access, Household, Resident
-from ..privacy import can_reveal, clean_reason, log_access, personal
+from . import register_documents as exports
 
 PDF = "application/pdf"
 

@@ -30,8 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from layers.sheets import pdf as sheet_pdf
-
-from .registers import Card, Register
+from registry.registers import Card, Register
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F0")
 #: PDF page geometry (mm).
