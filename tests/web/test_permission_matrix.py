@@ -298,6 +298,12 @@ MATRIX: dict[str, dict[str, Grid]] = {
     "api-docs": {"GET": PUBLIC},
 }
 
+# The people register and the department exchange (issue 9): rows and runners of their own, on
+# the grids above.
+from .registry_matrix import REGISTRY_MATRIX, run_registry_route  # noqa: E402
+
+MATRIX.update(REGISTRY_MATRIX)
+
 #: Methods routes allow that have no row, and why.
 NOT_IN_MATRIX = {
     "HEAD": "answered like GET",
@@ -1012,6 +1018,8 @@ def _run_sheet_route(cell: Cell, world: World, client: APIClient) -> Any:
 
 def _run(cell: Cell, world: World) -> Any:
     client = world.client(cell.role)
+    if cell.route in REGISTRY_MATRIX:
+        return run_registry_route(cell, world, client)
     if cell.route in COVERAGE_QUERIES:
         code = world.community(cell.scope or "inside").code
         return client.get(reverse(cell.route), {"code": code, **COVERAGE_QUERIES[cell.route]})

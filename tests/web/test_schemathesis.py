@@ -25,10 +25,13 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -37,16 +40,21 @@ from hypothesis import HealthCheck, Phase, settings
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 
+from data.models import ExchangeFile, ExchangeRow
 from gis import history, services
 from gis.models import DoorPlate, Entrance, Role, Room
 from grid import jobs, sweep_jobs
 from grid.models import Assignment, AssignmentRole
 from grid.sweeps import create_sweep
 from layers.sheets import jobs as sheet_jobs
+from registry import contracts, ratings
+from registry.models import Occupancy, Rectification, StarCriterion
+from registry.privacy import personal
 
 from ..conftest import SharedData, Territory
 from ..factories import CompoundFactory, EntranceFactory, LandlordFactory, RoomFactory
 from ..grid.factories import AssignmentFactory, StaffFactory, ZoneFactory
+from ..registry.factories import resident
 
 PASSWORD = "pw"  # UserFactory gives every user this password
 
@@ -174,7 +182,61 @@ def _real_ids(territory: Territory, admin: Any) -> dict[str, tuple[Any, int]]:
         admin, {"kind": "building", "building": building.pk}, queue=False
     )
     ids["sheets"] = (str(sheet_jobs.run_pack(str(pack.pk)).pk), 0)
+    ids |= _registry_ids(territory, admin)
     return ids
+
+
+def _registry_ids(territory: Territory, admin: Any) -> dict[str, tuple[Any, int]]:
+    """Ids for ``/api/registry/…`` and ``/api/exchange/…`` (keyed by the segment after those):
+    a floating tenant of a rented room of ``home`` (their household, landlord and tenancy
+    contracts with scans), a five-star rating with its overdue order and a withdrawal of the
+    right to rent, an exchange file with one row. Made through the services with actor None or
+    inside ``personal(system=True)``; the administrator may reveal, so reveals, scans and revealed
+    exports run to their end too."""
+    admin.user_permissions.add(Permission.objects.get(codename="reveal_resident"))
+    building, home = territory.home_building, territory.home
+    landlord = LandlordFactory(community=home, name="王房东")
+    room = RoomFactory(
+        building=building, floor=6, number="601", use="rented_whole", landlord=landlord
+    )
+    tenant = resident(room, name="张租户", category="floating")
+    scan = b"%PDF-1.4\n% a scanned contract\n%%EOF\n"
+    landlord_contract = contracts.create_landlord_contract(
+        None, landlord, signed_on=date(2024, 1, 1), scan=SimpleUploadedFile("a.pdf", scan)
+    )
+    tenancy_contract = contracts.create_tenancy_contract(
+        None, room, tenant, signed_on=date(2024, 1, 1), scan=SimpleUploadedFile("b.pdf", scan)
+    )
+    stars = {c.code: c.stars for c in StarCriterion.objects.filter(active=True)}
+    for code in list(stars)[:4]:  # well below the threshold: an order to rectify
+        stars[code] = 0
+    rating = ratings.rate(None, building, date(2024, 12, 1), stars, on=date(2025, 1, 5))
+    withdrawal = ratings.withdraw(None, building, "逾期未整改完毕")
+    with personal(system=True):
+        household = Occupancy.objects.get(resident=tenant).household
+        order = Rectification.objects.get(rating=rating)
+        job = ExchangeFile.objects.create(
+            file_name="2026-11.csv",
+            file_size=100,
+            file_hash="schemathesis",
+            community_code=home.code,
+            status="succeeded",
+            rows_read=1,
+        )
+        row = ExchangeRow.objects.create(
+            file=job, row=2, community_code=home.code, event="move_out", outcome="unmatched"
+        )
+    return {
+        "residents": (tenant.pk, 0),
+        "households": (household.pk, 0),
+        "landlord-contracts": (landlord_contract.pk, 0),
+        "tenancy-contracts": (tenancy_contract.pk, 0),
+        "star-ratings": (rating.pk, 0),
+        "rectifications": (order.pk, 0),
+        "withdrawals": (withdrawal.pk, 0),
+        "files": (str(job.pk), 0),
+        "rows": (row.pk, 0),
+    }
 
 
 @pytest.mark.usefixtures("keep_db_connection")
@@ -191,7 +253,10 @@ def test_no_server_error(
     case: schemathesis.Case, admin_headers: dict[str, str], real_ids: dict[str, tuple[Any, int]]
 ) -> None:
     if case.path_parameters and "id" in case.path_parameters:
-        pk, event_id = real_ids[case.operation.path.split("/")[2]]
+        segments = case.operation.path.split("/")
+        # /api/registry/… and /api/exchange/…: keyed by the collection after the prefix
+        nested = segments[2] in ("registry", "exchange")
+        pk, event_id = real_ids[segments[3] if nested else segments[2]]
         case.path_parameters["id"] = pk
         if "event_id" in case.path_parameters:
             case.path_parameters["event_id"] = event_id
