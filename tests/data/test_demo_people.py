@@ -11,14 +11,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db import connection, models
 from django.db.models import Count
 
 from data.city.generate import generate
 from data.city.load import load_city
-from data.city.people import HUBEI, LOCAL, REGIONS
+from data.city.people import HUBEI, LOCAL, REGIONS, TRACKED
 from gis.models import Room
-from registry import crypto, idnumber
+from registry import crypto, idnumber, services
 from registry import ratings as ratings_rules
 from registry.models import (
     FollowUp,
@@ -205,3 +207,25 @@ def test_loading_again_is_refused_or_skipped(demo: dict[str, Any]) -> None:
         call_command("demo_people", verbosity=0)
     with personal(system=True):
         assert Resident.objects.count() == count
+
+
+def test_the_load_writes_no_history_and_leaves_triggers_and_keys_on(demo: dict[str, Any]) -> None:
+    events = apps.get_model("registry", "ResidentEvent")
+    with personal(system=True):
+        assert not events.objects.exists()  # generated people: no change of anyone's to record
+        resident = Resident.objects.order_by("pk").first()
+        assert resident is not None
+        services.update_resident(None, resident, {"employer": "襄阳测试公司"})
+        assert events.objects.filter(pgh_obj_id=resident.pk).count() == 1  # the trigger is on
+    with connection.cursor() as cursor:
+        for model in TRACKED:
+            cursor.execute(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = %s::regclass",
+                [model._meta.db_table],
+            )
+            keys = [
+                f
+                for f in model._meta.concrete_fields
+                if isinstance(f, models.ForeignKey) and getattr(f, "db_constraint", True)
+            ]
+            assert cursor.fetchone()[0] == len(keys), model  # every foreign key is back
