@@ -28,6 +28,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -514,19 +515,29 @@ def _register_context(
     return context, 400 if date_error else 200
 
 
+def _without_typed_number(view: Any) -> Any:
+    """An identity number typed into the name box is not searched and goes no further — not even
+    into the sign-in page's ``next=``: the page comes back without it (the page's script moves
+    such a number to the logged search before it is sent at all)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        if _NUMBERISH.match(request.GET.get("q", "").strip()):
+            kept = request.GET.copy()
+            kept.pop("q")
+            kept["number_typed"] = "1"
+            return redirect(f"{request.path}?{kept.urlencode()}")
+        return view(request)
+
+    return wrapper
+
+
+@_without_typed_number
 @login_required
 @never_cache
 @require_GET
 def register_page(request: HttpRequest) -> HttpResponse:
     """The register of the user's territory (or ``?code=``, ``?building=``) as of ``?as_of=``."""
-    if _NUMBERISH.match(request.GET.get("q", "").strip()):
-        # An identity number typed into the name box is not searched and goes no further: the
-        # page comes back without it (the page's script moves such a number to the logged
-        # search before it is sent at all).
-        kept = request.GET.copy()
-        kept.pop("q")
-        kept["number_typed"] = "1"
-        return redirect(f"{request.path}?{kept.urlencode()}")
     try:
         with personal(request.user):
             context, status = _register_context(request)
@@ -719,10 +730,13 @@ def reveal_page(request: HttpRequest, pk: int) -> HttpResponse:
         if _wants_json(request):
             return JsonResponse(error.as_body(), status=status)
         if status == 400:
-            with personal(request.user):
-                context = _file_context(request.user, _resident(request.user, pk))
-                context["reveal_error"] = _both(error)
-                return render(request, "web/register/resident.html", context, status=400)
+            try:
+                with personal(request.user):
+                    context = _file_context(request.user, _resident(request.user, pk))
+                    context["reveal_error"] = _both(error)
+                    return render(request, "web/register/resident.html", context, status=400)
+            except NotFoundError as missing:  # no reason, and nobody of the user's territory
+                return _refused(request, missing, 404)
         return _refused(request, error, status)
     if _wants_json(request):
         return JsonResponse({**clear, "hide_after": REVEAL_SECONDS})
