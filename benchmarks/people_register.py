@@ -59,7 +59,7 @@ import numpy as np
 from _setup import ROOT, figure, percentile, scratch_city, setup_django
 
 #: Bump when data.city.people changes what it writes: kept people are loaded again.
-PEOPLE_VERSION = 3
+PEOPLE_VERSION = 4
 KEYRING = ROOT / "var" / "keys" / "bench-registry.json"
 REASON = "性能测试 benchmark"
 RATIO_TARGET = 1.5

@@ -3,13 +3,13 @@
 One generator for the demo (``manage.py demo_people``, run by ``make run``) and the city of
 ``benchmarks/people_register.py`` (~1 million residents); numpy, deterministic for a seed and a day:
 
-* households in the dwelling rooms: owner-occupied rooms (a share :data:`OWNER_REGISTERED` of
-  them on the register, families of 1–5: head, spouse, children, a parent), rented rooms (let
-  whole: one tenant household of 1–4; let shared: 1–3 households of one or a couple; most
-  tenants floating, some local), staff dormitories (collective households of employer staff);
-  the shares give ~0.43 residents per dwelling room on the demo (10,873: 52 % community
-  residents, 31 % floating, 12 % employer staff, 5 % out-flowing) and ~0.46 on the ``city``
-  (1.16 million; 49 / 37 / 10 / 5 %: more of its rooms are let shared in urban villages);
+* households in the dwelling rooms on the register (a share :data:`REGISTERED` of them, about
+  one in seven): owner-occupied rooms (families of 1–5, 2.9 people on average: head, spouse,
+  children, a parent), let rooms (let whole: one tenant household of 1–5; let shared: 2–4
+  households of one or a couple; ~3.4 tenants a room, 76 % of the tenant households floating,
+  as in the seeds), staff dormitories (collective households of employer staff); the demo has
+  ~10,900 residents, the ``city`` ~1.06 million (about the seeds' 1.12 million), see
+  ``docs/people.md`` for the categories' shares;
 * identity numbers valid by GB 11643 (``registry.idnumber``), the region of first registration
   local for community residents, elsewhere in Hubei or in other provinces for floating ones
   (:data:`REGIONS`, with the home-registration place read from it), unique; mobile phones for
@@ -86,24 +86,32 @@ OWNER, WHOLE, SHARED, DORM = 0, 1, 2, 3
 PAST, MOVED_FROM = 4, 5  # households that dissolved: tenants who left, a mover's former room
 KIND_NAMES = ("owner", "rented_whole", "rented_shared", "dormitory", "left", "moved_from")
 
-#: Share of the owner-occupied rooms whose household is on the register.
-OWNER_REGISTERED = 0.09
-OWNER_SIZES = ((1, 2, 3, 4, 5), (0.14, 0.30, 0.31, 0.17, 0.08))
-#: Share of the rented rooms with tenants on the register today.
-RENTED_OCCUPIED = 0.7
-WHOLE_SIZES = ((1, 2, 3, 4), (0.42, 0.30, 0.20, 0.08))
-#: Households in a room let shared (合租), each one person or a couple (20 %).
-SHARED_HOUSEHOLDS = ((1, 2, 3), (0.35, 0.45, 0.2))
-#: Share of tenant households who are local (community residents renting).
-LOCAL_TENANTS = 0.2
-DORM_OCCUPIED = 0.45
+#: Share of the dwelling rooms whose households are on the register: the ``city`` size has
+#: 2.7 million rooms, seven times the 390,000 households of the seeds' urban area (1.12 million
+#: residents), so one room in seven gives it about as many residents. Owner-occupied and let
+#: rooms alike, so that the categories keep the seeds' proportions.
+REGISTERED = 0.14
+#: Families of owners: 2.9 people on average (the seeds' 1.12 million in 390,000 households).
+OWNER_SIZES = ((1, 2, 3, 4, 5), (0.12, 0.27, 0.32, 0.19, 0.10))
+#: Share of the registered let rooms with tenants today (the others between tenants).
+RENTED_OCCUPIED = 0.9
+#: A room let whole: one household (a family, 3.2 people on average).
+WHOLE_SIZES = ((1, 2, 3, 4, 5), (0.10, 0.20, 0.25, 0.30, 0.15))
+#: A room let shared (合租): several households, each one person or a couple (20 %); with the
+#: rooms let whole, ~3.4 tenants a let room (the seeds: 99,421 floating residents in 29,255
+#: households rented to them).
+SHARED_HOUSEHOLDS = ((2, 3, 4), (0.4, 0.4, 0.2))
+#: Share of tenant households who are local (the seeds: 76 % of rentals to floating residents).
+LOCAL_TENANTS = 0.24
+#: Share of the dormitory rooms with staff on the register (employers report theirs).
+DORM_OCCUPIED = 0.25
 DORM_SIZES = (2, 7)  # 2–6 staff (numpy's upper bound is exclusive)
-#: Rented rooms with a former tenant household that left the city.
-FORMER_TENANTS = 0.12
+#: Let rooms of the register with a former tenant household that left the city.
+FORMER_TENANTS = 0.2
 #: Single tenants who came from another rented room of their community.
 MOVERS = 0.15
 #: Family members (18–45, not the head) gone to work elsewhere, kept as out-flowing residents.
-OUTFLOWING = 0.5
+OUTFLOWING = 0.25
 
 #: Regions of first registration: code, home-registration place.
 LOCAL = {"420602": "湖北省襄阳市襄城区", "420606": "湖北省襄阳市樊城区"}
@@ -336,9 +344,10 @@ def generate_people(dwellings: Dwellings, today: dt.date, rng: np.random.Generat
     year = 365.25
 
     # Current households by the kind of their room.
-    owner = np.flatnonzero((kind == OWNER) & (rng.random(n_rooms) < OWNER_REGISTERED))
+    registered = rng.random(n_rooms) < REGISTERED
+    owner = np.flatnonzero((kind == OWNER) & registered)
     let = (kind == WHOLE) | (kind == SHARED)
-    occupied = let & (rng.random(n_rooms) < RENTED_OCCUPIED)
+    occupied = let & registered & (rng.random(n_rooms) < RENTED_OCCUPIED)
     whole = np.flatnonzero(occupied & (kind == WHOLE))
     shared_rooms = np.flatnonzero(occupied & (kind == SHARED))
     shared = np.repeat(shared_rooms, _pick(rng, SHARED_HOUSEHOLDS, len(shared_rooms)))
@@ -371,7 +380,7 @@ def generate_people(dwellings: Dwellings, today: dt.date, rng: np.random.Generat
     # today's households came (or some time ago, when nobody lives there now).
     first_current = np.full(n_rooms, now, np.int64)
     np.minimum.at(first_current, hh_room, hh_created)
-    former = np.flatnonzero(let & (rng.random(n_rooms) < FORMER_TENANTS))
+    former = np.flatnonzero(let & registered & (rng.random(n_rooms) < FORMER_TENANTS))
     gone = first_current[former] - rng.integers(0, 60, len(former))
     came = gone - rng.integers(90, 900, len(former))
     hh_room = np.concatenate([hh_room, former])

@@ -109,10 +109,11 @@ def test_identity_numbers_are_valid_unique_and_encrypted(demo: dict[str, Any]) -
 def test_the_categories_come_in_plausible_shares(demo: dict[str, Any]) -> None:
     shares = Counter(r.category for r in demo["residents"])
     total = sum(shares.values())
-    assert 0.45 < shares["community"] / total < 0.65
-    assert 0.20 < shares["floating"] / total < 0.40
-    assert 0.04 < shares["employer"] / total < 0.16
-    assert 0.02 < shares["outflowing"] / total < 0.10
+    # The seeds: 99,421 floating residents among ~1.12 million (8.9 %).
+    assert 0.70 < shares["community"] / total < 0.88
+    assert 0.05 < shares["floating"] / total < 0.15
+    assert 0.03 < shares["employer"] / total < 0.12
+    assert 0.02 < shares["outflowing"] / total < 0.08
     assert all(r.arrival_date for r in demo["residents"] if r.category == "floating")
 
 
@@ -144,9 +145,9 @@ def test_occupancies_never_overlap_and_agree_with_people_and_rooms(
         assert resident.community_code == periods[-1].community_code
         if resident.category == "outflowing":
             assert periods[-1].moved_out is not None  # gone elsewhere, the file kept
-    assert moved > 50  # some moved between rooms
+    assert moved > 10  # some moved between rooms
     assert sum(1 for r in residents.values() if r.category == "floating"
-               and by_resident[r.pk][-1].moved_out) > 50  # fmt: skip  # some left the city
+               and by_resident[r.pk][-1].moved_out) > 30  # fmt: skip  # some left the city
 
 
 def test_one_head_per_household_and_dissolved_when_empty(demo: dict[str, Any]) -> None:
