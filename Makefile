@@ -41,6 +41,7 @@ demo: venv assets db
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_city --if-empty
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) create_demo_accounts
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_history
+	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_people --if-empty
 	DJANGO_SETTINGS_MODULE=web.settings.demo $(MANAGE) demo_sweep
 
 lint: venv
