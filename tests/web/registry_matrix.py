@@ -25,6 +25,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -553,3 +554,39 @@ def _run_exchange(cell: Any, world: Any, p: People) -> Any:
     response = client.post(reverse(route, kwargs={"pk": row.pk}), body, format="json")
     _changed(cell, response, _fresh(ExchangeRow, row.pk).decision != "")
     return response
+
+
+# -- the grids' other side: users holding the permissions the fixture users lack ---------------
+
+#: Routes refused to every fixture user for want of a permission → (permission, scope → status
+#: for a community worker holding it).
+WITH_PERMISSION: dict[str, tuple[str, dict[str, int]]] = {
+    "resident-reveal": ("reveal_resident", {"inside": 200, "sibling": 404, "outside": 404}),
+    "landlord-contract-scan": ("reveal_resident", {"inside": 200, "sibling": 404, "outside": 404}),
+    "tenancy-contract-scan": ("reveal_resident", {"inside": 200, "sibling": 404, "outside": 404}),
+    "access-log": ("audit", {ANY_SCOPE: 200}),
+}
+
+
+def run_with_permission(world: Any, route: str, scope: str) -> tuple[int, Any]:
+    """The route as a community worker given the permission its grid lacks: the expected status
+    and the response (a reveal answers the clear number, a scan the file's bytes, and no cache
+    keeps either)."""
+    codename, statuses = WITH_PERMISSION[route]
+    worker = world.users["community_worker"]
+    worker.user_permissions.add(Permission.objects.get(codename=codename))
+    p = people(world, scope or "inside")
+    client = world.client("community_worker")
+    if route == "access-log":
+        response = client.get(reverse(route))
+    elif route == "resident-reveal":
+        url = reverse(route, kwargs={"pk": p.resident.pk})
+        response = client.post(url, {"reason": REASON}, format="json")
+        if response.status_code == 200:
+            assert response.json()["id_number"] == p.id_number
+            assert "no-store" in response["Cache-Control"]
+    else:
+        contract = p.landlord_contract if route.startswith("landlord") else p.tenancy_contract
+        url = reverse(route, kwargs={"pk": contract.pk})
+        response = _file(client.get(url, {"reason": "核对合同信息"}), b"%PDF")
+    return statuses[scope], response

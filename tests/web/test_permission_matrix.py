@@ -300,7 +300,12 @@ MATRIX: dict[str, dict[str, Grid]] = {
 
 # The people register and the department exchange (issue 9): rows and runners of their own, on
 # the grids above.
-from .registry_matrix import REGISTRY_MATRIX, run_registry_route  # noqa: E402
+from .registry_matrix import (  # noqa: E402
+    REGISTRY_MATRIX,
+    WITH_PERMISSION,
+    run_registry_route,
+    run_with_permission,
+)
 
 MATRIX.update(REGISTRY_MATRIX)
 
@@ -1102,6 +1107,17 @@ def test_permission(cell: Cell, world: World) -> None:
     assert response.status_code == cell.status, (
         f"{cell.id}: expected {cell.status}, got {response.status_code}: {body}"
     )
+
+
+@pytest.mark.parametrize(
+    ("route", "scope"),
+    [(route, scope) for route, (_perm, grid) in WITH_PERMISSION.items() for scope in grid],
+)
+def test_registry_route_with_its_permission(world: World, route: str, scope: str) -> None:
+    """The people register's routes no fixture user may use (reveal, scans, the access log),
+    used by a community worker given the permission: allowed inside, still 404 outside."""
+    expected, response = run_with_permission(world, route, scope)
+    assert response.status_code == expected, response.content[:300]
 
 
 def test_anonymous_is_403_without_a_challenge(api: APIClient, territory: Territory) -> None:
