@@ -590,3 +590,24 @@ def run_with_permission(world: Any, route: str, scope: str) -> tuple[int, Any]:
         url = reverse(route, kwargs={"pk": contract.pk})
         response = _file(client.get(url, {"reason": "核对合同信息"}), b"%PDF")
     return statuses[scope], response
+
+
+def tenancy_contract_after_the_tenant_moved_away(world: Any) -> dict[str, Any]:
+    """A tenancy contract of the ``home`` rented room whose tenant has since moved to the
+    ``away`` community, as the home community's worker reads it: the list's count, the ids it
+    shows, the detail's status."""
+    from registry import services
+
+    p = people(world, "inside")
+    contract = p.tenancy_contract
+    away_room = RoomFactory(building=world.building("sibling"), floor=4, number="499")
+    services.move(None, p.resident, room=away_room, on=date(2025, 6, 1))
+    client = world.client("community_worker")
+    listed = client.get(reverse("tenancy-contract-list")).json()
+    detail = client.get(reverse("tenancy-contract-detail", kwargs={"pk": contract.pk}))
+    return {
+        "count": listed["count"],
+        "ids": [row["id"] for row in listed["results"]],
+        "detail": detail.status_code,
+        "contract": contract.pk,
+    }
