@@ -40,6 +40,7 @@ from ..models import (
     LandlordContract,
     Rectification,
     RentWithdrawal,
+    Resident,
     StarCriterion,
     StarRating,
     TenancyContract,
@@ -241,7 +242,9 @@ def landlord_contract_body(contract: LandlordContract) -> dict[str, Any]:
 
 def tenancy_contract_body(contract: TenancyContract) -> dict[str, Any]:
     room = contract.room
-    tenant = contract.tenant
+    # Read on its own, not joined: a tenant who moved to a community outside the user's territory
+    # is hidden by row-level security, and an inner join would hide the room's contract with it.
+    tenant = Resident.objects.filter(pk=contract.tenant_id).first()
     return _contract_body(contract, "tenancy-contract-scan") | {
         "room": {
             "id": room.pk,
@@ -250,9 +253,10 @@ def tenancy_contract_body(contract: TenancyContract) -> dict[str, Any]:
             "number": room.number,
         },
         "tenant": {
-            "id": tenant.pk,
-            "name": tenant.name,
-            "id_number_masked": tenant.id_number_masked,
+            "id": contract.tenant_id,
+            "name": tenant.name if tenant else None,
+            "id_number_masked": tenant.id_number_masked if tenant else None,
+            "in_territory": tenant is not None,
         },
     }
 
@@ -395,7 +399,7 @@ class LandlordContractScanView(_ScanView):
 
 class _Tenancy(_ContractViews):
     model = TenancyContract
-    related = ("landlord", "room", "tenant")
+    related = ("landlord", "room")
 
     def body(self, contract: Any) -> dict[str, Any]:
         return tenancy_contract_body(contract)
