@@ -348,7 +348,12 @@ def test_api_tenancy_contract_masks_the_tenant(territory: Territory, users, worl
     )
     assert created.status_code == 201, created.content
     tenant = created.json()["tenant"]
-    assert "*" in tenant["id_number_masked"] and set(tenant) == {"id", "name", "id_number_masked"}
+    assert "*" in tenant["id_number_masked"] and set(tenant) == {
+        "id",
+        "name",
+        "id_number_masked",
+        "in_territory",
+    }
     assert created.json()["scan_url"] is None
     with personal(users[Role.COMMUNITY_WORKER]):
         assert TenancyContract.objects.get().tenant_id == home["tenant"].pk
