@@ -16,8 +16,9 @@ view; DEBUG off), signed in as
 
 (a) ``POST /api/registry/residents/search-id/`` {id_number, reason} (``resident-search-id``) for
     ``--lookups`` numbers (200; 10 % valid numbers nobody has), p50/p95 ms; logged each.
-(b) ``place``'s floating-population register, ``GET /api/registry/registers/floating.xlsx``
-    and ``.pdf`` (``register-floating``, masked, logged), ``--export-reps`` times: ms and bytes.
+(b) the floating-population register of ``place`` and of its street office (``register_office``),
+    ``GET /api/registry/registers/floating.xlsx`` and ``.pdf`` (``register-floating``, masked,
+    logged), ``--export-reps`` times after a first call: ms and bytes.
 (c) The resident list ``GET /api/registry/residents/?community=<place>`` (masked), the same
     register with ``reveal=1`` (the clear numbers and phones of every row, logged), and a page of
     100 residents revealed through the services (``registry.services.reveal_fields`` per row and
@@ -121,7 +122,7 @@ def main() -> None:
     if "lookups" in parts:
         time_lookups(users["district"], place, lookups)
     if "exports" in parts:
-        time_exports(users["worker"], place, export_reps)
+        time_exports(users, place, export_reps)
     if "lists" in parts:
         time_lists(users["worker"], place, reps, args.budget)
 
@@ -215,7 +216,22 @@ def find_place() -> Place:
         code, floating = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM registry_resident WHERE community_code = %s", [code])
         residents = cursor.fetchone()[0]
-    return Place(code, code[:6], {"community": code, "floating": floating, "residents": residents})
+        cursor.execute(
+            "SELECT count(*) FROM registry_resident WHERE category = 'floating'"
+            " AND community_code >= %s AND community_code < %s",
+            [code[:9], code[:9] + "a"],
+        )
+        office_floating = cursor.fetchone()[0]
+    return Place(
+        code,
+        code[:6],
+        {
+            "community": code,
+            "floating": floating,
+            "residents": residents,
+            "office_floating_on_file": office_floating,
+        },
+    )
 
 
 def bench_users(place: Place) -> dict[str, Any]:
@@ -350,31 +366,35 @@ def time_lookups(user: Any, place: Place, n: int) -> None:
     figure("lookup_logged", access_log_rows() - before)
 
 
-def time_exports(user: Any, place: Place, reps: int) -> None:
-    """(b) The place's floating-population register as XLSX and PDF: the first call (fonts and
-    modules loaded) apart, then ``reps`` calls."""
-    client = client_for(user)
-    for kind in ("xlsx", "pdf"):
-        path = f"/api/registry/registers/floating.{kind}"
-        name = f"register_{kind}"
-        if not routed(path):
-            figure(name, "n/a (no route yet)")
-            continue
-        times, size = [], 0
-        for _ in range(reps + 1):
-            started = time.perf_counter()
-            status, body = fetch(client, path, code=place.community, reason=REASON)
-            if status != 200:
-                figure(name, f"n/a (status {status}: {body[:200]!r})")
-                break
-            times.append((time.perf_counter() - started) * 1000)
-            size = len(body)
-        if times:
-            figure(f"{name}_first_ms", f"{times[0]:.0f}")
-        if len(times) > 1:
-            warm = times[1:]
-            figure(f"{name}_ms", f"{min(warm):.0f} (best of {len(warm)}: {times_text(warm)})")
-            figure(f"{name}_bytes", size)
+def time_exports(users: dict[str, Any], place: Place, reps: int) -> None:
+    """(b) The floating-population register as XLSX and PDF, of the place (its worker) and of
+    its street office (``register_office_…``, the district administrator): the first call (fonts
+    and modules loaded) apart, then ``reps`` calls."""
+    targets = (("register", users["worker"], place.community), ("register_office",
+               users["district"], place.community[:9]))  # fmt: skip
+    for prefix, user, code in targets:
+        client = client_for(user)
+        for kind in ("xlsx", "pdf"):
+            path = f"/api/registry/registers/floating.{kind}"
+            name = f"{prefix}_{kind}"
+            if not routed(path):
+                figure(name, "n/a (no route yet)")
+                continue
+            times, size = [], 0
+            for _ in range(reps + 1):
+                started = time.perf_counter()
+                status, body = fetch(client, path, code=code, reason=REASON)
+                if status != 200:
+                    figure(name, f"n/a (status {status}: {body[:200]!r})")
+                    break
+                times.append((time.perf_counter() - started) * 1000)
+                size = len(body)
+            if times:
+                figure(f"{name}_first_ms", f"{times[0]:.0f}")
+            if len(times) > 1:
+                warm = times[1:]
+                figure(f"{name}_ms", f"{min(warm):.0f} (best of {len(warm)}: {times_text(warm)})")
+                figure(f"{name}_bytes", size)
 
 
 def times_text(values: list[float]) -> str:
