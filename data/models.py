@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gis.progress import JobProgress, JobStatus
-from gis.querysets import ScopedQuerySet
+from registry.querysets import PersonalQuerySet
 
 __all__ = ["ImportIssue", "ImportJob", "ImportKind", "IssueSeverity", "JobStatus"]
 
@@ -132,8 +132,8 @@ class ExchangeDecision(models.TextChoices):
     REJECTED = "rejected", _("rejected")
 
 
-class ExchangeRowQuerySet(ScopedQuerySet):
-    scope_path = "community_code"
+class ExchangeRowQuerySet(PersonalQuerySet):
+    """Rows under row-level security, scoped by ranges of the code like the register's."""
 
 
 def _exchange_upload_to(instance: ExchangeFile, filename: str) -> str:

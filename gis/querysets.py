@@ -44,13 +44,13 @@ def territory_prefixes(user: Any, roles: Iterable[str] | None = None) -> list[st
 def can_write(user: Any, code: str, *, territory: bool = False) -> bool:
     """Whether ``user`` may change objects of the node ``code`` (a community code for property;
     the node's own code for territory edits, which need a district administrator)."""
-    prefixes = territory_prefixes(user, _write_roles(territory))
+    prefixes = territory_prefixes(user, write_roles(territory))
     return prefixes is None or any(code.startswith(p) for p in prefixes)
 
 
 def writes_somewhere(user: Any) -> bool:
     """Whether ``user`` holds a write role anywhere (may submit imports, field packs…)."""
-    prefixes = territory_prefixes(user, _write_roles(False))
+    prefixes = territory_prefixes(user, write_roles(False))
     return prefixes is None or bool(prefixes)
 
 
@@ -60,7 +60,7 @@ def ancestor_codes(prefixes: Iterable[str]) -> list[str]:
     return sorted({p[:n] for p in prefixes for n in (6, 9) if n < len(p)})
 
 
-def _write_roles(territory: bool) -> tuple[str, ...]:
+def write_roles(territory: bool) -> tuple[str, ...]:
     from .models import WRITE_ROLES, Role
 
     return (Role.DISTRICT_ADMIN,) if territory else tuple(WRITE_ROLES)
@@ -76,7 +76,7 @@ class ScopedQuerySet(models.QuerySet):
     show_ancestors: bool = False
 
     def visible_to(self, user: Any, action: Action = Action.READ) -> Self:
-        roles = _write_roles(self.territory) if action is Action.WRITE else None
+        roles = write_roles(self.territory) if action is Action.WRITE else None
         prefixes = territory_prefixes(user, roles)
         if prefixes is None:
             return self

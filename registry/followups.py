@@ -53,6 +53,7 @@ from grid.models import Zone
 
 from .models import Category, FollowUp, FollowUpSchedule, Occupancy, Resident
 from .privacy import personal
+from .querysets import in_node
 
 #: The columns of the overdue list (row key, Chinese header of the workbook).
 COLUMNS = [
@@ -229,18 +230,6 @@ def parse_day(value: Any, *, field: str = "on", default: date | None = None) -> 
             value=day.isoformat(),
         )
     return day
-
-
-def in_node(code: str, column: str = "community_code") -> Q:
-    """Rows whose 12-digit ``column`` lies in the territory node ``code`` (6, 9, 12 or 15
-    digits), as an equality or a range: unlike LIKE (``__startswith``), both are leakproof, so
-    PostgreSQL can use the column's index under row-level security."""
-    if len(code) >= 12:
-        return Q(**{column: code[:12]})
-    upper = str(int(code) + 1).zfill(len(code))
-    if len(upper) > len(code):  # 999999: every code from it on
-        return Q(**{f"{column}__gte": code})
-    return Q(**{f"{column}__gte": code, f"{column}__lt": upper})
 
 
 def _overdue_queryset(user: Any, code: str, on: date) -> Any:

@@ -54,6 +54,18 @@ PERSONAL_TABLES = (
     "registry_rentwithdrawal",
 )
 HISTORY_TABLES = tuple(f"{table}event" for table in PERSONAL_TABLES)
+#: The row-level security policy's condition: the row's community code lies under one of the
+#: transaction's scope prefixes (6, 9 or 12 digits) or the scope is everything. The scope is read
+#: once per query (sub-selects become InitPlans) and compared with ``=``, which is leakproof, so
+#: PostgreSQL can use the code's index under the policy; a function called per row cost ~15 µs a
+#: row (8 s for a district of the city benchmark).
+_SCOPE = "ARRAY(SELECT unnest(string_to_array(current_setting('plategrid.scope', true), ',')))"
+POLICY = f"""
+    (SELECT coalesce(current_setting('plategrid.scope', true), '') = '*')
+    OR community_code::text = ANY ({_SCOPE})
+    OR left(community_code::text, 9) = ANY ({_SCOPE})
+    OR left(community_code::text, 6) = ANY ({_SCOPE})
+"""
 _GUARDED = re.compile(r'"registry_(?!followupschedule|starcriterion|accesslog)[a-z]+"')
 
 __all__ = ["mask_id_number", "mask_phone"]

@@ -37,7 +37,6 @@ from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import RENTED_USES, Building, Community, District, DoorPlate, Room, StreetOffice
 from gis.querysets import territory_prefixes
 
-from .followups import in_node
 from .models import (
     Category,
     FollowUp,
@@ -47,6 +46,7 @@ from .models import (
     SupplyDistribution,
 )
 from .privacy import personal
+from .querysets import in_node
 from .services import reveal_fields
 
 SEX_ZH: dict[str, str] = {"m": "男", "f": "女"}

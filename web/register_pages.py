@@ -64,6 +64,7 @@ from registry.models import (
     TenancyContract,
 )
 from registry.privacy import can_reveal, mask_phone, personal
+from registry.querysets import in_node
 
 #: Seconds the clear values stay on the page after a reveal.
 REVEAL_SECONDS = 60
@@ -262,7 +263,7 @@ def _counts(user: Any, code: str, day: datetime.date, part: Any) -> dict[Any, di
     figures: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
     people = (
         _occupancies(user, day)
-        .filter(community_code__startswith=code)
+        .filter(in_node(code))
         .annotate(part=part("community_code", "room__building_id"))
         .values("part")
         .annotate(
@@ -417,7 +418,7 @@ def export_links() -> list[dict[str, Any]]:
 def _search(user: Any, code: str, text: str) -> list[dict[str, Any]]:
     found = (
         Resident.objects.visible_to(user)
-        .filter(community_code__startswith=code, name__startswith=text)
+        .filter(in_node(code), name__startswith=text)
         .order_by("name", "id")[:SEARCH_LIMIT]
     )
     people = list(found)

@@ -46,6 +46,7 @@ from ..models import (
     Resident,
 )
 from ..privacy import AUDITOR, personal
+from ..querysets import in_node
 from . import serializers as s
 
 SECRET_FIELDS = ("id_number", "phone", "reason")
@@ -287,7 +288,7 @@ class ResidentListView(PersonalListView):
         queryset = residents(request.user)
         community = _code(params, "community")
         if community:
-            queryset = queryset.filter(community_code__startswith=community)
+            queryset = queryset.filter(in_node(community))
         category = _choice(params, "category", list(Category.values))
         if category:
             queryset = queryset.filter(category=category)
@@ -499,7 +500,7 @@ class HouseholdListView(PersonalListView):
         with personal(request.user):
             queryset = households(request.user)
             if community:
-                queryset = queryset.filter(community_code__startswith=community)
+                queryset = queryset.filter(in_node(community))
             if building:
                 queryset = queryset.filter(room__building_id=building)
             if room:

@@ -34,7 +34,6 @@ from gis.exceptions import InvalidInputError, NotFoundError, ScopeError
 from grid.coverage import scope_condition
 
 from .. import contracts, followups, ratings
-from ..followups import in_node
 from ..models import (
     Access,
     LandlordContract,
@@ -46,6 +45,7 @@ from ..models import (
     TenancyContract,
 )
 from ..privacy import can_reveal, clean_reason, log_access, personal
+from ..querysets import in_node
 
 FIRST_DAY = date(1900, 1, 1)
 CODE = OpenApiParameter("code", OpenApiTypes.STR, description="district/office/community code")

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from gis.exceptions import NotFoundError
 from gis.models import Role
-from registry import followups, services
+from registry import followups, querysets, services
 from registry.followups import DuePeriod, first_due_month, last_ended_due_month, periods
 from registry.models import AccessLog, Category, FollowUpSchedule
 from registry.privacy import personal
@@ -256,12 +256,12 @@ def test_api_bad_queries(territory: Territory, users, query, code) -> None:
 def test_in_node_is_an_equality_or_a_range() -> None:
     from django.db.models import Q
 
-    assert followups.in_node("420606001001") == Q(community_code="420606001001")
-    assert followups.in_node("420606001001003") == Q(community_code="420606001001")
-    assert followups.in_node("420606") == Q(
+    assert querysets.in_node("420606001001") == Q(community_code="420606001001")
+    assert querysets.in_node("420606001001003") == Q(community_code="420606001001")
+    assert querysets.in_node("420606") == Q(
         community_code__gte="420606", community_code__lt="420607"
     )
-    assert followups.in_node("420606009") == Q(
+    assert querysets.in_node("420606009") == Q(
         community_code__gte="420606009", community_code__lt="420606010"
     )
-    assert followups.in_node("999999") == Q(community_code__gte="999999")
+    assert querysets.in_node("999999") == Q(community_code__gte="999999")
