@@ -506,14 +506,14 @@ def test_page_in_a_browser(world: World, request: pytest.FixtureRequest) -> None
     page.wait_for_function("document.querySelectorAll('#ex-rows li.ex-row').length === 3")
     first = page.locator("#ex-rows li.ex-row").first
     assert "4206**********0239" in first.inner_text()
-    first.get_by_role("button", name="Accept the change").click()
+    first.get_by_role("button", name="接受变更").click()  # the page is in Chinese
     page.wait_for_selector("#ex-rows li.ex-row .decided")
     assert "street" in page.locator("#ex-rows li.ex-row .decided").first.inner_text()
     page.click("#ex-counts button.o-invalid")
     page.wait_for_function("document.querySelectorAll('#ex-rows li.ex-row').length === 4")
     garbage = page.locator("#ex-rows li.ex-row").first
     garbage.locator("input").fill("mistyped number")
-    garbage.get_by_role("button", name="Reject").click()
+    garbage.get_by_role("button", name="驳回").click()
     page.wait_for_selector("#ex-rows li.ex-row .decided")
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -522,7 +522,7 @@ def test_page_in_a_browser(world: World, request: pytest.FixtureRequest) -> None
     page.set_input_files("#ex-file", str(MONTHLY))
     page.click("#ex-upload button[type=submit]")
     page.wait_for_selector("#ex-upload-error:not([hidden])")
-    assert "already submitted" in page.locator("#ex-upload-error").inner_text()
+    assert "同一文件不会重复导入" in page.locator("#ex-upload-error").inner_text()
     assert [f.rsplit(": ", 1)[-1] for f in guard.failed] == ["HTTP 409"]
     with personal(system=True):
         decided = set(ExchangeRow.objects.exclude(decision="").values_list("row", "decision"))

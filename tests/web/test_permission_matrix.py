@@ -1121,14 +1121,10 @@ def test_registry_route_with_its_permission(world: World, route: str, scope: str
     assert response.status_code == expected, response.content[:300]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug reported to the lead: the contract views select_related('tenant'), an inner join "
-    "that row-level security empties when the tenant's file has moved to another community",
-)
 def test_tenancy_contract_stays_with_its_room_when_the_tenant_moves_away(world: World) -> None:
     """The contract is the home room's (its community code is home's): the home worker still
-    lists and reads it (today the list counts 1 and shows nothing, the detail answers 404)."""
+    lists and reads it after the tenant's file moved to another community (the views joined the
+    tenant, and row-level security emptied the join: the list counted 1 and showed nothing)."""
     found = tenancy_contract_after_the_tenant_moved_away(world)
     assert (found["count"], found["ids"], found["detail"]) == (1, [found["contract"]], 200)
 
