@@ -228,6 +228,18 @@ def create_tenancy_contract(
             field="room",
             value=room.number,
         )
+    if tenant.community_code != code:
+        # The contract stays with the room's community; a tenant on file elsewhere would be
+        # hidden from it (row-level security) — register the tenant in this room first.
+        raise InvalidInputError(
+            _(
+                "The tenant's file belongs to another community (%(value)s): register the "
+                "tenant in this room first."
+            ),
+            code="tenant_elsewhere",
+            field="tenant",
+            value=tenant.community_code,
+        )
     landlord = landlord or room.landlord
     if landlord is not None:
         check_landlord(landlord, room.building.community_id)

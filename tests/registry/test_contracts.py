@@ -201,6 +201,14 @@ def test_tenancy_contract_is_for_a_rented_room(territory: Territory, users, worl
             landlord=world["away"]["landlord"],
         )
     assert caught.value.code == "landlord_elsewhere"
+    with pytest.raises(InvalidInputError) as caught:  # a tenant on file in another community
+        contracts.create_tenancy_contract(
+            users[Role.STREET_SUPERVISOR],
+            home["room"],
+            world["away"]["tenant"],
+            signed_on=date(2025, 2, 1),
+        )
+    assert caught.value.code == "tenant_elsewhere"
 
 
 # -- the contract rate
