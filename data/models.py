@@ -222,7 +222,12 @@ class ExchangeRow(models.Model):
     )
     decision_note = models.CharField(_("note"), max_length=200, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.DO_NOTHING,  # ON DELETE SET NULL in the database (migration 0005), as the register's
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 

@@ -24,6 +24,16 @@ from . import querysets
 COMMUNITY_CODE = r"^[0-9]{12}$"
 
 
+#: Who acted on a personal row (table, column). Deleting a user sets these to NULL in the database
+#: (constraints of migration 0005), not through Django: its deletion collector would read the
+#: personal tables outside a user context, where row-level security shows none of their rows.
+ACTOR_FOREIGN_KEYS = (
+    ("registry_followup", "recorded_by_id"),
+    ("registry_supplydistribution", "given_by_id"),
+    ("registry_starrating", "rated_by_id"),
+)
+
+
 def _history() -> tuple[pghistory.RowEvent, ...]:
     return (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 
@@ -236,8 +246,12 @@ class FollowUp(models.Model):
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL,
+        models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+    )  # ON DELETE SET NULL in the database: see ACTOR_FOREIGN_KEYS
 
     objects = querysets.PersonalQuerySet.as_manager()
 
@@ -349,8 +363,12 @@ class SupplyDistribution(models.Model):
         verbose_name=_("received by"),
     )
     given_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL,
+        models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+    )  # ON DELETE SET NULL in the database: see ACTOR_FOREIGN_KEYS
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     objects = querysets.PersonalQuerySet.as_manager()
@@ -411,8 +429,12 @@ class StarRating(models.Model):
     stars = models.PositiveSmallIntegerField(_("stars"))
     reward = models.CharField(_("reward"), max_length=100, blank=True)
     rated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL,
+        models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+    )  # ON DELETE SET NULL in the database: see ACTOR_FOREIGN_KEYS
     rated_at = models.DateTimeField(_("rated at"), auto_now=True)
 
     objects = querysets.PersonalQuerySet.as_manager()

@@ -317,3 +317,12 @@ def test_a_reason_loses_its_control_characters() -> None:
     assert clean_reason("核对\x00租户\n身份") == "核对 租户 身份"
     with pytest.raises(InvalidInputError):
         clean_reason("\x00\x01\x02\x03\x04")
+
+
+def test_deleting_a_user_keeps_their_follow_ups_without_them(territory: Territory, users) -> None:
+    worker = users[Role.COMMUNITY_WORKER]
+    person = resident(RoomFactory(building=territory.home_building))
+    services.record_follow_up(worker, person, done_on=date(2025, 1, 5), outcome="seen")
+    type(worker).objects.filter(pk=worker.pk).delete()  # outside any user context
+    with personal(system=True):
+        assert list(person.follow_ups.values_list("recorded_by", flat=True)) == [None]
