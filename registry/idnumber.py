@@ -6,7 +6,7 @@ Pure functions, no Django: the register, the exchange import and the tests share
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 # Weights of the 17 body digits: 2^(17-i) mod 11 (ISO 7064 MOD 11-2).
@@ -25,7 +25,7 @@ class IdNumberError(ValueError):
 
 @dataclass(frozen=True)
 class IdNumber:
-    value: str  # 18 characters, upper-case X
+    value: str = field(repr=False)  # 18 characters, upper-case X; never in a traceback
     region: str  # the six-digit region code of first registration
     birth_date: date
     male: bool  # the 17th digit: odd for men, even for women

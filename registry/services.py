@@ -10,11 +10,13 @@ encrypted, hashed for search and masked for display. They come out in clear only
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from gis.exceptions import InvalidInputError, NotFoundError, ScopeError
@@ -102,8 +104,9 @@ class PersonData:
 
     name: str
     category: str
-    id_number: str = ""
-    phone: str = ""
+    # Never in a repr (tracebacks, error reports): the clear number and phone.
+    id_number: str = field(default="", repr=False)
+    phone: str = field(default="", repr=False)
     birth_date: date | None = None
     sex: str = ""
     home_registration: str = ""
@@ -152,17 +155,45 @@ def _person_fields(data: PersonData) -> dict[str, Any]:
     }
 
 
-def _duplicate(fields: dict[str, Any], exclude: int = 0) -> None:
+def _already_registered(fields: dict[str, Any]) -> InvalidInputError:
+    return InvalidInputError(
+        _("A resident with the identity number %(value)s is already registered."),
+        code="duplicate_id_number",
+        field="id_number",
+        value=fields.get("id_number_masked", ""),
+    )
+
+
+def _save_file(resident: Resident, fields: dict[str, Any], exclude: int = 0) -> None:
+    """Save a resident's file, one file per identity number. The file already on record may lie
+    outside the user's territory (row-level security hides it from the query): then the
+    database's unique index refuses the save."""
     hashed = fields.get("id_number_hash")
     if hashed and Resident.objects.filter(id_number_hash=hashed).exclude(pk=exclude).exists():
-        # One person, one file: the existing file may lie outside the user's territory (its
-        # row is then invisible here); the database's unique index is the last line.
-        raise InvalidInputError(
-            _("A resident with the identity number %(value)s is already registered."),
-            code="duplicate_id_number",
-            field="id_number",
-            value=fields["id_number_masked"],
-        )
+        raise _already_registered(fields)
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError as exc:
+        raise _already_registered(fields) from exc
+
+
+@contextmanager
+def _logging_refused_numbers(actor: Any, fields: dict[str, Any]) -> Iterator[None]:
+    """A number refused as already registered tells the user it is on file somewhere: that is a
+    search by identity number, and is logged as one (after the refused transaction)."""
+    try:
+        yield
+    except InvalidInputError as error:
+        if error.code == "duplicate_id_number":
+            log_access(
+                actor,
+                Access.SEARCH,
+                f"id_number {fields.get('id_number_masked', '')} (registration refused: on file)",
+                reason="registering a number already on file",
+                rows=1,
+            )
+        raise
 
 
 def _room_code(room: Room) -> str:
@@ -183,18 +214,13 @@ def register_resident(
     code = _room_code(room)
     require_write(actor, code)
     fields = _person_fields(data)
-    with acting(actor), personal(actor, system=actor is None):
-        _duplicate(fields)
+    with (
+        _logging_refused_numbers(actor, fields),
+        acting(actor),
+        personal(actor, system=actor is None),
+    ):
         resident = Resident(community_code=code, **fields)
-        try:
-            resident.save()
-        except IntegrityError as exc:  # a concurrent registration of the same number
-            raise InvalidInputError(
-                _("A resident with the identity number %(value)s is already registered."),
-                code="duplicate_id_number",
-                field="id_number",
-                value=fields.get("id_number_masked", ""),
-            ) from exc
+        _save_file(resident, fields)
         _occupy(resident, room, household=household, relation=relation, on=moved_in)
     return resident
 
@@ -227,11 +253,14 @@ def update_resident(actor: Any, resident: Resident, changes: dict[str, Any]) -> 
     else:
         fields.pop("phone", None)
         fields.pop("phone_masked", None)
-    with acting(actor), personal(actor, system=actor is None):
-        _duplicate(fields, exclude=resident.pk)
+    with (
+        _logging_refused_numbers(actor, fields),
+        acting(actor),
+        personal(actor, system=actor is None),
+    ):
         for key, value in fields.items():
             setattr(resident, key, value)
-        resident.save()
+        _save_file(resident, fields, exclude=resident.pk)
     return resident
 
 

@@ -101,7 +101,7 @@ class IdleSessionMiddleware:
 # --- error reports ---------------------------------------------------------------------------
 
 #: Parts of parameter and variable names whose values never appear in an error report.
-PERSONAL_NAMES = ("id_number", "phone", "reason", "password")
+PERSONAL_NAMES = ("id_number", "phone", "reason", "password", "clear")
 _PERSONAL = re.compile("|".join(PERSONAL_NAMES), re.IGNORECASE)
 
 

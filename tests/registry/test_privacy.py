@@ -110,6 +110,19 @@ def test_one_file_per_identity_number_even_across_communities(territory: Territo
             id_number=number,
         )
     assert caught.value.code == "duplicate_id_number"
+    # It told the worker the number is on file somewhere: logged as a search, masked.
+    entry = AccessLog.objects.get()
+    assert (entry.action, entry.username, entry.rows) == ("search", "worker", 1)
+    assert number not in entry.what and idnumber.mask(number) in entry.what
+    # Changing another file to that number is refused the same way (the unique index: the file
+    # on record is out of the worker's sight), not a server error.
+    other = resident(
+        RoomFactory(building=territory.home_building), actor=users[Role.COMMUNITY_WORKER]
+    )
+    with pytest.raises(InvalidInputError) as caught:
+        services.update_resident(users[Role.COMMUNITY_WORKER], other, {"id_number": number})
+    assert caught.value.code == "duplicate_id_number"
+    assert AccessLog.objects.count() == 2
 
 
 def test_bad_identity_number_is_refused_masked(territory: Territory) -> None:
