@@ -153,11 +153,15 @@ def can_reveal(user: Any) -> bool:
     return bool(user and user.has_perm("registry.reveal_resident"))
 
 
+def printable(text: str | None) -> str:
+    """Typed text without control characters (PostgreSQL cannot store a NUL) and with runs of
+    whitespace as one space."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text or "").split())
+
+
 def clean_reason(reason: str | None) -> str:
     """A reveal or an export needs a reason a person typed: at least four characters."""
-    # Control characters out (PostgreSQL cannot store a NUL), whitespace runs as one space.
-    printable = "".join(c if c.isprintable() else " " for c in reason or "")
-    text = " ".join(printable.split())
+    text = printable(reason)
     if len(text) < 4:
         raise InvalidInputError(
             _("Give the reason for this reveal or export (at least four characters)."),

@@ -37,7 +37,7 @@ from .models import (
     Relation,
     Resident,
 )
-from .privacy import can_reveal, clean_reason, log_access, mask_phone, personal
+from .privacy import can_reveal, clean_reason, log_access, mask_phone, personal, printable
 
 ID_CONTEXT = "resident.id_number"
 PHONE_CONTEXT = "resident.phone"
@@ -116,7 +116,7 @@ class PersonData:
 
 
 def _person_fields(data: PersonData) -> dict[str, Any]:
-    name = " ".join(data.name.split())
+    name = printable(data.name)
     if not name or len(name) > 50:
         raise InvalidInputError(
             _("A resident needs a name of at most 50 characters."), code="name", field="name"
@@ -148,8 +148,8 @@ def _person_fields(data: PersonData) -> dict[str, Any]:
     return fields | {
         "name": name,
         "category": data.category,
-        "home_registration": data.home_registration.strip()[:100],
-        "employer": data.employer.strip()[:100],
+        "home_registration": printable(data.home_registration)[:100],
+        "employer": printable(data.employer)[:100],
         "arrival_date": data.arrival_date,
         "schedule": schedule,
     }
@@ -390,7 +390,7 @@ def record_follow_up(
             community_code=resident.community_code,
             done_on=done_on,
             outcome=outcome,
-            note=note.strip()[:200],
+            note=printable(note)[:200],
             recorded_by=actor,
         )
 

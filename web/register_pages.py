@@ -37,7 +37,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -63,7 +63,7 @@ from registry.models import (
     Sex,
     TenancyContract,
 )
-from registry.privacy import can_reveal, mask_phone, personal
+from registry.privacy import can_reveal, mask_phone, personal, printable
 from registry.querysets import in_node
 
 #: Seconds the clear values stay on the page after a reveal.
@@ -148,7 +148,7 @@ class Form:
         self.errors.setdefault(error.field or "__all__", _both(error))
 
     def get(self, name: str) -> str:
-        return self.values.get(name, "").strip()
+        return printable(self.values.get(name, ""))
 
     def date(self, name: str, *, required: bool = True) -> datetime.date | None:
         text = self.get(name)
@@ -385,30 +385,26 @@ def _person_row(resident: Resident, occ: Occupancy | None = None) -> dict[str, A
 
 
 # ---------------------------------------------------------------------------------------------
-# Exports (helper "registers"): linked when their routes exist
-
-
-def _reverse_export(name: str, fmt: str) -> str | None:
-    """``registers/floating.{fmt}`` takes the format as ``fmt``; ``cards.pdf`` has one."""
-    try:
-        return reverse(name, kwargs={"fmt": fmt})
-    except NoReverseMatch:
-        pass
-    try:
-        url = reverse(name)
-    except NoReverseMatch:  # not installed (yet)
-        return None
-    return url if url.endswith(f".{fmt}") else None
+# Exports: the registers (a URL per format) and the cards (one format, in the route's name)
 
 
 def export_links() -> list[dict[str, Any]]:
-    """The registers and cards whose routes are installed, each with a URL per format."""
-    links = []
-    for name, label, formats, kind in EXPORTS:
-        urls = [(fmt.upper(), url) for fmt in formats if (url := _reverse_export(name, fmt))]
-        if urls:
-            links.append({"name": name, "label": label, "urls": urls, "kind": kind})
-    return links
+    """The registers and the cards, each with a URL per format."""
+    return [
+        {
+            "name": name,
+            "label": label,
+            "kind": kind,
+            "urls": [
+                (
+                    fmt.upper(),
+                    reverse(name, kwargs={"fmt": fmt}) if len(formats) > 1 else reverse(name),
+                )
+                for fmt in formats
+            ],
+        }
+        for name, label, formats, kind in EXPORTS
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
