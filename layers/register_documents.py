@@ -29,6 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from gis.masking import spreadsheet_text
 from layers.sheets import pdf as sheet_pdf
 from registry.registers import Card, Register
 
@@ -89,7 +90,7 @@ def register_xlsx(register: Register) -> bytes:
                 cell.number_format = "yyyy-mm-dd"
                 values.append(cell)
             else:
-                values.append(value)
+                values.append(spreadsheet_text(value))
         sheet.append(values)
     out = io.BytesIO()
     book.save(out)

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 
 from gis.exceptions import InvalidInputError
+from gis.masking import spreadsheet_text
 from gis.models import SRID, Room
 from grid.coverage import check_code, node_name, scope_condition
 from grid.models import Zone
@@ -420,7 +421,7 @@ def workbook(found: Overdue) -> bytes:
             value = row.get(key)
             if key == "category":
                 value = CATEGORY_ZH.get(str(value), value)
-            values.append(value)
+            values.append(spreadsheet_text(value))
         sheet.append(values)
     out = io.BytesIO()
     book.save(out)

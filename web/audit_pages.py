@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from gis.exceptions import PlategridError, ScopeError
+from gis.masking import spreadsheet_text
 from registry.api.people import access_log_for
 from registry.models import Access, AccessLog
 from registry.privacy import AUDITOR, clean_reason, log_access, personal
@@ -113,14 +114,17 @@ def _csv(rows: list[AccessLog]) -> bytes:
     for row in rows:
         writer.writerow(
             [
-                timezone.localtime(row.at).isoformat(timespec="seconds"),
-                row.username,
-                labels.get(row.action, row.action),
-                row.what,
-                row.community_code,
-                row.rows,
-                row.reason,
-                row.path,
+                spreadsheet_text(value)
+                for value in (
+                    timezone.localtime(row.at).isoformat(timespec="seconds"),
+                    row.username,
+                    labels.get(row.action, row.action),
+                    row.what,
+                    row.community_code,
+                    row.rows,
+                    row.reason,
+                    row.path,
+                )
             ]
         )
     # A byte-order mark, so that spreadsheet programs read the Chinese as UTF-8.

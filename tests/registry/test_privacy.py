@@ -339,3 +339,18 @@ def test_deleting_a_user_keeps_their_follow_ups_without_them(territory: Territor
     type(worker).objects.filter(pk=worker.pk).delete()  # outside any user context
     with personal(system=True):
         assert list(person.follow_ups.values_list("recorded_by", flat=True)) == [None]
+
+
+@pytest.mark.parametrize(
+    ("typed", "cell"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("张三", "张三"),
+        (3, 3),
+    ],
+)
+def test_typed_text_stays_text_in_spreadsheets(typed: object, cell: object) -> None:
+    from gis.masking import spreadsheet_text
+
+    assert spreadsheet_text(typed) == cell
