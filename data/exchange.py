@@ -1129,7 +1129,8 @@ def decide(
     refused (nothing changes)."""
     if action not in ACTIONS:
         raise _refuse(action)
-    note = " ".join((note or "").split())[:200]
+    # Control characters out (PostgreSQL cannot store a NUL), whitespace runs as one space.
+    note = " ".join("".join(c if c.isprintable() else " " for c in note or "").split())[:200]
     if action == "reject" and len(note) < 4:
         raise InvalidInputError(
             _("Say why the row is rejected (a note of at least four characters)."),

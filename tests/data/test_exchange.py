@@ -551,3 +551,19 @@ def test_probable_match_gets_the_number_and_moves_when_accepted(
         stored = Resident.objects.get(pk=qian.pk)
         assert stored.id_number_masked == "4206**********0419"
         assert Occupancy.objects.current().get(resident=qian).room == world.r501
+
+
+def test_a_note_loses_its_control_characters(world: World, monthly: ExchangeFile) -> None:
+    row = rows_of(monthly)[10]
+    answer = _client(world.worker).post(
+        reverse("exchange-decide", kwargs={"pk": row.pk}),
+        {"action": "reject", "note": "not\x00 ours\x07\x1b here"},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["decision_note"] == "not ours here"
+    with pytest.raises(InvalidInputError) as caught:  # control characters alone are no note
+        exchange.decide(
+            world.worker, rows_of(monthly)[9].pk, action="reject", note="\x00\x01\x02\x03"
+        )
+    assert caught.value.code == "note_required"
