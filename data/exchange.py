@@ -979,15 +979,17 @@ def run_exchange(file_id: str, *, progress: Callable[[int, int], None] | None = 
             ExchangeRow.objects.bulk_create(rows, batch_size=1000)
             job.rows_read = len(rows)
             succeed_job(job, steps=len(rows))
-        searched = sum(1 for row in rows if row.id_number_hash or row.other_id_number_hash)
-        log_access(
-            job.created_by,
-            Access.SEARCH,
-            f"exchange file {job.file_name}: identity numbers matched to the register",
-            reason=f"部门数据交换 department exchange {job.pk}",
-            rows=searched,
-            community_code=job.community_code,
-        )
+            # Logged in the same transaction: a log that fails takes the rows and the success
+            # with it (a failed job may be submitted again: its rows must not stay).
+            searched = sum(1 for row in rows if row.id_number_hash or row.other_id_number_hash)
+            log_access(
+                job.created_by,
+                Access.SEARCH,
+                f"exchange file {job.file_name}: identity numbers matched to the register",
+                reason=f"部门数据交换 department exchange {job.pk}",
+                rows=searched,
+                community_code=job.community_code,
+            )
     except Exception as error:
         fail_job_for(
             job,

@@ -567,3 +567,55 @@ def test_a_note_loses_its_control_characters(world: World, monthly: ExchangeFile
             world.worker, rows_of(monthly)[9].pk, action="reject", note="\x00\x01\x02\x03"
         )
     assert caught.value.code == "note_required"
+
+
+def test_a_failing_access_log_keeps_no_row(
+    world: World, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the access log is down")
+
+    monkeypatch.setattr(exchange, "log_access", broken)
+    job = submit(
+        world.supervisor, MONTHLY.read_bytes(), "2026-11.csv", django_capture_on_commit_callbacks
+    )
+    assert job.status == "failed" and job.rows_read == 0
+    assert rows_of(job) == {}
+    # Submitted again once the log works: imported once, no row twice.
+    monkeypatch.undo()
+    again = submit(
+        world.supervisor, MONTHLY.read_bytes(), "2026-11.csv", django_capture_on_commit_callbacks
+    )
+    assert again.status == "succeeded"
+    with personal(system=True):
+        assert ExchangeRow.objects.count() == len(EXPECTED)
+
+
+def test_an_uploader_of_several_districts_is_refused(world: World) -> None:
+    both = UserFactory(
+        username="both",
+        grants=[
+            (Role.COMMUNITY_WORKER, world.territory.home.code),
+            (Role.COMMUNITY_WORKER, "420602001001"),
+        ],
+    )
+    assert exchange.uploader_code(both) == ""
+    upload = SimpleUploadedFile("2026-11.csv", MONTHLY.read_bytes(), content_type="text/csv")
+    response = _client(both).post(
+        reverse("exchange-file-list"), {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "several_districts"
+    assert "district administrator" in body["detail_en"] and body["detail_zh"]
+    assert not ExchangeFile.objects.exists()
+    # Grants within one district: the district's code (a code of the territory, never a part).
+    two_offices = UserFactory(
+        username="two",
+        grants=[
+            (Role.COMMUNITY_WORKER, world.territory.home.code),
+            (Role.COMMUNITY_WORKER, "420606002001"),
+        ],
+    )
+    assert exchange.uploader_code(two_offices) == "420606"
+    assert exchange.uploader_code(world.worker) == world.territory.home.code
