@@ -840,7 +840,9 @@ def uploader_code(actor: Any) -> str:
     for prefix in prefixes[1:]:
         while not prefix.startswith(common):
             common = common[:-1]
-    return common
+    # A code of the territory (community, street office, district), or "" (grants in several
+    # districts: no territory holds them all).
+    return next((common[:n] for n in (12, 9, 6) if len(common) >= n), "")
 
 
 def _file_hash(data: bytes) -> str:
@@ -853,6 +855,16 @@ def submit_exchange(*, actor: Any, data: bytes, name: str, queue: bool = True) -
     name = Path(name).name[:255] or "exchange"
     if actor is not None and not territory_prefixes(actor, WRITE_ROLES) and not actor.is_superuser:
         raise ScopeError(_("Your role may not submit exchange files."), code="permission_denied")
+    code = uploader_code(actor)
+    if actor is not None and not code and not actor.is_superuser:
+        raise InvalidInputError(
+            _(
+                "Your grants lie in several districts, so the rows of your file that name no "
+                "place would belong to no territory: ask a district administrator to upload it."
+            ),
+            code="several_districts",
+            field="file",
+        )
     table = read_table(data, name)
     hashed = _file_hash(data)
     earlier = (
@@ -877,7 +889,7 @@ def submit_exchange(*, actor: Any, data: bytes, name: str, queue: bool = True) -
         file_name=name,
         file_size=len(data),
         file_hash=hashed,
-        community_code=uploader_code(actor),
+        community_code=code,
         created_by=actor,
         progress_total=len(table.rows),
     )
