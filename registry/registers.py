@@ -109,8 +109,9 @@ class Target:
 
     @property
     def community_code(self) -> str:
-        """The community the target lies in (for the access log); "" above a community."""
-        return self.code if len(self.code) == 12 else ""
+        """The node the export covers, for the access log (a street office's or a district's
+        code above a community: its auditors, and those of the communities in it, see it)."""
+        return self.code
 
     @property
     def slug(self) -> str:

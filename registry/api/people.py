@@ -32,7 +32,7 @@ from rest_framework.views import APIView
 from gis.api.pagination import PagePagination
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.models import DoorPlate, Room, ScopeGrant
-from gis.querysets import territory_prefixes
+from gis.querysets import ancestor_codes, territory_prefixes
 
 from .. import services
 from ..models import (
@@ -573,7 +573,9 @@ def access_log_for(user: Any, params: Any) -> QuerySet[AccessLog]:
             in_scope |= Q(community_code__startswith=prefix)
             grants |= Q(territory_code__startswith=prefix)
         workers = set(ScopeGrant.objects.filter(grants).values_list("user_id", flat=True))
-        rows = rows.filter(in_scope | Q(community_code="", user_id__in=[*workers, user.pk]))
+        # Exports of a node above the territory (a street office's register) cover it too.
+        above = Q(community_code__in=ancestor_codes(prefixes))
+        rows = rows.filter(in_scope | above | Q(community_code="", user_id__in=[*workers, user.pk]))
     if who:
         by_id = who.isascii() and who.isdigit() and int(who) < 2**63
         rows = rows.filter(Q(username=who) | Q(user_id=int(who)) if by_id else Q(username=who))

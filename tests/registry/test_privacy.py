@@ -354,3 +354,29 @@ def test_typed_text_stays_text_in_spreadsheets(typed: object, cell: object) -> N
     from gis.masking import spreadsheet_text
 
     assert spreadsheet_text(typed) == cell
+
+
+def test_auditors_see_exports_of_the_nodes_above_their_territory(territory: Territory) -> None:
+    from registry.api.people import access_log_for
+
+    auditor = UserFactory(username="aud", grants=[(Role.READ_ONLY, territory.home.code)])
+    admin = UserFactory(username="adm", grants=[(Role.DISTRICT_ADMIN, "420606")])
+    log_access(
+        admin,
+        "export",
+        "floating register 420606001",
+        reason="月度上报",
+        community_code="420606001",
+    )
+    log_access(
+        admin, "export", "floating register 420606", reason="月度上报", community_code="420606"
+    )
+    log_access(
+        admin,
+        "export",
+        "floating register away",
+        reason="月度上报",
+        community_code=territory.away.code,
+    )
+    seen = set(access_log_for(auditor, {}).values_list("community_code", flat=True))
+    assert seen == {"420606001", "420606"}  # the office and the district cover home; away does not
