@@ -3,7 +3,13 @@
 
 from django.db import migrations
 
-from registry.privacy import POLICY
+# As at this migration (not imported from registry.privacy: later changes must not rewrite it).
+POLICY = """
+    (SELECT coalesce(current_setting('plategrid.scope', true), '') = '*')
+    OR community_code::text = ANY (ARRAY(SELECT unnest(string_to_array(current_setting('plategrid.scope', true), ','))))
+    OR left(community_code::text, 9) = ANY (ARRAY(SELECT unnest(string_to_array(current_setting('plategrid.scope', true), ','))))
+    OR left(community_code::text, 6) = ANY (ARRAY(SELECT unnest(string_to_array(current_setting('plategrid.scope', true), ','))))
+"""
 
 BY_FUNCTION = "plategrid_in_scope(community_code)"
 

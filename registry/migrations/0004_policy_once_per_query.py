@@ -4,7 +4,26 @@ scope becomes an InitPlan and the code's index serves the policy."""
 
 from django.db import migrations
 
-from registry.privacy import HISTORY_TABLES, PERSONAL_TABLES, POLICY
+# As at this migration (not imported from registry.privacy: later changes must not rewrite it).
+PERSONAL_TABLES = (
+    "registry_household",
+    "registry_resident",
+    "registry_occupancy",
+    "registry_followup",
+    "registry_supplydistribution",
+    "registry_landlordcontract",
+    "registry_tenancycontract",
+    "registry_starrating",
+    "registry_rectification",
+    "registry_rentwithdrawal",
+)
+HISTORY_TABLES = tuple(f"{table}event" for table in PERSONAL_TABLES)
+POLICY = """
+    (SELECT coalesce(current_setting('plategrid.scope', true), '') = '*')
+    OR community_code::text = ANY (ARRAY(SELECT unnest(string_to_array(current_setting('plategrid.scope', true), ','))))
+    OR left(community_code::text, 9) = ANY (ARRAY(SELECT unnest(string_to_array(current_setting('plategrid.scope', true), ','))))
+    OR left(community_code::text, 6) = ANY (ARRAY(SELECT unnest(string_to_array(current_setting('plategrid.scope', true), ','))))
+"""
 
 BY_FUNCTION = "plategrid_in_scope(community_code)"
 
