@@ -34,10 +34,16 @@ is dropped, garbage rows become ``invalid`` rows with their reason.
 change, register as new, pick a candidate, or reject with a note — and the change goes through
 ``registry.services`` under the person's own scope. Who decided and when stays on the row.
 
-**Scope.** A row belongs to the community of its resident (or best candidate), else of the room
-or building its address names; a row with no place gets the uploader's territory code (a
-street office's or a district's), so that office's supervisors see it and no community worker
-does. The rows are under row-level security like the register (migration ``0002_exchange``).
+**Scope.** Matching looks only inside the uploader's territory (an upload is a search by
+number: a resident, household or address outside it is as if absent, so a community worker's
+file lands wholly in their community and tells nothing of other communities). A row belongs to
+the community of its resident (or best candidate), else of the room or building its address
+names; a row with no place gets the uploader's territory code (a street office's or a
+district's), so that office's supervisors see it and no community worker does; grants in several
+districts have no such code and their uploads are refused. The rows are under row-level security
+like the register (migration ``0002_exchange``). What a user reads of a file is what its rows in
+their territory say: the counts of those rows (never the file's totals, unless their scope is
+everywhere), no candidate, spouse, household or room outside it.
 """
 
 from __future__ import annotations
@@ -623,12 +629,27 @@ def _candidate(resident: Resident, value: float) -> dict[str, Any]:
 
 class Matcher:
     """Matches the rows of one file; caches places and residents' homes (run inside
-    ``personal(system=True)``: matching looks through the whole register)."""
+    ``personal(system=True)``). ``scope``: the code prefixes of the uploader's territory (None:
+    everywhere) — residents, households and places outside it are not looked at, as if the
+    register had none (an upload is a search by number: it finds nobody out of the uploader's
+    sight, and every row lands in the uploader's territory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: list[str] | None = None) -> None:
+        self.scope = scope
         self.places: dict[str, Place] = {}
         self.lived: dict[int, Lived] = {}
         self.known: dict[str, Resident | None] = {}  # identity-number hash → resident
+
+    def sees(self, code: str) -> bool:
+        return self.scope is None or any(code.startswith(p) for p in self.scope)
+
+    def _in_scope(self) -> Q:
+        if self.scope is None:
+            return Q()
+        condition = Q(pk__in=[])
+        for prefix in self.scope:
+            condition |= Q(community_code__startswith=prefix)
+        return condition
 
     def preload(self, numbers: Iterable[IdNumber]) -> None:
         """Read the residents of many identity numbers at once (a file's, in chunks)."""
@@ -636,12 +657,14 @@ class Matcher:
         for start in range(0, len(hashes), 5000):
             chunk = hashes[start : start + 5000]
             self.known |= dict.fromkeys(chunk)
-            for resident in Resident.objects.filter(id_number_hash__in=chunk):
+            found = Resident.objects.filter(self._in_scope(), id_number_hash__in=chunk)
+            for resident in found:
                 self.known[str(resident.id_number_hash)] = resident
 
     def place(self, address: str) -> Place:
         if address not in self.places:
-            self.places[address] = find_place(address)
+            place = find_place(address)
+            self.places[address] = place if self.sees(place.community_code) else NOWHERE
         return self.places[address]
 
     def by_number(self, number: IdNumber | None) -> Resident | None:
@@ -649,12 +672,14 @@ class Matcher:
             return None
         hashed = crypto.search_hash(number.value, kind="id")
         if hashed not in self.known:
-            self.known[hashed] = Resident.objects.filter(id_number_hash=hashed).first()
+            self.known[hashed] = Resident.objects.filter(
+                self._in_scope(), id_number_hash=hashed
+            ).first()
         return self.known[hashed]
 
     def candidates(self, values: RowValues, place: Place) -> list[tuple[float, Resident]]:
         found = Resident.objects.filter(
-            Q(birth_date=values.birth_date) | Q(name=values.name)
+            Q(birth_date=values.birth_date) | Q(name=values.name), self._in_scope()
         ).order_by("pk")
         if values.id_number is not None:
             found = found.filter(id_number_hash__isnull=True)  # another number: another person
@@ -688,11 +713,7 @@ class Matcher:
                 None,
                 above[0][0],
                 listed,
-                reason=InvalidInputError(
-                    _("%(count)s residents match this row: pick one."),
-                    code="several_candidates",
-                    count=len(above),
-                ),
+                reason=_several(len(above)),
             )
         if above:
             value, resident = above[0]
@@ -765,7 +786,9 @@ class Matcher:
         if parent is not None:
             lived = _lived(parent, self.lived)
             if lived.household_id is not None:
-                return Household.objects.get(pk=lived.household_id)
+                household = Household.objects.get(pk=lived.household_id)
+                if self.sees(household.community_code):
+                    return household
         if place.room is not None:
             current = list(
                 Household.objects.filter(room=place.room, dissolved_on__isnull=True).order_by("pk")[
@@ -775,6 +798,12 @@ class Matcher:
             if len(current) == 1:
                 return current[0]
         return None
+
+
+def _several(count: int) -> InvalidInputError:
+    return InvalidInputError(
+        _("%(count)s residents match this row: pick one."), code="several_candidates", count=count
+    )
 
 
 def _needs_place(values: RowValues, place: Place, proposed: dict[str, Any]) -> bool:
@@ -962,7 +991,8 @@ def import_rows(
     job: ExchangeFile, table: Table, progress: Callable[[int, int], None] | None = None
 ) -> list[ExchangeRow]:
     """Read and match every row of ``table`` for ``job`` (inside ``personal(system=True)``)."""
-    matcher = Matcher()
+    # The uploader's sight (a system job's, or a deleted uploader's: everywhere).
+    matcher = Matcher(territory_prefixes(job.created_by) if job.created_by else None)
     rows: list[ExchangeRow] = []
     total = len(table.rows)
     read = [read_row(number, cells, table.fields) for number, cells in table.rows]
@@ -1061,12 +1091,15 @@ def in_scope(user: Any, code: str) -> bool:
 
 
 def row_body(row: ExchangeRow, user: Any) -> dict[str, Any]:
-    """One row of the report as the API and the page show it: masked numbers only; candidates
-    outside the user's territory are shown by score alone."""
-    candidates = [
-        c if in_scope(user, c["community_code"]) else {"outside": True, "score": c["score"]}
-        for c in row.candidates
-    ]
+    """One row of the report as the API and the page show it (call inside ``personal(user)``):
+    masked numbers only; nothing of a candidate, spouse, household or room outside the user's
+    territory, not even that there is one."""
+    candidates = [c for c in row.candidates if in_scope(user, c["community_code"])]
+    reason_zh, reason_en = row.reason_zh, row.reason_en
+    if row.reason_code == "several_candidates" and len(candidates) < len(row.candidates):
+        # The stored reason counts every candidate: say only how many the user sees.
+        reason = _several(sum(1 for c in candidates if c["score"] >= PROBABLE))
+        reason_zh, reason_en = reason.render("zh-hans"), reason.render("en")
     return {
         "id": row.pk,
         "row": row.row,
@@ -1075,8 +1108,8 @@ def row_body(row: ExchangeRow, user: Any) -> dict[str, Any]:
         "outcome": row.outcome,
         "outcome_label": str(row.get_outcome_display()),
         "reason_code": row.reason_code,
-        "reason_zh": row.reason_zh,
-        "reason_en": row.reason_en,
+        "reason_zh": reason_zh,
+        "reason_en": reason_en,
         "name": row.name,
         "sex": row.sex,
         "birth_date": row.birth_date.isoformat() if row.birth_date else None,
@@ -1201,7 +1234,7 @@ def _apply(
                 _("Pick one of the row's candidates."), code="not_a_candidate", field="candidate"
             )
         resident = _resident(actor, candidate)
-        proposed = _proposal_for(row, resident)
+        proposed = _proposal_for(row, resident, actor)
         _apply_proposed(actor, row, resident, proposed)
         return ExchangeDecision.PICKED, resident
     resident = _resident(actor, row.resident_id)
@@ -1229,8 +1262,8 @@ def _values_of(row: ExchangeRow) -> RowValues:
     return values
 
 
-def _proposal_for(row: ExchangeRow, resident: Resident) -> dict[str, Any]:
-    matcher = Matcher()
+def _proposal_for(row: ExchangeRow, resident: Resident, actor: Any) -> dict[str, Any]:
+    matcher = Matcher(territory_prefixes(actor))
     with personal(system=True):
         place = matcher.place(row.address)
         return propose(_values_of(row), resident, place, _lived(resident, matcher.lived), matcher)

@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 
 from gis.api.pagination import PagePagination
 from gis.exceptions import InvalidInputError, NotFoundError
+from gis.querysets import territory_prefixes
 from registry.privacy import personal
 
 from . import exchange
@@ -42,6 +43,10 @@ LIST_LIMIT = 200
 
 
 def file_body(job: ExchangeFile, user: Any, *, with_counts: bool = True) -> dict[str, Any]:
+    """A file as the user may read it (call inside ``personal(user)``). Its figures are those of
+    the rows the user sees, unless their scope is everywhere: the file's own totals (rows read,
+    steps, size) would tell a community worker how many rows went to other communities — a
+    one-row upload of a number registered elsewhere would say so."""
     body: dict[str, Any] = {
         "id": str(job.pk),
         "file_name": job.file_name,
@@ -57,8 +62,15 @@ def file_body(job: ExchangeFile, user: Any, *, with_counts: bool = True) -> dict
         "rows_url": reverse("exchange-rows", kwargs={"pk": job.pk}),
         **job.status_body(),
     }
-    if with_counts:
-        body["counts"] = exchange.counts(job, user)
+    counts = exchange.counts(job, user) if with_counts or job.finished else None
+    if territory_prefixes(user) is not None:
+        seen = counts["total"] if counts is not None else None
+        body["rows_read"] = seen if job.finished else None
+        body["done"] = body["total"] = seen if job.finished else None
+        if job.created_by_id != getattr(user, "pk", None):
+            body["file_size"] = None
+    if with_counts and counts is not None:
+        body["counts"] = counts
     return body
 
 

@@ -218,11 +218,12 @@ def test_a_worker_of_home_never_sees_aways_rows(world: World, monthly: ExchangeF
     row16 = rows_of(monthly)[16]
     with pytest.raises(NotFoundError):
         exchange.decide(world.worker, row16.pk, action="accept")
-    # The candidate of `away` in row 7 is shown to the worker by its score alone.
+    # The candidate of `away` in row 7 is not shown to the worker, nor counted in the reason.
     with personal(world.worker):
         body = exchange.row_body(rows_of(monthly)[7], world.worker)
-    assert body["candidates"][1] == {"outside": True, "score": 0.8}
+    assert [c["id"] for c in body["candidates"]] == [world.zhou_home.pk]
     assert body["candidates"][0]["id_number_masked"] == ""
+    assert "2" not in body["reason_en"] and "1 residents match" in body["reason_en"]
 
 
 # -- decisions, through the register's services
@@ -619,3 +620,71 @@ def test_an_uploader_of_several_districts_is_refused(world: World) -> None:
     )
     assert exchange.uploader_code(two_offices) == "420606"
     assert exchange.uploader_code(world.worker) == world.territory.home.code
+
+
+MOVE_OUT = (
+    "事件类型,姓名,出生日期,身份证号,住址,事件日期\n户籍迁出,{name},{birth},{number},,2026-11-03\n"
+)
+
+
+def _figures(client: APIClient, url: str) -> dict[str, Any]:
+    body = client.get(url).json()
+    rows = client.get(body["rows_url"]).json()
+    shown = [
+        {k: v for k, v in r.items() if k not in ("id", "name", "id_number_masked", "birth_date")}
+        for r in rows["results"]
+    ]
+    keep = ("status", "percent", "done", "total", "rows_read", "counts", "finished")
+    return {k: body[k] for k in keep} | {"count": rows["count"], "rows": shown}
+
+
+def test_an_upload_finds_nobody_out_of_the_uploaders_sight(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A worker of `home` uploading a number registered in `away` learns what a number nobody
+    has would tell: one unmatched row of their own community, the same figures."""
+    from registry.idnumber import make
+
+    worker = _client(world.worker)
+    urls = []
+    for name, birth, number in (
+        ("吴刚", "1988-04-04", WU_GANG),  # on the register, in `away`
+        ("吴刚", "1988-04-04", make("420606", date(1988, 4, 4), 77, male=True)),  # nobody's
+    ):
+        upload = SimpleUploadedFile(
+            f"{number[-4:]}.csv",
+            MOVE_OUT.format(name=name, birth=birth, number=number).encode(),
+            content_type="text/csv",
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = worker.post(
+                reverse("exchange-file-list"), {"file": upload}, format="multipart"
+            )
+        assert answer.status_code == 202, answer.content
+        assert answer.json()["total"] is None and answer.json()["rows_read"] is None
+        urls.append(answer.json()["url"])
+    registered, nobody = (_figures(worker, url) for url in urls)
+    assert registered == nobody
+    assert registered["rows_read"] == registered["total"] == registered["count"] == 1
+    assert registered["rows"][0]["outcome"] == "unmatched"
+    assert registered["rows"][0]["reason_code"] == "no_resident"
+    assert registered["rows"][0]["community_code"] == world.territory.home.code
+    with personal(system=True):
+        assert not ExchangeRow.objects.filter(resident=world.wu).exists()
+
+
+def test_file_figures_are_those_of_the_rows_seen(world: World, monthly: ExchangeFile) -> None:
+    away = UserFactory(username="away", grants=[(Role.COMMUNITY_WORKER, world.territory.away.code)])
+    url = reverse("exchange-file-detail", kwargs={"pk": monthly.pk})
+    body = _client(away).get(url).json()
+    assert (body["rows_read"], body["done"], body["total"]) == (1, 1, 1)
+    assert body["counts"]["total"] == 1 and body["file_size"] is None
+    listed = _client(away).get(reverse("exchange-file-list")).json()["results"][0]
+    assert (listed["rows_read"], listed["total"], listed["file_size"]) == (1, 1, None)
+    home = _client(world.worker).get(url).json()
+    assert (home["rows_read"], home["total"]) == (10, 10)
+    supervisor = _client(world.supervisor).get(url).json()  # the uploader: the rows it sees
+    assert (supervisor["rows_read"], supervisor["total"]) == (15, 15)
+    assert supervisor["file_size"] == len(MONTHLY.read_bytes())
+    superuser = UserFactory(username="root", is_superuser=True)
+    assert _client(superuser).get(url).json()["rows_read"] == len(EXPECTED)

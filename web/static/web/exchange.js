@@ -156,10 +156,10 @@
     if (r.candidates.length) {
       var cands = h("ul", { class: "ex-cands", "aria-label": W.candidates });
       r.candidates.forEach(function (c) {
-        var text = c.outside ? W.outside + " · " + W.score + " " + c.score.toFixed(2)
-          : c.name + " " + (c.id_number_masked || "") + " · " + W.score + " " + c.score.toFixed(2);
+        // Only candidates inside the territory come: nothing is said of the others.
+        var text = c.name + " " + (c.id_number_masked || "") + " · " + W.score + " " + c.score.toFixed(2);
         var li = h("li", {}, [text]);
-        if (!c.outside && r.actions.indexOf("pick") >= 0) {
+        if (r.actions.indexOf("pick") >= 0) {
           li.appendChild(h("button", { type: "button", onclick: function () { decide(r, "pick", c.id); } }, [W.pick]));
         }
         cands.appendChild(li);
