@@ -1123,7 +1123,7 @@ def row_body(row: ExchangeRow, user: Any) -> dict[str, Any]:
         "resident": row.resident_id if in_scope(user, row.community_code) else None,
         "score": row.score,
         "candidates": candidates,
-        "proposed": row.proposed,
+        "proposed": visible_proposal(row.proposed, user),
         "decision": row.decision,
         "decision_label": str(row.get_decision_display()) if row.decision else "",
         "decision_note": row.decision_note,
@@ -1131,6 +1131,26 @@ def row_body(row: ExchangeRow, user: Any) -> dict[str, Any]:
         "decided_at": row.decided_at.isoformat() if row.decided_at else None,
         "actions": actions(row),
     }
+
+
+def visible_proposal(proposed: dict[str, Any], user: Any) -> dict[str, Any]:
+    """``proposed`` without the people, households and rooms outside the user's territory
+    (call inside ``personal(user)``): a spouse out of sight takes the whole joining with it."""
+    shown = dict(proposed)
+    if territory_prefixes(user) is None:
+        return shown
+    spouse = shown.get("spouse")
+    if spouse is not None and not Resident.objects.visible_to(user).filter(pk=spouse).exists():
+        for key in ("action", "spouse", "spouse_masked", "room", "household", "on"):
+            shown.pop(key, None)
+    room = shown.get("room")
+    if room is not None and not Room.objects.visible_to(user).filter(pk=room).exists():
+        del shown["room"]
+    household = shown.get("household")
+    if household is not None:
+        if not Household.objects.visible_to(user).filter(pk=household).exists():
+            del shown["household"]
+    return shown
 
 
 def actions(row: ExchangeRow) -> list[str]:

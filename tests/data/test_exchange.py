@@ -688,3 +688,48 @@ def test_file_figures_are_those_of_the_rows_seen(world: World, monthly: Exchange
     assert supervisor["file_size"] == len(MONTHLY.read_bytes())
     superuser = UserFactory(username="root", is_superuser=True)
     assert _client(superuser).get(url).json()["rows_read"] == len(EXPECTED)
+
+
+MARRIAGE = (
+    "事件类型,姓名,出生日期,身份证号,住址,事件日期,配偶姓名,配偶身份证号\n"
+    f"婚姻登记,王强,1983-07-20,{WANG_QIANG},,2026-11-05,吴刚,{WU_GANG}\n"
+)
+
+
+def test_a_spouse_out_of_sight_is_not_in_the_proposal(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = submit(
+        world.supervisor, MARRIAGE.encode(), "marriage.csv", django_capture_on_commit_callbacks
+    )
+    (row,) = rows_of(job).values()
+    assert row.community_code == world.territory.home.code
+    assert row.proposed["spouse"] == world.wu.pk  # kept for the supervisor, who sees both
+    with personal(world.supervisor):
+        assert exchange.row_body(row, world.supervisor)["proposed"] == row.proposed
+    answer = (
+        _client(world.worker)
+        .get(reverse("exchange-rows", kwargs={"pk": job.pk}))
+        .json()["results"][0]
+    )
+    assert answer["proposed"] == {}
+    # (the spouse's masked number the row shows is the file's own: other_id_number_masked)
+    assert "spouse" not in str(answer) and answer["candidates"][0]["id"] == world.wang.pk
+    # In sight, the spouse is shown (李娜 of `home`).
+    with personal(world.worker):
+        shown = exchange.visible_proposal(
+            {
+                "action": "join_household",
+                "spouse": world.li.pk,
+                "spouse_masked": "x",
+                "room": world.r502.pk,
+                "household": world.wang_household.pk,
+                "on": "2026-11-05",
+            },
+            world.worker,
+        )
+        assert shown["spouse"] == world.li.pk and shown["room"] == world.r502.pk
+        hidden_room = exchange.visible_proposal(
+            {"action": "move", "room": world.r301.pk, "on": "2026-11-05"}, world.worker
+        )
+        assert hidden_room == {"action": "move", "on": "2026-11-05"}
