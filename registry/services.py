@@ -320,7 +320,9 @@ def move(
         _end_occupancy(resident, on)
         occupancy = _occupy(resident, room, household=household, relation=relation, on=on)
         if resident.community_code != code:
+            # The file follows the person, with its follow-ups; occupancies stay with their rooms.
             Resident.objects.filter(pk=resident.pk).update(community_code=code)
+            FollowUp.objects.filter(resident=resident).update(community_code=code)
             resident.community_code = code
     return occupancy
 

@@ -158,10 +158,11 @@ def _plates() -> Prefetch:
     return Prefetch("room__building__door_plates", DoorPlate.objects.order_by("id"))
 
 
-def _occupancies() -> Prefetch:
+def _occupancies(user: Any) -> Prefetch:
     return Prefetch(
         "occupancies",
-        Occupancy.objects.select_related("room__building")
+        Occupancy.objects.visible_to(user)
+        .select_related("room__building")
         .prefetch_related(_plates())
         .order_by("moved_in", "id"),
     )
@@ -171,7 +172,7 @@ def residents(user: Any) -> QuerySet[Resident]:
     return (
         Resident.objects.visible_to(user)
         .select_related("schedule")
-        .prefetch_related(_occupancies())
+        .prefetch_related(_occupancies(user))
         .order_by("id")
     )
 
@@ -180,7 +181,7 @@ def _resident(user: Any, pk: int, *, detail: bool = False) -> Resident:
     queryset = residents(user)
     if detail:
         queryset = queryset.prefetch_related(
-            Prefetch("follow_ups", FollowUp.objects.order_by("-done_on", "-id"))
+            Prefetch("follow_ups", FollowUp.objects.visible_to(user).order_by("-done_on", "-id"))
         )
     found = queryset.filter(pk=pk).first()
     if found is None:
@@ -529,7 +530,9 @@ class HouseholdDetailView(PersonalAPIView):
                 .prefetch_related(
                     Prefetch(
                         "occupancies",
-                        Occupancy.objects.select_related("resident").order_by("moved_in", "id"),
+                        Occupancy.objects.visible_to(request.user)
+                        .select_related("resident")
+                        .order_by("moved_in", "id"),
                     )
                 )
                 .filter(pk=pk)

@@ -140,8 +140,13 @@ def test_moves_keep_occupancy_over_time(territory: Territory, users) -> None:
     first = RoomFactory(building=territory.home_building)
     second = RoomFactory(building=territory.away_building)
     person = resident(first, actor=worker, moved_in=date(2023, 1, 1))
+    services.record_follow_up(worker, person, done_on=date(2023, 7, 1), outcome="seen")
     services.move(worker, person, room=second, on=date(2024, 3, 1))
     with personal(worker):
+        # The file moved with its follow-ups (the new community sees them).
+        assert list(person.follow_ups.values_list("community_code", flat=True)) == [
+            territory.away.code
+        ]
         assert list(Occupancy.objects.as_of(date(2023, 6, 1)).values_list("room", flat=True)) == [
             first.pk
         ]
@@ -380,3 +385,44 @@ def test_auditors_see_exports_of_the_nodes_above_their_territory(territory: Terr
     )
     seen = set(access_log_for(auditor, {}).values_list("community_code", flat=True))
     assert seen == {"420606001", "420606"}  # the office and the district cover home; away does not
+
+
+def test_rotation_reencrypts_the_exchanges_ciphertexts(
+    territory: Territory, users, tmp_path, settings, django_capture_on_commit_callbacks
+) -> None:
+    """``registry_keys rotate`` leaves no exchange ciphertext (a row's identity numbers, a stored
+    file) under the old key: the exchange registers them with ``keys.register_ciphertexts``."""
+    import io
+
+    from django.core.management import call_command
+
+    from data import exchange
+    from data.models import ExchangeRow
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = tmp_path / "keys.json"
+    crypto.write_keyring(path, crypto.keyring())
+    settings.PLATEGRID_KEYRING = str(path)
+    spouse = id_number()
+    resident(RoomFactory(building=territory.home_building), name="王强", id_number=spouse)
+    number = idnumber.make("420606", date(1990, 5, 5), 12, male=False)
+    data = (
+        "事件类型,姓名,出生日期,身份证号,住址,事件日期,配偶姓名,配偶身份证号\n"
+        f"婚姻登记,李娜,1990-05-05,{number},,2026-11-05,王强,{spouse}\n"
+    ).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = exchange.submit_exchange(actor=users[Role.STREET_SUPERVISOR], data=data, name="m.csv")
+    old = crypto.keyring().current
+    assert keys.rows_per_key()[old] >= 4  # the resident's two, the row's two, the file
+    out = io.StringIO()
+    call_command("registry_keys", "rotate", stdout=out)
+    assert "exchange_files" in out.getvalue()
+    new = crypto.keyring().current
+    assert new != old and old not in keys.rows_per_key()
+    with personal(system=True):
+        row = ExchangeRow.objects.get(file=job)
+    assert crypto.key_of(row.id_number) == new == crypto.key_of(row.other_id_number)
+    assert crypto.decrypt(row.other_id_number, context=exchange.OTHER_ID_CONTEXT) == spouse
+    job.refresh_from_db()
+    assert exchange.read_file(job) == data
+    assert not any(keys.reencrypt().values())  # nothing left under an older key
