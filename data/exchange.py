@@ -84,8 +84,9 @@ from gis.querysets import territory_prefixes
 from gis.services import require_write
 from registry import crypto
 from registry.idnumber import IdNumber
+from registry.keys import register_ciphertexts
 from registry.models import Access, Category, Household, Occupancy, Relation, Resident
-from registry.privacy import log_access, personal
+from registry.privacy import ADMINISTRATOR, log_access, personal
 from registry.retention import register_purger
 from registry.services import (
     PersonData,
@@ -1378,6 +1379,63 @@ def purge_files(today: dt.date, rules: dict[str, Any]) -> dict[str, int]:
 
 
 register_purger(purge_files)
+
+
+# ---------------------------------------------------------------------------------------------
+# Key rotation: the rows' identity numbers and the stored files are ciphertexts of the keyring.
+
+_ROW_COLUMNS = (("id_number", ROW_ID_CONTEXT), ("other_id_number", OTHER_ID_CONTEXT))
+
+
+def reencrypt_ciphertexts(current: str, batch: int = 2000) -> dict[str, int]:
+    """Encrypt again under the key ``current`` every row number and stored file made under
+    another (``registry_keys rotate``; every community: the administrator role)."""
+    counts = {"exchange_id_numbers": 0, "exchange_files": 0}
+    for column, context in _ROW_COLUMNS:
+        while True:
+            with personal(system=True, role=ADMINISTRATOR):
+                rows = list(
+                    ExchangeRow.objects.exclude(**{column: ""})
+                    .exclude(**{f"{column}__startswith": current + "$"})
+                    .values_list("pk", column)[:batch]
+                )
+                for pk, token in rows:
+                    value = crypto.decrypt(token, context=context)
+                    ExchangeRow.objects.filter(pk=pk).update(
+                        **{column: crypto.encrypt(value, context=context)}
+                    )
+            counts["exchange_id_numbers"] += len(rows)
+            if len(rows) < batch:
+                break
+    for job in ExchangeFile.objects.exclude(file="").order_by("created_at"):
+        with job.file.open("rb") as handle:
+            token = handle.read()
+        if token.startswith(current.encode() + b"$"):
+            continue
+        data = crypto.decrypt_bytes(token, context=FILE_CONTEXT)
+        with job.file.storage.open(str(job.file.name), "wb") as handle:
+            handle.write(crypto.encrypt_bytes(data, context=FILE_CONTEXT))
+        counts["exchange_files"] += 1
+    return counts
+
+
+def ciphertexts_per_key() -> dict[str, int]:
+    """The exchange's ciphertexts (row numbers and stored files) per key id."""
+    counts: dict[str, int] = {}
+    with personal(system=True, role=ADMINISTRATOR):
+        for column, _context in _ROW_COLUMNS:
+            tokens = ExchangeRow.objects.exclude(**{column: ""}).values_list(column, flat=True)
+            for token in tokens.iterator():
+                key = crypto.key_of(token)
+                counts[key] = counts.get(key, 0) + 1
+    for job in ExchangeFile.objects.exclude(file=""):
+        with job.file.open("rb") as handle:
+            key = handle.read(64).partition(b"$")[0].decode("ascii", "replace")
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+register_ciphertexts(reencrypt_ciphertexts, ciphertexts_per_key)
 
 __all__ = [
     "MAX_BYTES",

@@ -2,7 +2,13 @@
 encrypted again under the current key, in batches, by the administrator role (which bypasses
 row-level security: rotation covers every community). History rows keep their old ciphertexts
 until the retention job removes them, so an old key is dropped from the keyring only after its
-history has aged out (``rows_per_key`` counts both)."""
+history has aged out (``rows_per_key`` counts both).
+
+Other apps keep ciphertexts of their own (the department exchange's rows and files): they
+register them with :func:`register_ciphertexts` — a function re-encrypting theirs under the
+current key, and one counting theirs per key — and rotation and ``status`` cover them too (the
+registry imports no app).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,17 @@ from .models import LandlordContract, Resident, TenancyContract
 from .privacy import ADMINISTRATOR, personal
 
 BATCH = 2000
+#: ``reencrypt(current_key_id) → {what: re-encrypted}`` and ``count() → {key id: ciphertexts}``.
+Reencrypter = Callable[[str], dict[str, int]]
+Counter_ = Callable[[], dict[str, int]]
+_ciphertexts: list[tuple[Reencrypter, Counter_]] = []
 _COLUMNS = (("id_number", "resident.id_number"), ("phone", "resident.phone"))
+
+
+def register_ciphertexts(reencrypt_fn: Reencrypter, count_fn: Counter_) -> None:
+    """Have rotation re-encrypt another app's ciphertexts and ``rows_per_key`` count them."""
+    if (reencrypt_fn, count_fn) not in _ciphertexts:
+        _ciphertexts.append((reencrypt_fn, count_fn))
 
 
 def reencrypt(*, progress: Callable[[str], object] | None = None) -> dict[str, int]:
@@ -52,6 +68,11 @@ def reencrypt(*, progress: Callable[[str], object] | None = None) -> dict[str, i
                 with contract.scan.storage.open(str(contract.scan.name), "wb") as handle:
                     handle.write(crypto.encrypt_bytes(data, context=context))
                 counts["scans"] += 1
+    for reencrypt_fn, _count_fn in _ciphertexts:
+        done = {what: n for what, n in reencrypt_fn(current).items() if n}
+        counts.update(done)
+        if progress and done:
+            progress(", ".join(f"{what}: {n}" for what, n in done.items()))
     return dict(counts)
 
 
@@ -66,4 +87,6 @@ def rows_per_key() -> dict[str, int]:
                     f" WHERE {column} <> '' GROUP BY 1"
                 )
                 counts.update(dict(cursor.fetchall()))
+    for _reencrypt_fn, count_fn in _ciphertexts:
+        counts.update(count_fn())
     return dict(counts)

@@ -416,9 +416,11 @@ def test_rotation_reencrypts_the_exchanges_ciphertexts(
     assert keys.rows_per_key()[old] >= 4  # the resident's two, the row's two, the file
     out = io.StringIO()
     call_command("registry_keys", "rotate", stdout=out)
-    assert "exchange_files" in out.getvalue()
+    assert "exchange_files: 1" in out.getvalue()
     new = crypto.keyring().current
-    assert new != old and old not in keys.rows_per_key()
+    assert new != old
+    assert exchange.ciphertexts_per_key() == {new: 3}  # counted in rows_per_key (status)
+    assert keys.rows_per_key()[new] >= 3 + 2
     with personal(system=True):
         row = ExchangeRow.objects.get(file=job)
     assert crypto.key_of(row.id_number) == new == crypto.key_of(row.other_id_number)
