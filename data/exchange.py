@@ -1130,7 +1130,7 @@ def row_body(row: ExchangeRow, user: Any) -> dict[str, Any]:
         "decision_note": row.decision_note,
         "decided_by": row.decided_by.username if row.decided_by else None,
         "decided_at": row.decided_at.isoformat() if row.decided_at else None,
-        "actions": actions(row),
+        "actions": actions(row, user),
     }
 
 
@@ -1154,15 +1154,18 @@ def visible_proposal(proposed: dict[str, Any], user: Any) -> dict[str, Any]:
     return shown
 
 
-def actions(row: ExchangeRow) -> list[str]:
-    """What a person may decide on an undecided row."""
+def actions(row: ExchangeRow, user: Any = None) -> list[str]:
+    """What ``user`` may decide on an undecided row (call inside ``personal(user)``): no
+    "accept" of a change naming someone or something outside their territory (they do not see
+    it; accepting would answer that it is not found)."""
     if row.decision:
         return []
     allowed = []
-    if row.resident_id is not None and row.outcome in (
-        ExchangeOutcome.MATCHED,
-        ExchangeOutcome.UPDATED,
-        ExchangeOutcome.PROBABLE,
+    if (
+        row.resident_id is not None
+        and row.outcome
+        in (ExchangeOutcome.MATCHED, ExchangeOutcome.UPDATED, ExchangeOutcome.PROBABLE)
+        and (user is None or visible_proposal(row.proposed, user) == row.proposed)
     ):
         allowed.append("accept")
     if row.outcome == ExchangeOutcome.NEW and row.proposed.get("action") == "register":
@@ -1219,7 +1222,7 @@ def decide(
                 row=row.row,
                 decision=row.get_decision_display(),
             )
-        if action not in actions(row):
+        if action not in actions(row, actor):
             raise _refuse(action)
         decision, resident = _apply(actor, row, action, candidate)
         row.decision = decision

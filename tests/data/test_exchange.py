@@ -715,6 +715,14 @@ def test_a_spouse_out_of_sight_is_not_in_the_proposal(
     assert answer["proposed"] == {}
     # (the spouse's masked number the row shows is the file's own: other_id_number_masked)
     assert "spouse" not in str(answer) and answer["candidates"][0]["id"] == world.wang.pk
+    # Accepting a change the worker cannot see is not offered, and refused like any other
+    # decision the row does not allow (not "no such resident": that would say there is one).
+    assert answer["actions"] == ["pick", "reject"]
+    with pytest.raises(InvalidInputError) as caught:
+        exchange.decide(world.worker, row.pk, action="accept")
+    assert caught.value.code == "decision_not_allowed"
+    with personal(world.supervisor):
+        assert "accept" in exchange.row_body(row, world.supervisor)["actions"]
     # In sight, the spouse is shown (李娜 of `home`).
     with personal(world.worker):
         shown = exchange.visible_proposal(
