@@ -42,7 +42,6 @@ def _words() -> dict[str, Any]:
         "status": _("Status"),
         "score": _("score"),
         "candidates": _("Candidates"),
-        "outside": _("outside your territory"),
         "proposed": _("Proposed change"),
         "no_change": _("nothing to change"),
         "accept": _("Accept the change"),
