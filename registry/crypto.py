@@ -23,6 +23,7 @@ import hmac
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -56,16 +57,36 @@ def keyring_path() -> Path:
     return Path(settings.PLATEGRID_KEYRING)
 
 
+#: Seconds a keyring is used before its file is looked at again (a stat per decrypted value cost
+#: two thirds of a decryption); writing a keyring here forgets it at once.
+RECHECK_S = 1.0
+_checked: dict[str, tuple[float, Keyring]] = {}
+_ciphers: dict[bytes, AESGCM] = {}
+
+
 def keyring() -> Keyring:
     """The keyring of the settings' file, read again when the file changes."""
     path = keyring_path()
+    now = time.monotonic()
+    checked = _checked.get(str(path))
+    if checked is not None and now - checked[0] < RECHECK_S:
+        return checked[1]
     try:
         stamp = path.stat().st_mtime_ns
     except FileNotFoundError:
         raise KeyringError(
             f"no keyring at {path}: run `manage.py registry_keys init` (or set PLATEGRID_KEYRING)"
         ) from None
-    return _read(str(path), stamp)
+    ring = _read(str(path), stamp)
+    _checked[str(path)] = (now, ring)
+    return ring
+
+
+def _cipher(key: bytes) -> AESGCM:
+    cipher = _ciphers.get(key)
+    if cipher is None:
+        cipher = _ciphers[key] = AESGCM(key)
+    return cipher
 
 
 @lru_cache(maxsize=4)
@@ -89,6 +110,7 @@ def write_keyring(path: Path, ring: Keyring) -> None:
         "keys": {k: base64.b64encode(v).decode() for k, v in ring.keys.items()},
         "search_key": base64.b64encode(ring.search_key).decode(),
     }
+    _checked.clear()
     temporary = path.with_suffix(".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -127,14 +149,14 @@ def add_key(path: Path) -> str:
 def encrypt_bytes(data: bytes, *, context: str) -> bytes:
     ring = keyring()
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(ring.key(ring.current)).encrypt(nonce, data, context.encode())
+    sealed = _cipher(ring.key(ring.current)).encrypt(nonce, data, context.encode())
     return ring.current.encode() + b"$" + nonce + sealed
 
 
 def decrypt_bytes(token: bytes, *, context: str) -> bytes:
     key_id, _, body = token.partition(b"$")
     try:
-        return AESGCM(keyring().key(key_id.decode())).decrypt(
+        return _cipher(keyring().key(key_id.decode())).decrypt(
             body[:NONCE_BYTES], body[NONCE_BYTES:], context.encode()
         )
     except InvalidTag:
