@@ -34,6 +34,7 @@ from rest_framework.views import APIView
 from gis.api.pagination import PagePagination
 from gis.exceptions import InvalidInputError, NotFoundError
 from gis.querysets import territory_prefixes
+from registry.api import NoStore
 from registry.privacy import personal
 
 from . import exchange
@@ -74,13 +75,8 @@ def file_body(job: ExchangeFile, user: Any, *, with_counts: bool = True) -> dict
     return body
 
 
-class PrivateView(APIView):
-    """Every answer of these routes names people: never kept by a cache."""
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        response["Cache-Control"] = "private, no-store"
-        return response
+class PrivateView(NoStore, APIView):
+    """Every answer of these routes names people or their houses."""
 
 
 def _file(request: Request, pk: Any) -> ExchangeFile:

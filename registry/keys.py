@@ -20,13 +20,14 @@ from django.db import connection
 from . import crypto
 from .models import LandlordContract, Resident, TenancyContract
 from .privacy import ADMINISTRATOR, personal
+from .services import ID_CONTEXT, PHONE_CONTEXT
 
 BATCH = 2000
 #: ``reencrypt(current_key_id) → {what: re-encrypted}`` and ``count() → {key id: ciphertexts}``.
 Reencrypter = Callable[[str], dict[str, int]]
 Counter_ = Callable[[], dict[str, int]]
 _ciphertexts: list[tuple[Reencrypter, Counter_]] = []
-_COLUMNS = (("id_number", "resident.id_number"), ("phone", "resident.phone"))
+_COLUMNS = (("id_number", ID_CONTEXT), ("phone", PHONE_CONTEXT))
 
 
 def register_ciphertexts(reencrypt_fn: Reencrypter, count_fn: Counter_) -> None:

@@ -47,12 +47,10 @@ from ..models import (
 )
 from ..privacy import AUDITOR, personal
 from ..querysets import in_node
+from . import NO_STORE, NoStore
 from . import serializers as s
 
 SECRET_FIELDS = ("id_number", "phone", "reason")
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
 # ---------------------------------------------------------------------------------------------
 # Permissions
 
@@ -252,16 +250,6 @@ RESIDENT_FILTERS = [
     OpenApiParameter("name", OpenApiTypes.STR, description="Name starts with"),
     AS_OF,
 ]
-
-
-class NoStore:
-    """Answers about people are kept by no cache (the browser's included)."""
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        for header, value in NO_STORE.items():
-            response.headers.setdefault(header, value)
-        return response
 
 
 class PersonalAPIView(NoStore, APIView):

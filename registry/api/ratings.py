@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..privacy import can_reveal, clean_reason, log_access, personal
 from ..querysets import in_node
+from . import NoStore
 
 FIRST_DAY = date(1900, 1, 1)
 CODE = OpenApiParameter("code", OpenApiTypes.STR, description="district/office/community code")
@@ -134,13 +135,8 @@ def _page(request: Request, view: APIView, rows: QuerySet[Any], body: Any) -> Re
     return paginator.get_paginated_response([body(row) for row in page])
 
 
-class PrivateView(APIView):
-    """Every answer of these routes names people or their houses: never kept by a cache."""
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        response["Cache-Control"] = "private, no-store"
-        return response
+class PrivateView(NoStore, APIView):
+    """Every answer of these routes names people or their houses."""
 
 
 # ---------------------------------------------------------------------------------------------

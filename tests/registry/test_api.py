@@ -102,7 +102,7 @@ def _auditor(user: Any) -> Any:
 def test_list_shows_the_territory_masked(people: People, users) -> None:
     worker = Client(users[Role.COMMUNITY_WORKER])
     response = worker.get(url("resident-list"))
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"
     body = response.json()
     assert body["count"] == 1
     (row,) = body["results"]
@@ -376,7 +376,7 @@ def test_search_by_number_is_logged_found_or_not(people: People, users) -> None:
         url("resident-search-id"), {"id_number": HOME_NUMBER.lower(), "reason": "来访登记核对"}
     )
     assert found.status_code == 200 and found.json()["id"] == people.home.pk
-    assert found["Cache-Control"] == "no-store"
+    assert found["Cache-Control"] == "private, no-store"
     missing = worker.post(
         url("resident-search-id"), {"id_number": AWAY_NUMBER, "reason": "来访登记核对"}
     )
@@ -410,7 +410,7 @@ def test_reveal_needs_the_permission_and_a_reason_and_is_logged(people: People, 
     shown = revealer.post(reveal, {"reason": "核对租户身份"})
     assert shown.status_code == 200
     assert shown.json() == {"id_number": HOME_NUMBER, "phone": PHONE}
-    assert shown["Cache-Control"] == "no-store"
+    assert shown["Cache-Control"] == "private, no-store"
     entry = AccessLog.objects.get()
     assert (entry.action, entry.object_id, entry.reason, entry.path) == (
         "reveal",
